@@ -1,0 +1,380 @@
+"""The :class:`Robot`: a kinematic model, its configuration space and named frames.
+
+A ``Robot`` wraps a pinocchio ``Model`` (and one ``Data`` workspace). Configurations ``q`` live in
+pinocchio's representation: ``(nq,)`` with a continuous joint stored as ``(cos θ, sin θ)`` and a
+floating base as ``[x, y, z, qx, qy, qz, qw]``; velocities and tangent vectors are ``(nv,)``.
+Use :meth:`Robot.from_dict` / :meth:`Robot.to_dict` to work with plain joint angles.
+Every method accepts a batch: ``q`` of shape ``(B, nq)`` gives a leading ``B`` axis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+
+from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
+
+__all__ = ["JointInfo", "Robot", "broadcast_batch"]
+
+_F64 = np.dtype(np.float64)
+_isfinite = math.isfinite
+
+# pinocchio joint short names grouped by how their configuration is stored
+_ROTATIONS = ("JointModelRX", "JointModelRY", "JointModelRZ", "JointModelRevoluteUnaligned")
+_CONTINUOUS = ("JointModelRUBX", "JointModelRUBY", "JointModelRUBZ", "JointModelRevoluteUnboundedUnaligned")
+_PRISMATIC = ("JointModelPX", "JointModelPY", "JointModelPZ", "JointModelPrismaticUnaligned")
+_KIND = {
+    **{k: "revolute" for k in _ROTATIONS},
+    **{k: "continuous" for k in _CONTINUOUS},
+    **{k: "prismatic" for k in _PRISMATIC},
+    "JointModelFreeFlyer": "floating",
+    "JointModelPlanar": "planar",
+    "JointModelSpherical": "spherical",
+    "JointModelTranslation": "translation",
+    "JointModelMimic": "mimic",
+}
+# where a joint's configuration holds a unit-norm group: (offset in its q, size)
+_UNIT_GROUPS = {"continuous": (0, 2), "floating": (3, 4), "planar": (2, 2), "spherical": (0, 4)}
+_UNBOUNDED_TRANSLATION = 1.0  # [m] range used by random_configuration where a translation has no limit
+
+
+def broadcast_batch(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two per-configuration arrays, ``(n,)`` or ``(B, n)``, as ``(B, n_a)`` and ``(B, n_b)``:
+    a single one is repeated to the other's batch size; two batches must have equal sizes."""
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] != b.shape[0]:
+        raise ShapeError(f"batch sizes differ: {name_a} has {a.shape[0]} rows, {name_b} has {b.shape[0]}")
+    n = a.shape[0] if a.ndim == 2 else b.shape[0]
+    return np.broadcast_to(a, (n, a.shape[-1])), np.broadcast_to(b, (n, b.shape[-1]))
+
+
+@dataclass(frozen=True)
+class JointInfo:
+    """One joint of the model: its type and where it sits in ``q`` and ``v``.
+
+    ``kind`` is one of revolute, continuous, prismatic, floating, planar, spherical, translation,
+    mimic (a mimic joint has ``nq = nv = 0``: its value follows ``mimicked``).
+    """
+
+    name: str
+    kind: str
+    idx_q: int
+    nq: int
+    idx_v: int
+    nv: int
+    parent: str
+    mimicked: str | None = None
+
+
+class Robot:
+    """A kinematic model. Build one with :func:`kinejac.load`, or wrap a pinocchio ``Model``.
+
+    Attributes:
+        name: robot name.
+        nq: configuration size; nv: tangent (velocity) size.
+        lower, upper: ``(nq,)`` position limits; ``-inf``/``+inf`` where a coordinate is
+            unbounded (continuous joints, quaternions, unlimited floating-base translation).
+        velocity_limit: ``(nv,)`` [rad/s] or [m/s]; ``inf`` where none is given.
+        joint_names: the moving joints, in ``q`` order (mimic joints excluded).
+        frame_names: every frame of the model (links, joints, fixed frames).
+        urdf_path, package_dirs: where the model came from (used by the viewer).
+
+    A ``Robot`` owns one pinocchio ``Data`` workspace, so one ``Robot`` must not be used from
+    several threads at once (:meth:`copy` gives an independent one).
+    """
+
+    def __init__(
+        self,
+        model: pin.Model,
+        *,
+        name: str | None = None,
+        urdf_path: str | Path | None = None,
+        package_dirs: Sequence[str | Path] = (),
+        root_joint: str | None = None,
+        _unmimicked: tuple[pin.Model, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        if not isinstance(model, pin.Model):
+            raise KinejacError(f"Robot needs a pinocchio.Model, got {type(model).__name__}")
+        self._model = model
+        self._data = model.createData()
+        self.name = name or model.name or "robot"
+        self.urdf_path = Path(urdf_path) if urdf_path is not None else None
+        self.package_dirs = tuple(str(p) for p in package_dirs)
+        self.root_joint = root_joint
+        self.nq, self.nv = int(model.nq), int(model.nv)
+        self._shape_q, self._shape_v = (self.nq,), (self.nv,)
+        self._frame_ids = {f.name: i for i, f in enumerate(model.frames)}
+        self.frame_names = tuple(f.name for f in model.frames)
+        self._visual_model = None
+        # (model without mimic constraints, A, b, G) with q_full = A q + b and v_full = G v:
+        # the Hessian of a mimic model is taken through it by the chain rule.
+        self._unmimicked = _unmimicked
+        self._unmimicked_data_cache: pin.Data | None = None
+
+        mimic_of = {int(a): int(b) for a, b in zip(model.mimicking_joints, model.mimicked_joints)}
+        joints = []
+        for jid in range(1, model.njoints):
+            jm = model.joints[jid]
+            kind = _KIND.get(jm.shortname(), jm.shortname())
+            mimicked = model.names[mimic_of[jid]] if jid in mimic_of else None
+            joints.append(
+                JointInfo(
+                    name=model.names[jid],
+                    kind=kind,
+                    idx_q=int(jm.idx_q),
+                    nq=int(jm.nq),
+                    idx_v=int(jm.idx_v),
+                    nv=int(jm.nv),
+                    parent=model.names[model.parents[jid]],
+                    mimicked=mimicked,
+                )
+            )
+        self.joints = tuple(joints)
+        self._joint_by_name = {j.name: j for j in joints}
+        self.joint_names = tuple(j.name for j in joints if j.kind != "mimic")
+
+        lo = np.array(model.lowerPositionLimit, dtype=float)
+        hi = np.array(model.upperPositionLimit, dtype=float)
+        huge = np.finfo(float).max / 2
+        lo[lo <= -huge], hi[hi >= huge] = -np.inf, np.inf
+        self._unit_groups: list[tuple[int, int, str]] = []
+        for j in joints:
+            if j.kind in _UNIT_GROUPS:
+                off, size = _UNIT_GROUPS[j.kind]
+                a = j.idx_q + off
+                lo[a : a + size], hi[a : a + size] = -np.inf, np.inf
+                self._unit_groups.append((a, size, j.name))
+        self._plain_q = not self._unit_groups  # no quaternion or (cos, sin) pair to check
+        self.lower, self.upper = lo, hi
+        self.lower.flags.writeable = self.upper.flags.writeable = False
+        vel = np.array(model.velocityLimit, dtype=float)
+        vel[(vel <= 0) | (vel >= huge)] = np.inf
+        self.velocity_limit = vel
+        self.velocity_limit.flags.writeable = False
+
+    # -- pinocchio access -------------------------------------------------------------------
+    @property
+    def model(self) -> pin.Model:
+        """The pinocchio ``Model`` (treat as read-only)."""
+        return self._model
+
+    @property
+    def data(self) -> pin.Data:
+        """The pinocchio ``Data`` workspace used by kinejac's functions for this robot."""
+        return self._data
+
+    @property
+    def visual_model(self) -> pin.GeometryModel:
+        """The URDF's visual geometry as a pinocchio ``GeometryModel`` (built on first use)."""
+        if self._visual_model is None:
+            if self.urdf_path is None:
+                raise KinejacError(f"robot {self.name!r} was not loaded from a URDF, so it has no visual geometry")
+            from .urdf import build_visual_model
+
+            self._visual_model = build_visual_model(self)
+        return self._visual_model
+
+    def _unmimicked_data(self) -> pin.Data:
+        if self._unmimicked_data_cache is None:
+            self._unmimicked_data_cache = self._unmimicked[0].createData()
+        return self._unmimicked_data_cache
+
+    def copy(self) -> Robot:
+        """An independent ``Robot`` sharing nothing mutable (own ``Model`` and ``Data``)."""
+        return Robot(
+            self._model.copy(),
+            name=self.name,
+            urdf_path=self.urdf_path,
+            package_dirs=self.package_dirs,
+            root_joint=self.root_joint,
+            _unmimicked=self._unmimicked,
+        )
+
+    def __repr__(self) -> str:
+        sizes = f"nq={self.nq}, nv={self.nv}, joints={len(self.joint_names)}, frames={len(self.frame_names)}"
+        return f"Robot({self.name!r}, {sizes})"
+
+    # -- names -------------------------------------------------------------------------------
+    def frame_id(self, frame: str) -> int:
+        """Index of a frame in ``model.frames``; raises :class:`FrameNotFound` listing close names."""
+        try:
+            return self._frame_ids[frame]
+        except (KeyError, TypeError):
+            raise FrameNotFound(frame, self.frame_names, where=f"robot {self.name!r}") from None
+
+    def joint(self, name: str) -> JointInfo:
+        """The :class:`JointInfo` of a joint; raises :class:`JointNotFound` listing close names."""
+        try:
+            return self._joint_by_name[name]
+        except (KeyError, TypeError):
+            raise JointNotFound(name, self._joint_by_name, where=f"robot {self.name!r}") from None
+
+    # -- argument checks (cheap on the single-configuration fast path) ----------------------
+    def _check_q(self, q, name: str = "q") -> np.ndarray:
+        """``q`` as a float64 array of shape (nq,) or (B, nq), finite and with unit-norm groups."""
+        # fast path, ~0.2 µs: the sum of the entries is finite iff every entry is (or it overflowed,
+        # which falls through to the exact check)
+        if type(q) is np.ndarray and q.shape == self._shape_q and q.dtype is _F64 and self._plain_q:
+            if _isfinite(sum(q.tolist())):
+                return q
+        q = self._as_array(q, self.nq, name, "nq")
+        self._check_units(q, name)
+        return q
+
+    def _check_v(self, v, name: str = "v") -> np.ndarray:
+        """``v`` as a float64 array of shape (nv,) or (B, nv), finite."""
+        if type(v) is np.ndarray and v.shape == self._shape_v and v.dtype is _F64 and _isfinite(sum(v.tolist())):
+            return v
+        return self._as_array(v, self.nv, name, "nv")
+
+    def _as_array(self, x, n: int, name: str, what: str) -> np.ndarray:
+        try:
+            x = np.asarray(x, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from None
+        if x.ndim not in (1, 2) or x.shape[-1] != n:
+            raise ShapeError(
+                f"expected {name} of shape ({n},) or (B, {n}) for robot {self.name!r} ({what} = {n}), got {x.shape}"
+            )
+        if not np.isfinite(x).all():
+            bad = np.argwhere(~np.isfinite(x))[0]
+            raise InvalidValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+        return x
+
+    def _check_units(self, q: np.ndarray, name: str) -> None:
+        for a, size, joint in self._unit_groups:
+            norms = np.linalg.norm(q[..., a : a + size], axis=-1)
+            if np.abs(norms - 1.0).max(initial=0.0) > 1e-6:
+                raise InvalidValueError(
+                    f"{name}[{a}:{a + size}] of joint {joint!r} must have unit norm "
+                    f"(a {'quaternion' if size == 4 else '(cos, sin) pair'}), got norm {norms.ravel()[0]:.6g}; "
+                    "use robot.clip(q) to normalise or robot.from_dict() to build q from angles"
+                )
+
+    # -- configuration space -----------------------------------------------------------------
+    def neutral(self) -> np.ndarray:
+        """The neutral configuration ``(nq,)`` (zero angles, identity rotations)."""
+        return np.array(pin.neutral(self._model))
+
+    def random_configuration(self, rng: np.random.Generator | int | None = None, size: int | None = None) -> np.ndarray:
+        """Configurations drawn uniformly within the limits: ``(nq,)``, or ``(size, nq)``.
+
+        Unbounded coordinates are sampled too: continuous joints over a full turn, rotations of
+        spherical and floating joints uniformly over SO(3), unlimited translations in ±1 m.
+        ``rng`` is a numpy ``Generator`` or a seed.
+        """
+        rng = np.random.default_rng(rng)
+        n = 1 if size is None else int(size)
+        q = np.empty((n, self.nq))
+        lo, hi = self.lower, self.upper
+        for j in self.joints:
+            s = slice(j.idx_q, j.idx_q + j.nq)
+            if j.kind in ("revolute", "prismatic", "translation"):
+                default = math.pi if j.kind == "revolute" else _UNBOUNDED_TRANSLATION
+                a = np.where(np.isfinite(lo[s]), lo[s], -default)
+                b = np.where(np.isfinite(hi[s]), hi[s], default)
+                q[:, s] = rng.uniform(a, b, size=(n, j.nq))
+            elif j.kind in ("continuous", "planar"):
+                if j.kind == "planar":
+                    a = np.where(np.isfinite(lo[s][:2]), lo[s][:2], -_UNBOUNDED_TRANSLATION)
+                    b = np.where(np.isfinite(hi[s][:2]), hi[s][:2], _UNBOUNDED_TRANSLATION)
+                    q[:, j.idx_q : j.idx_q + 2] = rng.uniform(a, b, size=(n, 2))
+                theta = rng.uniform(-math.pi, math.pi, size=n)
+                q[:, j.idx_q + j.nq - 2] = np.cos(theta)
+                q[:, j.idx_q + j.nq - 1] = np.sin(theta)
+            elif j.kind in ("floating", "spherical"):
+                if j.kind == "floating":
+                    a = np.where(np.isfinite(lo[s][:3]), lo[s][:3], -_UNBOUNDED_TRANSLATION)
+                    b = np.where(np.isfinite(hi[s][:3]), hi[s][:3], _UNBOUNDED_TRANSLATION)
+                    q[:, j.idx_q : j.idx_q + 3] = rng.uniform(a, b, size=(n, 3))
+                quat = rng.standard_normal((n, 4))
+                q[:, j.idx_q + j.nq - 4 : j.idx_q + j.nq] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
+            elif j.nq:
+                raise KinejacError(f"random_configuration does not support joint {j.name!r} of kind {j.kind}")
+        return q[0] if size is None else q
+
+    def within_limits(self, q, tol: float = 1e-9) -> bool | np.ndarray:
+        """Whether ``q`` respects the position limits (to ``tol``); a bool, or ``(B,)`` bools."""
+        q = self._check_q(q)
+        ok = np.all((q >= self.lower - tol) & (q <= self.upper + tol), axis=-1)
+        return bool(ok) if q.ndim == 1 else ok
+
+    def clip(self, q) -> np.ndarray:
+        """``q`` clipped into the limits, with quaternions and (cos, sin) pairs re-normalised."""
+        q = np.clip(self._as_array(q, self.nq, "q", "nq"), self.lower, self.upper)
+        for a, size, joint in self._unit_groups:
+            g = q[..., a : a + size]
+            norm = np.linalg.norm(g, axis=-1, keepdims=True)
+            if (norm == 0).any():
+                raise InvalidValueError(f"cannot normalise the zero {size}-vector of joint {joint!r}")
+            q[..., a : a + size] = g / norm
+        return q
+
+    def integrate(self, q, v) -> np.ndarray:
+        """``q ⊕ v``: the configuration reached from ``q`` moving along tangent ``v`` for unit time."""
+        q, v = self._check_q(q), self._check_v(v)
+        if q.ndim == 1 and v.ndim == 1:
+            return pin.integrate(self._model, q, v)
+        q, v = broadcast_batch(q, v, "q", "v")
+        m, f = self._model, pin.integrate
+        return np.array([f(m, qi, vi) for qi, vi in zip(q, v)]).reshape(-1, self.nq)
+
+    def difference(self, q0, q1) -> np.ndarray:
+        """``q1 ⊖ q0``: the tangent ``v`` with ``integrate(q0, v) == q1`` (shortest way round)."""
+        q0, q1 = self._check_q(q0, "q0"), self._check_q(q1, "q1")
+        if q0.ndim == 1 and q1.ndim == 1:
+            return pin.difference(self._model, q0, q1)
+        q0, q1 = broadcast_batch(q0, q1, "q0", "q1")
+        m, f = self._model, pin.difference
+        return np.array([f(m, a, b) for a, b in zip(q0, q1)]).reshape(-1, self.nv)
+
+    # -- named joint values --------------------------------------------------------------------
+    def to_dict(self, q) -> dict[str, float | np.ndarray]:
+        """``{joint_name: value}`` for one configuration: angles [rad] or positions [m] for 1-DOF
+        joints (continuous ones as an angle), the raw coordinates for multi-DOF joints."""
+        q = self._check_q(q)
+        if q.ndim != 1:
+            raise ShapeError(f"to_dict takes one configuration of shape ({self.nq},), got {q.shape}")
+        out: dict[str, float | np.ndarray] = {}
+        for j in self.joints:
+            if j.kind == "mimic":
+                continue
+            if j.kind == "continuous":
+                out[j.name] = math.atan2(q[j.idx_q + 1], q[j.idx_q])
+            elif j.nq == 1:
+                out[j.name] = float(q[j.idx_q])
+            else:
+                out[j.name] = q[j.idx_q : j.idx_q + j.nq].copy()
+        return out
+
+    def from_dict(self, values: Mapping[str, float | Sequence[float]], q0=None) -> np.ndarray:
+        """A configuration ``(nq,)`` from ``{joint_name: value}``; joints not named keep their
+        value in ``q0`` (default: :meth:`neutral`). Continuous joints take an angle [rad]."""
+        q = self.neutral() if q0 is None else np.array(self._check_q(q0, "q0"), dtype=float)
+        if q.ndim != 1:
+            raise ShapeError(f"from_dict takes one q0 of shape ({self.nq},), got {q.shape}")
+        for name, value in values.items():
+            j = self.joint(name)
+            if j.kind == "mimic":
+                raise KinejacError(f"joint {name!r} is a mimic joint of {j.mimicked!r}; set that joint instead")
+            x = np.asarray(value, dtype=float)
+            if not np.isfinite(x).all():
+                raise InvalidValueError(f"value of joint {name!r} is not finite: {value!r}")
+            if j.kind == "continuous":
+                if x.shape != ():
+                    raise ShapeError(f"joint {name!r} (continuous) takes one angle, got shape {x.shape}")
+                q[j.idx_q : j.idx_q + 2] = math.cos(x), math.sin(x)
+            elif j.nq == 1:
+                if x.shape not in ((), (1,)):
+                    raise ShapeError(f"joint {name!r} ({j.kind}) takes one value, got shape {x.shape}")
+                q[j.idx_q] = x.reshape(())
+            else:
+                if x.shape != (j.nq,):
+                    raise ShapeError(f"joint {name!r} ({j.kind}) takes {j.nq} coordinates, got shape {x.shape}")
+                q[j.idx_q : j.idx_q + j.nq] = x
+        self._check_units(q, "q")
+        return q

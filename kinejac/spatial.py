@@ -1,0 +1,90 @@
+"""Spatial conventions: reference frames of twists and Jacobians, and pose validation.
+
+Poses are 4x4 homogeneous matrices ``T_a_b`` mapping b-coordinates into a-coordinates
+(``p_a = T_a_b @ p_b``). Twists and Jacobian rows are ordered ``[linear; angular]``, as in
+pinocchio. See the README's "Conventions" section for the meaning of each :class:`Reference`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pinocchio as pin
+
+from .errors import InvalidChoiceError, InvalidValueError, ShapeError
+
+__all__ = ["Reference", "as_reference", "as_se3", "as_transform"]
+
+
+class Reference(str, Enum):
+    """In which frame a twist (and so a Jacobian) is expressed.
+
+    - ``WORLD``: spatial velocity in world axes, measured at the world origin.
+    - ``LOCAL``: body velocity in the frame's own axes, at the frame origin.
+    - ``LOCAL_WORLD_ALIGNED``: linear velocity of the frame origin and angular velocity,
+      both in world axes (the textbook geometric Jacobian; the default everywhere).
+    """
+
+    WORLD = "world"
+    LOCAL = "local"
+    LOCAL_WORLD_ALIGNED = "local_world_aligned"
+
+    @property
+    def pinocchio(self) -> pin.ReferenceFrame:
+        """The matching ``pinocchio.ReferenceFrame``."""
+        return _TO_PIN[self]
+
+
+_TO_PIN: dict = {
+    Reference.WORLD: pin.ReferenceFrame.WORLD,
+    Reference.LOCAL: pin.ReferenceFrame.LOCAL,
+    Reference.LOCAL_WORLD_ALIGNED: pin.ReferenceFrame.LOCAL_WORLD_ALIGNED,
+}
+# str-valued members hash like their values, so one dict serves enum members and strings alike.
+_TO_PIN.update({r.value: p for r, p in list(_TO_PIN.items())})
+_TO_PIN.update({p: p for p in list(_TO_PIN.values())})
+
+
+def as_reference(reference: Reference | str | pin.ReferenceFrame) -> pin.ReferenceFrame:
+    """Validate a reference given as :class:`Reference`, its string value or pinocchio's enum."""
+    try:
+        return _TO_PIN[reference]
+    except (KeyError, TypeError):
+        raise InvalidChoiceError("reference frame", reference, [r.value for r in Reference]) from None
+
+
+def as_transform(T: np.ndarray | pin.SE3, name: str = "pose", tol: float = 1e-6) -> np.ndarray:
+    """Validate a rigid transform; returns a float ``(4, 4)`` copy.
+
+    Accepts a 4x4 array-like or a ``pinocchio.SE3``. Raises :class:`ShapeError` for another
+    shape, :class:`InvalidValueError` for NaN/inf, a rotation block that is not orthonormal with
+    determinant +1 (to ``tol``), or a last row other than ``[0, 0, 0, 1]``.
+    """
+    if isinstance(T, pin.SE3):
+        return T.homogeneous.copy()
+    try:
+        M = np.array(T, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(f"{name} must be a 4x4 array or pinocchio.SE3, got {type(T).__name__}") from exc
+    if M.shape != (4, 4):
+        raise ShapeError(f"expected {name} to have shape (4, 4), got {M.shape}")
+    if not np.isfinite(M).all():
+        raise InvalidValueError(f"{name} contains NaN or inf: {M.tolist()}")
+    if np.abs(M[3] - (0.0, 0.0, 0.0, 1.0)).max() > tol:
+        raise InvalidValueError(f"{name} is not a rigid transform: last row is {M[3].tolist()}, expected [0, 0, 0, 1]")
+    R = M[:3, :3]
+    ortho = np.abs(R.T @ R - np.eye(3)).max()
+    if ortho > tol or np.linalg.det(R) < 0:
+        raise InvalidValueError(
+            f"{name} is not a rigid transform: its rotation block is not a rotation matrix "
+            f"(|RᵀR - I| = {ortho:.2e}, det = {np.linalg.det(R):.3f})"
+        )
+    return M
+
+
+def as_se3(T: np.ndarray | pin.SE3, name: str = "pose") -> pin.SE3:
+    """Validate like :func:`as_transform` and return a ``pinocchio.SE3`` (rotation re-orthonormalised)."""
+    M = as_transform(T, name)
+    U, _, Vt = np.linalg.svd(M[:3, :3])
+    return pin.SE3(U @ Vt, M[:3, 3].copy())

@@ -1,0 +1,382 @@
+"""Loading robots: bundled URDFs, URDF files and example-robot-data models.
+
+``load`` checks the URDF itself before pinocchio parses it, so a broken file fails with a
+:class:`~kinejac.errors.URDFError` that names the file and the offending element instead of a
+crash or a silently wrong model.
+"""
+
+from __future__ import annotations
+
+import math
+import site
+import sys
+import sysconfig
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pinocchio as pin
+
+from .errors import InvalidChoiceError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
+from .robot import Robot
+
+__all__ = ["MAX_URDF_BYTES", "available_robots", "build_visual_model", "load"]
+
+MAX_URDF_BYTES = 64 * 2**20  #: larger files are refused rather than parsed
+_JOINT_TYPES = ("revolute", "continuous", "prismatic", "fixed", "floating", "planar")
+_ROOT_JOINTS = {"floating": pin.JointModelFreeFlyer, "planar": pin.JointModelPlanar}
+_ERD_PREFIXES = ("erd:", "example-robot-data:")
+
+
+# -- where robots come from ------------------------------------------------------------------
+def _bundled() -> dict[str, Path]:
+    folder = resources.files("kinejac.robots")
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".urdf")}
+
+
+@lru_cache(maxsize=1)
+def _erd_share() -> Path | None:
+    """The ``share`` folder holding example-robot-data's models, when the package is installed."""
+    candidates = [sysconfig.get_paths()["purelib"], *site.getsitepackages(), *sys.path]
+    for base in candidates:
+        share = Path(base) / "cmeel.prefix" / "share"
+        if (share / "example-robot-data" / "robots").is_dir():
+            return share
+    return None
+
+
+@lru_cache(maxsize=1)
+def _erd_models() -> dict[str, Path]:
+    share = _erd_share()
+    if share is None:
+        return {}
+    found: dict[str, Path] = {}
+    for path in sorted((share / "example-robot-data" / "robots").glob("*/**/*.urdf")):
+        found.setdefault(path.stem, path)
+    return found
+
+
+def available_robots() -> list[str]:
+    """Names :func:`load` accepts: the bundled robots, then ``erd:NAME`` for each
+    example-robot-data model (when that package is installed)."""
+    return sorted(_bundled()) + [f"erd:{n}" for n in sorted(_erd_models())]
+
+
+def _resolve(spec: str | Path) -> tuple[str, Path, tuple[str, ...]]:
+    """(name, urdf path, package dirs) for a robot spec."""
+    text = str(spec)
+    if isinstance(spec, Path) or text.endswith((".urdf", ".xml")) or "/" in text or "\\" in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            why = "is a directory" if path.is_dir() else "does not exist"
+            raise URDFNotFound(f"URDF file {str(path)!r} {why}")
+        return path.stem, path.resolve(), ()
+    bundled = _bundled()
+    if text in bundled:
+        return text, bundled[text], ()
+    erd_name = next((text[len(p) :] for p in _ERD_PREFIXES if text.startswith(p)), text)
+    erd = _erd_models()
+    if erd_name in erd:
+        return erd_name, erd[erd_name], (str(_erd_share()),)
+    hint = "" if erd or _erd_share() else " (install the 'robots' extra for example-robot-data's models)"
+    raise RobotNotFound(text, available_robots(), where=f"bundled robots or example-robot-data{hint}")
+
+
+# -- checking the URDF before pinocchio sees it --------------------------------------------------
+@dataclass(frozen=True)
+class _Mimic:
+    joint: str
+    mimicked: str
+    multiplier: float
+    offset: float
+
+
+def _floats(text: str | None, n: int, what: str, where: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    if text is None:
+        return default
+    parts = text.split()
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise URDFError(f"{where}: {what} must be {n} numbers, got {text!r}") from None
+    if len(values) != n:
+        raise URDFError(f"{where}: {what} must be {n} numbers, got {text!r}")
+    if not all(math.isfinite(x) for x in values):
+        raise URDFError(f"{where}: {what} must be finite, got {text!r}")
+    return values
+
+
+def _float_attr(el: ET.Element, key: str, where: str, default: float | None) -> float | None:
+    text = el.get(key)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise URDFError(f"{where}: {key}={text!r} is not a number") from None
+    if math.isnan(value):
+        raise URDFError(f"{where}: {key} is NaN")
+    return value
+
+
+def _check_urdf(path: Path) -> list[_Mimic]:
+    """Validate the URDF's structure and numbers; returns its mimic joints."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_URDF_BYTES:
+            raise URDFError(
+                f"{path}: file is {size / 2**20:.0f} MiB, over the {MAX_URDF_BYTES // 2**20} MiB limit for a URDF"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise URDFNotFound(f"cannot read URDF file {str(path)!r}: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise URDFError(f"{path}: file is empty")
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise URDFError(f"{path}: not well-formed XML at line {line}, column {col}: {exc}") from None
+    if root.tag != "robot":
+        raise URDFError(f"{path}: the root element is <{root.tag}>, expected <robot>")
+
+    links: list[str] = []
+    for el in root.findall("link"):
+        name = el.get("name")
+        if not name:
+            raise URDFError(f"{path}: a <link> has no name")
+        if name in links:
+            raise URDFError(f"{path}: link {name!r} is defined twice")
+        links.append(name)
+    if not links:
+        raise URDFError(f"{path}: robot {root.get('name')!r} has no <link>")
+
+    joints: dict[str, ET.Element] = {}
+    parent_of: dict[str, str] = {}
+    mimics: list[_Mimic] = []
+    for el in root.findall("joint"):
+        name = el.get("name")
+        if not name:
+            raise URDFError(f"{path}: a <joint> has no name")
+        where = f"{path}: joint {name!r}"
+        if name in joints:
+            raise URDFError(f"{path}: joint {name!r} is defined twice")
+        joints[name] = el
+        jtype = el.get("type")
+        if jtype not in _JOINT_TYPES:
+            raise URDFError(f"{where} has unknown type {jtype!r}; URDF joint types are: {', '.join(_JOINT_TYPES)}")
+        ends = {}
+        for end in ("parent", "child"):
+            sub = el.find(end)
+            link = sub.get("link") if sub is not None else None
+            if link is None:
+                raise URDFError(f"{where} has no <{end} link=...>")
+            if link not in links:
+                raise URDFError(f"{where}: {end} link {link!r} does not exist")
+            ends[end] = link
+        if ends["child"] in parent_of:
+            raise URDFError(
+                f"{where}: link {ends['child']!r} is already the child of another joint "
+                "(a link has one parent; URDF cannot express kinematic loops)"
+            )
+        parent_of[ends["child"]] = ends["parent"]
+        origin = el.find("origin")
+        if origin is not None:
+            _floats(origin.get("xyz"), 3, "origin xyz", where, (0.0, 0.0, 0.0))
+            _floats(origin.get("rpy"), 3, "origin rpy", where, (0.0, 0.0, 0.0))
+        if jtype in ("revolute", "continuous", "prismatic", "planar"):
+            axis_el = el.find("axis")
+            axis = _floats(axis_el.get("xyz") if axis_el is not None else None, 3, "axis", where, (1.0, 0.0, 0.0))
+            if math.hypot(*axis) < 1e-9:
+                raise URDFError(f"{where}: axis {axis} has zero length")
+        limit = el.find("limit")
+        if jtype in ("revolute", "prismatic"):
+            if limit is None:
+                raise URDFError(f"{where} ({jtype}) has no <limit>")
+            lower = _float_attr(limit, "lower", where, 0.0)
+            upper = _float_attr(limit, "upper", where, 0.0)
+            if lower > upper:
+                raise URDFError(f"{where}: lower limit {lower} > upper limit {upper}")
+        if limit is not None:
+            for key in ("velocity", "effort"):
+                value = _float_attr(limit, key, where, 0.0)
+                if value < 0:
+                    raise URDFError(f"{where}: limit {key}={value} is negative")
+        mimic = el.find("mimic")
+        if mimic is not None:
+            target = mimic.get("joint")
+            mimics.append(
+                _Mimic(
+                    name,
+                    target or "",
+                    _float_attr(mimic, "multiplier", where, 1.0),
+                    _float_attr(mimic, "offset", where, 0.0),
+                )
+            )
+    for m in mimics:
+        if m.mimicked not in joints:
+            raise URDFError(f"{path}: joint {m.joint!r} mimics joint {m.mimicked!r}, which does not exist")
+        if joints[m.mimicked].find("mimic") is not None:
+            raise URDFError(f"{path}: joint {m.joint!r} mimics {m.mimicked!r}, itself a mimic joint")
+        if not (math.isfinite(m.multiplier) and math.isfinite(m.offset)):
+            raise URDFError(f"{path}: joint {m.joint!r} has a non-finite mimic multiplier or offset")
+
+    roots = [link for link in links if link not in parent_of]
+    if not roots:
+        raise URDFError(f"{path}: every link has a parent, so the joints form a loop")
+    if len(roots) > 1:
+        raise URDFError(
+            f"{path}: the tree has {len(roots)} roots ({', '.join(map(repr, roots))}); a URDF has one root link"
+        )
+    for link in links:  # a cycle that does not reach the root
+        seen, cur = set(), link
+        while cur in parent_of:
+            if cur in seen:
+                raise URDFError(f"{path}: the joints form a loop through link {cur!r}")
+            seen.add(cur)
+            cur = parent_of[cur]
+    return mimics
+
+
+# -- building models -------------------------------------------------------------------------------
+def _build(path: Path, root_joint: str | None, mimic: bool) -> pin.Model:
+    args: list = [str(path)]
+    if root_joint is not None:
+        args.append(_ROOT_JOINTS[root_joint]())
+    try:
+        return pin.buildModelFromUrdf(*args, mimic=mimic)
+    except (RuntimeError, ValueError) as exc:
+        raise URDFError(f"{path}: pinocchio could not build a model: {exc}") from None
+
+
+def _locked_values(
+    model: pin.Model, locked: Mapping[str, float] | Sequence[str] | None, where: str
+) -> dict[str, np.ndarray]:
+    """``{joint: value}`` for the joints to lock: given values, or neutral moved into the limits."""
+    values: dict[str, np.ndarray] = {}
+    names = list(model.names)
+    for name in locked or ():
+        if name not in names or name == "universe":
+            raise JointNotFound(name, names[1:], where=where)
+        joint = model.joints[names.index(name)]
+        iq = slice(joint.idx_q, joint.idx_q + joint.nq)
+        if isinstance(locked, Mapping):
+            value = np.atleast_1d(np.asarray(locked[name], dtype=float))
+            if value.shape != (joint.nq,) or not np.isfinite(value).all():
+                raise URDFError(
+                    f"{where}: locked joint {name!r} needs {joint.nq} finite value(s), got {locked[name]!r}"
+                )
+        else:
+            lo, hi = model.lowerPositionLimit[iq], model.upperPositionLimit[iq]
+            value = np.clip(pin.neutral(model)[iq], lo, hi)
+        values[name] = value
+    return values
+
+
+def _lock(model: pin.Model, values: Mapping[str, np.ndarray], where: str) -> pin.Model:
+    if not values:
+        return model
+    q_ref = pin.neutral(model)
+    names = list(model.names)
+    ids = []
+    for name, value in values.items():
+        jid = names.index(name)
+        joint = model.joints[jid]
+        q_ref[joint.idx_q : joint.idx_q + joint.nq] = value
+        ids.append(jid)
+    try:
+        return pin.buildReducedModel(model, ids, q_ref)
+    except (RuntimeError, ValueError) as exc:
+        raise URDFError(f"{where}: cannot lock joints {list(values)}: {exc}") from None
+
+
+def _mimic_maps(reduced: pin.Model, full: pin.Model, mimics: list[_Mimic]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(A, b, G): ``q_full = A q + b`` and ``v_full = G v`` between a mimic model and the same
+    model with its mimic joints as free joints (used for Hessians, which pinocchio lacks there)."""
+    by_name = {m.joint: m for m in mimics}
+    A = np.zeros((full.nq, reduced.nq))
+    b = np.zeros(full.nq)
+    G = np.zeros((full.nv, reduced.nv))
+    red_names = list(reduced.names)
+    for jid in range(1, full.njoints):
+        name, jf = full.names[jid], full.joints[jid]
+        if name in by_name:
+            m = by_name[name]
+            src = reduced.joints[red_names.index(m.mimicked)]
+            if jf.nq != 1 or src.nq != 1:
+                raise URDFError(f"mimic joint {name!r}: only 1-DOF revolute/prismatic mimic joints are supported")
+            A[jf.idx_q, src.idx_q] = m.multiplier
+            b[jf.idx_q] = m.offset
+            G[jf.idx_v, src.idx_v] = m.multiplier
+        else:
+            jr = reduced.joints[red_names.index(name)]
+            A[jf.idx_q : jf.idx_q + jf.nq, jr.idx_q : jr.idx_q + jr.nq] = np.eye(jf.nq)
+            G[jf.idx_v : jf.idx_v + jf.nv, jr.idx_v : jr.idx_v + jr.nv] = np.eye(jf.nv)
+    return A, b, G
+
+
+def load(
+    spec: str | Path,
+    *,
+    root_joint: Literal["floating", "planar"] | None = None,
+    locked_joints: Sequence[str] | Mapping[str, float] | None = None,
+    package_dirs: Sequence[str | Path] | None = None,
+) -> Robot:
+    """Load a robot.
+
+    Args:
+        spec: a bundled robot name (``"panda"``; see :func:`available_robots`), a path to a
+            ``.urdf`` file, or an example-robot-data model (``"erd:talos"``, or the bare name
+            when no bundled robot has it).
+        root_joint: ``None`` for a fixed base, ``"floating"`` (free-flyer, nq = 7) or
+            ``"planar"`` (x, y, yaw) for a moving base, named ``root_joint``.
+        locked_joints: joints to remove from the model, frozen at their neutral value (moved
+            into the limits) or at the values of a ``{name: value}`` mapping.
+        package_dirs: folders where ``package://`` mesh paths are looked up (viewer only).
+
+    Mimic joints are honoured: a mimic joint has no coordinate of its own in ``q``.
+    """
+    if root_joint is not None and root_joint not in _ROOT_JOINTS:
+        raise InvalidChoiceError("root_joint", root_joint, ["None", *_ROOT_JOINTS])
+    name, path, erd_dirs = _resolve(spec)
+    where = str(path)
+    mimics = _check_urdf(path)
+    full = _build(path, root_joint, mimic=False)
+    values = _locked_values(full, locked_joints, where)
+    # a mimic pair with a locked joint is locked as a whole, at the mimic's own value
+    broken = [m for m in mimics if m.mimicked in values or m.joint in values]
+    for m in broken:
+        if m.mimicked not in values:
+            raise URDFError(f"{where}: joint {m.joint!r} mimics {m.mimicked!r}; lock {m.mimicked!r} instead")
+        values[m.joint] = m.multiplier * values[m.mimicked] + m.offset
+    active = [m for m in mimics if m not in broken]
+    if active and broken:
+        raise URDFError(f"{where}: locking joints of some mimic pairs while others stay free is not supported")
+    unmimicked = None
+    if active:
+        model = _lock(_build(path, root_joint, mimic=True), values, where)
+        full = _lock(full, values, where)
+        unmimicked = (full, *_mimic_maps(model, full, active))
+    else:
+        model = _lock(full, values, where)
+    model.name = name
+    dirs = [*(package_dirs or ()), *erd_dirs, str(path.parent)]
+    return Robot(model, name=name, urdf_path=path, package_dirs=dirs, root_joint=root_joint, _unmimicked=unmimicked)
+
+
+def build_visual_model(robot: Robot) -> pin.GeometryModel:
+    """The visual ``GeometryModel`` of a robot loaded from a URDF (meshes resolved through
+    ``robot.package_dirs``). Mesh files that cannot be found raise :class:`URDFError` naming them."""
+    if robot.urdf_path is None:
+        raise URDFError(f"robot {robot.name!r} has no URDF file")
+    try:
+        return pin.buildGeomFromUrdf(
+            robot.model, str(robot.urdf_path), pin.GeometryType.VISUAL, list(robot.package_dirs)
+        )
+    except (RuntimeError, ValueError) as exc:
+        raise URDFError(f"{robot.urdf_path}: cannot build its visual geometry: {exc}") from None

@@ -1,0 +1,1 @@
+"""Bundled URDF robot models (data only; installed as ``kinejac.robots``). See README.md."""

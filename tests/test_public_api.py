@@ -1,0 +1,30 @@
+"""Every public name imports; the core does not import the viewer's dependencies."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import kinejac
+
+
+def test_every_public_name_exists():
+    for name in kinejac.__all__:
+        assert getattr(kinejac, name) is not None, name
+    assert sorted(kinejac.__all__) == sorted(set(kinejac.__all__))
+
+
+def test_error_hierarchy():
+    for name in kinejac.__all__:
+        obj = getattr(kinejac, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, kinejac.KinejacError), name
+    assert issubclass(kinejac.ShapeError, ValueError)
+    assert issubclass(kinejac.FrameNotFound, KeyError)
+    assert str(kinejac.FrameNotFound("x", ["y"])) == "frame 'x' not found Available: y"
+
+
+def test_import_does_not_load_meshcat():
+    code = "import sys, kinejac; print('meshcat' in sys.modules, 'matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
