@@ -1,10 +1,23 @@
 """kinejac: geometric Jacobians, inverse kinematics and manipulability on URDF robots.
 
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
-see README.md for the conventions.
+see README.md for the conventions. The data flow, one module per concept:
+``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
+``dexterity`` (manipulability), ``workspace_map`` -> ``viewer``, ``cli``.
 """
 
 from .check import DerivativeReport, check_derivatives
+from .dexterity import (
+    MEASURES,
+    Ellipsoid,
+    SingularityReport,
+    force_ellipsoid,
+    generic_rank,
+    manipulability,
+    manipulability_gradient,
+    singularity,
+    velocity_ellipsoid,
+)
 from .errors import (
     FrameNotFound,
     InvalidChoiceError,
@@ -17,16 +30,34 @@ from .errors import (
     URDFError,
     URDFNotFound,
 )
+from .ik import (
+    FrameTarget,
+    IKBatchResult,
+    IKReason,
+    IKResult,
+    IKSolver,
+    joint_velocities,
+    solve_ik,
+    solve_ik_batch,
+)
 from .kinematics import hessian, jacobian, jacobian_dot, pose, twist, vjp
 from .robot import JointInfo, Robot
 from .spatial import Reference
 from .urdf import available_robots, load
+from .workspace_map import Workspace, workspace
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MEASURES",
     "DerivativeReport",
+    "Ellipsoid",
     "FrameNotFound",
+    "FrameTarget",
+    "IKBatchResult",
+    "IKReason",
+    "IKResult",
+    "IKSolver",
     "InvalidChoiceError",
     "InvalidValueError",
     "JointInfo",
@@ -37,16 +68,38 @@ __all__ = [
     "Robot",
     "RobotNotFound",
     "ShapeError",
+    "SingularityReport",
     "URDFError",
     "URDFNotFound",
+    "Viewer",
+    "Workspace",
     "__version__",
     "available_robots",
     "check_derivatives",
+    "force_ellipsoid",
+    "generic_rank",
     "hessian",
     "jacobian",
     "jacobian_dot",
+    "joint_velocities",
     "load",
+    "manipulability",
+    "manipulability_gradient",
     "pose",
+    "singularity",
+    "solve_ik",
+    "solve_ik_batch",
     "twist",
+    "velocity_ellipsoid",
     "vjp",
+    "workspace",
 ]
+
+
+def __getattr__(name: str):
+    """``kinejac.Viewer`` is imported on first use, so ``import kinejac`` never loads meshcat."""
+    if name == "Viewer":
+        from .viewer import Viewer
+
+        return Viewer
+    raise AttributeError(f"module 'kinejac' has no attribute {name!r}")

@@ -8,6 +8,7 @@ import numpy as np
 import pinocchio as pin
 
 from . import kinematics as kin
+from .errors import InvalidValueError
 from .robot import Robot
 from .spatial import Reference
 
@@ -49,7 +50,7 @@ class DerivativeReport:
 
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))
+    return float(np.abs(a - b).max(initial=0.0) / max(1.0, np.abs(b).max(initial=0.0)))
 
 
 def finite_difference_jacobian(
@@ -99,6 +100,8 @@ def check_derivatives(
     robot.frame_id(frame)
     rng = np.random.default_rng(rng)
     Q = robot.random_configuration(rng, size=samples) if q is None else np.atleast_2d(robot._check_q(q))
+    if len(Q) == 0:
+        raise InvalidValueError("check_derivatives needs at least one configuration (samples >= 1)")
     errors: dict[str, float] = {}
 
     def record(name: str, err: float) -> None:

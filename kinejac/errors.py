@@ -62,6 +62,7 @@ class NotFoundError(KinejacError, LookupError):
             msg += f"; did you mean {' or '.join(repr(c) for c in close)}?"
         shown = ", ".join(self.available[:40])
         more = f", ... ({len(self.available)} in all)" if len(self.available) > 40 else ""
+        msg += "" if close else "."
         msg += f" Available: {shown}{more}" if self.available else " Nothing is available."
         super().__init__(msg)
 

@@ -13,6 +13,7 @@ continuous joints need no special care.
 from __future__ import annotations
 
 from functools import lru_cache
+from math import isfinite as _isfinite
 
 import numpy as np
 import pinocchio as pin
@@ -24,15 +25,29 @@ from .spatial import _TO_PIN, Reference, as_reference
 __all__ = ["hessian", "jacobian", "jacobian_dot", "pose", "twist", "vjp"]
 
 _LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
-_DEFAULT: Reference = Reference.LOCAL_WORLD_ALIGNED
+_F64 = np.dtype(np.float64)
+_DEFAULT = "local_world_aligned"  # a plain str: hashing an Enum member runs Python code
 _computeFrameJacobian = pin.computeFrameJacobian
 _forwardKinematics = pin.forwardKinematics
 _updateFramePlacement = pin.updateFramePlacement
 _getFrameVelocity = pin.getFrameVelocity
 
 
+def _floats(x, name: str) -> np.ndarray:
+    """``x`` as a float array; anything that is not real numbers raises InvalidValueError."""
+    try:
+        a = np.asarray(x)
+        complex_ = a.dtype.kind == "c"  # float() of it would drop the imaginary part with only a warning
+        a = a if complex_ else a.astype(float, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from None
+    if complex_:
+        raise InvalidValueError(f"{name} must be real numbers, got complex values")
+    return a
+
+
 def _point(point, name: str = "point") -> np.ndarray:
-    p = np.asarray(point, dtype=float)
+    p = _floats(point, name)
     if p.shape != (3,):
         raise ShapeError(f"expected {name} of shape (3,) [m] in frame coordinates, got {p.shape}")
     if not np.isfinite(p).all():
@@ -76,8 +91,12 @@ def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT,
     With ``point`` (``(3,)`` [m] in frame coordinates) the linear rows are those of that point,
     rigidly attached to the frame (``world`` Jacobians do not depend on the point).
     """
-    q = robot._check_q(q)
-    try:  # _ids() inlined: the hot path whose overhead over the raw call is benchmarked
+    # robot._check_q() and _ids() inlined: the hot path whose overhead over the raw call is benchmarked
+    if not (type(q) is np.ndarray and q.shape == robot._fast_shape_q and q.dtype is _F64):
+        q = robot._check_q(q)
+    elif not _isfinite(sum(q.tolist())):
+        q = robot._check_q(q)  # raises, or accepts huge finite entries whose sum overflowed
+    try:
         fid, ref = robot._frame_ids[frame], _TO_PIN[reference]
     except (KeyError, TypeError):
         fid, ref = _ids(robot, frame, reference)
@@ -87,7 +106,7 @@ def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT,
         if J.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector
             J = J[:, None]
     else:
-        J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(-1, 6, robot.nv)
+        J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(len(q), 6, robot.nv)
     if point is not None and ref != pin.ReferenceFrame.WORLD:
         p = _point(point)
         if ref == _LWA:  # the offset in world axes: R_world_frame @ p, per sample
@@ -118,7 +137,7 @@ def twist(robot: Robot, q, v, frame: str, reference: Reference | str = _DEFAULT)
 
 
 def _check_w(w, name: str = "w") -> np.ndarray:
-    w = np.asarray(w, dtype=float)
+    w = _floats(w, name)
     if w.ndim not in (1, 2) or w.shape[-1] != 6:
         raise ShapeError(f"expected {name} of shape (6,) or (B, 6), got {w.shape}")
     if not np.isfinite(w).all():
@@ -140,7 +159,7 @@ def vjp(robot: Robot, q, w, frame: str, reference: Reference | str = _DEFAULT) -
     if q.ndim == 1 and w.ndim == 1:
         return w @ _computeFrameJacobian(model, data, q, fid, ref).reshape(6, nv)
     q, w = broadcast_batch(q, w, "q", "w")
-    J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(-1, 6, nv)
+    J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(len(q), 6, nv)
     return np.einsum("bi,bij->bj", w, J)
 
 
@@ -162,15 +181,17 @@ def jacobian_dot(robot: Robot, q, v, frame: str, reference: Reference | str = _D
         Q, V = Q @ A.T + b, V @ G.T
     else:
         model, data = robot._model, robot._data
+    if model.nv == 0:  # pinocchio 4.1's computeJointJacobiansTimeVariation segfaults without joints
+        return np.zeros((*Q.shape[:-1], 6, 0))
     if Q.ndim == 1:
         f(model, data, Q, V)
-        dJ = g(model, data, fid, ref).reshape(6, -1)
+        dJ = g(model, data, fid, ref).reshape(6, model.nv)
         return dJ if G is None else dJ @ G
     out = []
     for qi, vi in zip(Q, V):
         f(model, data, qi, vi)
         out.append(g(model, data, fid, ref))
-    dJ = np.array(out).reshape(len(out), 6, -1)
+    dJ = np.array(out).reshape(len(out), 6, model.nv)
     return dJ if G is None else dJ @ G
 
 
@@ -206,7 +227,7 @@ def _reorder(H: np.ndarray) -> np.ndarray:
     n = H.shape[-1]
     if H.ndim == 3:
         return H.reshape(n, n, 6).T
-    return H.reshape(-1, n, n, 6).transpose(0, 3, 2, 1)
+    return H.reshape(len(H), n, n, 6).transpose(0, 3, 2, 1)
 
 
 def hessian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT) -> np.ndarray:
@@ -235,7 +256,7 @@ def hessian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT) 
         for qi in Q:
             f(model, data, qi)
             out.append(g(model, data, fid, ref))
-        H = np.array(out).reshape(-1, 6, n, n)
+        H = np.array(out).reshape(len(out), 6, n, n)
     if _hessian_is_fortran_ordered():
         H = _reorder(H)
     return H if G is None else np.einsum("...iab,aj,bk->...ijk", H, G, G)

@@ -148,7 +148,8 @@ class Robot:
                 a = j.idx_q + off
                 lo[a : a + size], hi[a : a + size] = -np.inf, np.inf
                 self._unit_groups.append((a, size, j.name))
-        self._plain_q = not self._unit_groups  # no quaternion or (cos, sin) pair to check
+        # the fast path of _check_q applies when there is no quaternion or (cos, sin) pair to check
+        self._fast_shape_q = None if self._unit_groups else self._shape_q
         self.lower, self.upper = lo, hi
         self.lower.flags.writeable = self.upper.flags.writeable = False
         vel = np.array(model.velocityLimit, dtype=float)
@@ -218,7 +219,7 @@ class Robot:
         """``q`` as a float64 array of shape (nq,) or (B, nq), finite and with unit-norm groups."""
         # fast path, ~0.2 µs: the sum of the entries is finite iff every entry is (or it overflowed,
         # which falls through to the exact check)
-        if type(q) is np.ndarray and q.shape == self._shape_q and q.dtype is _F64 and self._plain_q:
+        if type(q) is np.ndarray and q.shape == self._fast_shape_q and q.dtype is _F64:
             if _isfinite(sum(q.tolist())):
                 return q
         q = self._as_array(q, self.nq, name, "nq")
@@ -233,9 +234,13 @@ class Robot:
 
     def _as_array(self, x, n: int, name: str, what: str) -> np.ndarray:
         try:
-            x = np.asarray(x, dtype=float)
+            a = np.asarray(x)
+            complex_ = a.dtype.kind == "c"  # float() of it would drop the imaginary part with only a warning
+            x = a if complex_ else a.astype(float, copy=False)
         except (TypeError, ValueError) as exc:
             raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from None
+        if complex_:
+            raise InvalidValueError(f"{name} must be real numbers, got complex values")
         if x.ndim not in (1, 2) or x.shape[-1] != n:
             raise ShapeError(
                 f"expected {name} of shape ({n},) or (B, {n}) for robot {self.name!r} ({what} = {n}), got {x.shape}"
@@ -269,6 +274,8 @@ class Robot:
         """
         rng = np.random.default_rng(rng)
         n = 1 if size is None else int(size)
+        if n < 0:
+            raise InvalidValueError(f"size must be None or >= 0, got {size}")
         q = np.empty((n, self.nq))
         lo, hi = self.lower, self.upper
         for j in self.joints:
@@ -321,7 +328,7 @@ class Robot:
             return pin.integrate(self._model, q, v)
         q, v = broadcast_batch(q, v, "q", "v")
         m, f = self._model, pin.integrate
-        return np.array([f(m, qi, vi) for qi, vi in zip(q, v)]).reshape(-1, self.nq)
+        return np.array([f(m, qi, vi) for qi, vi in zip(q, v)]).reshape(len(q), self.nq)
 
     def difference(self, q0, q1) -> np.ndarray:
         """``q1 ⊖ q0``: the tangent ``v`` with ``integrate(q0, v) == q1`` (shortest way round)."""
@@ -330,7 +337,7 @@ class Robot:
             return pin.difference(self._model, q0, q1)
         q0, q1 = broadcast_batch(q0, q1, "q0", "q1")
         m, f = self._model, pin.difference
-        return np.array([f(m, a, b) for a, b in zip(q0, q1)]).reshape(-1, self.nv)
+        return np.array([f(m, a, b) for a, b in zip(q0, q1)]).reshape(len(q0), self.nv)
 
     # -- named joint values --------------------------------------------------------------------
     def to_dict(self, q) -> dict[str, float | np.ndarray]:

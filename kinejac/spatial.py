@@ -42,12 +42,15 @@ _TO_PIN: dict = {
     Reference.LOCAL_WORLD_ALIGNED: pin.ReferenceFrame.LOCAL_WORLD_ALIGNED,
 }
 # str-valued members hash like their values, so one dict serves enum members and strings alike.
+# pinocchio's own enum is handled in as_reference(): its members compare equal to ints, and 0 or
+# True must not silently mean a frame.
 _TO_PIN.update({r.value: p for r, p in list(_TO_PIN.items())})
-_TO_PIN.update({p: p for p in list(_TO_PIN.values())})
 
 
 def as_reference(reference: Reference | str | pin.ReferenceFrame) -> pin.ReferenceFrame:
     """Validate a reference given as :class:`Reference`, its string value or pinocchio's enum."""
+    if isinstance(reference, pin.ReferenceFrame):
+        return reference
     try:
         return _TO_PIN[reference]
     except (KeyError, TypeError):

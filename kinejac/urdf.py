@@ -124,6 +124,27 @@ def _float_attr(el: ET.Element, key: str, where: str, default: float | None) -> 
     return value
 
 
+# numeric attributes urdfdom parses inside a <link>: element tag -> {attribute: count}
+_LINK_NUMBERS = {
+    "origin": {"xyz": 3, "rpy": 3},
+    "mass": {"value": 1},
+    "inertia": {k: 1 for k in ("ixx", "ixy", "ixz", "iyy", "iyz", "izz")},
+    "box": {"size": 3},
+    "cylinder": {"radius": 1, "length": 1},
+    "sphere": {"radius": 1},
+    "mesh": {"scale": 3},
+}
+
+
+def _check_link_numbers(link: ET.Element, where: str) -> None:
+    """Every number in a link's inertial/visual/collision elements is present and finite (urdfdom
+    would otherwise refuse the file without saying where)."""
+    for part in link:
+        for el in part.iter():
+            for key, n in _LINK_NUMBERS.get(el.tag, {}).items():
+                _floats(el.get(key), n, f"<{part.tag}>/<{el.tag}> {key}", where, ())
+
+
 def _check_urdf(path: Path) -> list[_Mimic]:
     """Validate the URDF's structure and numbers; returns its mimic joints."""
     try:
@@ -146,13 +167,16 @@ def _check_urdf(path: Path) -> list[_Mimic]:
         raise URDFError(f"{path}: the root element is <{root.tag}>, expected <robot>")
 
     links: list[str] = []
+    link_set: set[str] = set()
     for el in root.findall("link"):
         name = el.get("name")
         if not name:
             raise URDFError(f"{path}: a <link> has no name")
-        if name in links:
+        if name in link_set:
             raise URDFError(f"{path}: link {name!r} is defined twice")
+        _check_link_numbers(el, f"{path}: link {name!r}")
         links.append(name)
+        link_set.add(name)
     if not links:
         raise URDFError(f"{path}: robot {root.get('name')!r} has no <link>")
 
@@ -176,9 +200,11 @@ def _check_urdf(path: Path) -> list[_Mimic]:
             link = sub.get("link") if sub is not None else None
             if link is None:
                 raise URDFError(f"{where} has no <{end} link=...>")
-            if link not in links:
+            if link not in link_set:
                 raise URDFError(f"{where}: {end} link {link!r} does not exist")
             ends[end] = link
+        if ends["parent"] == ends["child"]:
+            raise URDFError(f"{where}: parent and child are the same link {ends['child']!r}")
         if ends["child"] in parent_of:
             raise URDFError(
                 f"{where}: link {ends['child']!r} is already the child of another joint "
@@ -200,6 +226,8 @@ def _check_urdf(path: Path) -> list[_Mimic]:
                 raise URDFError(f"{where} ({jtype}) has no <limit>")
             lower = _float_attr(limit, "lower", where, 0.0)
             upper = _float_attr(limit, "upper", where, 0.0)
+            if not (math.isfinite(lower) and math.isfinite(upper)):
+                raise URDFError(f"{where}: limits must be finite, got lower={lower} upper={upper}")
             if lower > upper:
                 raise URDFError(f"{where}: lower limit {lower} > upper limit {upper}")
         if limit is not None:
@@ -225,6 +253,12 @@ def _check_urdf(path: Path) -> list[_Mimic]:
             raise URDFError(f"{path}: joint {m.joint!r} mimics {m.mimicked!r}, itself a mimic joint")
         if not (math.isfinite(m.multiplier) and math.isfinite(m.offset)):
             raise URDFError(f"{path}: joint {m.joint!r} has a non-finite mimic multiplier or offset")
+        kinds = joints[m.joint].get("type"), joints[m.mimicked].get("type")
+        if kinds[0] != "fixed" and not all(k in ("revolute", "prismatic") for k in kinds):  # fixed: ignored
+            raise URDFError(
+                f"{path}: joint {m.joint!r} ({kinds[0]}) mimics {m.mimicked!r} ({kinds[1]}); "
+                "only revolute and prismatic joints can mimic or be mimicked"
+            )
 
     roots = [link for link in links if link not in parent_of]
     if not roots:
@@ -251,7 +285,13 @@ def _build(path: Path, root_joint: str | None, mimic: bool) -> pin.Model:
     try:
         return pin.buildModelFromUrdf(*args, mimic=mimic)
     except (RuntimeError, ValueError) as exc:
-        raise URDFError(f"{path}: pinocchio could not build a model: {exc}") from None
+        hint = ""
+        if mimic and "mimic" in str(exc).lower():
+            hint = (
+                " (pinocchio needs every mimic joint to come after the joint it mimics in its depth-first"
+                " order of the tree, where sibling branches go by name; rename or reorder the branches)"
+            )
+        raise URDFError(f"{path}: pinocchio could not build a model: {exc}{hint}") from None
 
 
 def _locked_values(
@@ -376,7 +416,7 @@ def build_visual_model(robot: Robot) -> pin.GeometryModel:
         raise URDFError(f"robot {robot.name!r} has no URDF file")
     try:
         return pin.buildGeomFromUrdf(
-            robot.model, str(robot.urdf_path), pin.GeometryType.VISUAL, list(robot.package_dirs)
+            robot.model, str(robot.urdf_path), pin.GeometryType.VISUAL, package_dirs=list(robot.package_dirs)
         )
     except (RuntimeError, ValueError) as exc:
         raise URDFError(f"{robot.urdf_path}: cannot build its visual geometry: {exc}") from None

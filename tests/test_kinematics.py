@@ -205,6 +205,12 @@ def test_bad_reference_and_shapes_raise_named_errors():
     q = robot.neutral()
     with pytest.raises(kinejac.InvalidChoiceError, match="local_world_aligned"):
         kinejac.jacobian(robot, q, frame, "body")
+    for not_a_frame in (0, 1, True):  # pinocchio's enum compares equal to ints; kinejac does not
+        with pytest.raises(kinejac.InvalidChoiceError, match="unknown reference frame"):
+            kinejac.jacobian(robot, q, frame, not_a_frame)
+    np.testing.assert_array_equal(
+        kinejac.jacobian(robot, q, frame, pin.LOCAL), kinejac.jacobian(robot, q, frame, "local")
+    )
     with pytest.raises(kinejac.ShapeError, match=r"shape \(6,\) or \(B, 6\).*got \(5,\)") as exc:
         kinejac.jacobian(robot, q[:5], frame)
     assert isinstance(exc.value, ValueError)

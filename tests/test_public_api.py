@@ -21,7 +21,11 @@ def test_error_hierarchy():
             assert issubclass(obj, kinejac.KinejacError), name
     assert issubclass(kinejac.ShapeError, ValueError)
     assert issubclass(kinejac.FrameNotFound, KeyError)
-    assert str(kinejac.FrameNotFound("x", ["y"])) == "frame 'x' not found Available: y"
+    assert str(kinejac.FrameNotFound("x", ["y"])) == "frame 'x' not found. Available: y"
+    assert (
+        str(kinejac.FrameNotFound("tool", ["tool0"]))
+        == "frame 'tool' not found; did you mean 'tool0'? Available: tool0"
+    )
 
 
 def test_import_does_not_load_meshcat():

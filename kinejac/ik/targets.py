@@ -1,0 +1,200 @@
+"""What inverse kinematics should reach: :class:`FrameTarget` and the parsing of user targets.
+
+A target asks for the pose ``T_ref_frame`` of one frame, where ``ref`` is the world or another
+frame of the robot (``relative_to``). Weights, in the order ``[x, y, z, rx, ry, rz]``, act on the
+error expressed in the *target* frame's axes; a weight of 0 leaves that axis free (a mask).
+Position-only targets are poses whose rotation weights are 0 (their axes are then the world's),
+orientation-only targets those whose position weights are 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pinocchio as pin
+
+from ..errors import InvalidValueError, ShapeError
+from ..spatial import as_transform
+
+__all__ = ["FrameTarget", "as_targets", "quick_pose"]
+
+_ONES6 = np.ones(6)
+_ONES6.flags.writeable = False
+
+
+def _weights(weights, mask, what: str) -> np.ndarray:
+    if weights is not None and mask is not None:
+        raise InvalidValueError(f"{what}: give weights or mask, not both")
+    if mask is not None:
+        m = np.asarray(mask)
+        if m.shape != (6,):
+            raise ShapeError(f"expected mask of shape (6,) [x, y, z, rx, ry, rz] for {what}, got {m.shape}")
+        if m.dtype != bool and not np.isin(m, (0, 1)).all():
+            raise InvalidValueError(f"mask of {what} must hold booleans or 0/1, got {m.tolist()}")
+        weights = m.astype(float)
+    if weights is None:
+        return _ONES6
+    w = np.array(weights, dtype=float)
+    if w.shape != (6,):
+        raise ShapeError(f"expected weights of shape (6,) [x, y, z, rx, ry, rz] for {what}, got {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InvalidValueError(f"weights of {what} must be finite and >= 0, got {w.tolist()}")
+    if not (w > 0).any():
+        raise InvalidValueError(f"weights of {what} are all zero: nothing to solve for")
+    w.flags.writeable = False
+    return w
+
+
+def _rotation(R, what: str, tol: float = 1e-6) -> np.ndarray:
+    R = np.asarray(R, dtype=float)
+    if not np.isfinite(R).all():
+        raise InvalidValueError(f"{what} contains NaN or inf: {R.tolist()}")
+    ortho = np.abs(R.T @ R - np.eye(3)).max()
+    det = np.linalg.det(R)
+    if ortho > tol or det < 0:
+        raise InvalidValueError(
+            f"{what} is not a rotation matrix (|RᵀR - I| = {ortho:.2e}, det = {det:.3f}); expected an orthonormal 3x3"
+        )
+    return R
+
+
+@dataclass(frozen=True)
+class FrameTarget:
+    """A desired pose ``T_ref_frame`` for one frame (``ref``: world, or the frame ``relative_to``).
+
+    Build with :meth:`pose`, :meth:`position` or :meth:`orientation`. ``weights`` ``(6,)``
+    [x, y, z, rx, ry, rz] scale the error in the target frame's axes (0 = free axis).
+    """
+
+    frame: str
+    T: np.ndarray
+    weights: np.ndarray = field(default_factory=lambda: _ONES6)
+    relative_to: str | None = None
+
+    @classmethod
+    def pose(cls, frame: str, T, *, weights=None, mask=None, relative_to: str | None = None) -> FrameTarget:
+        """A full pose ``T`` (4x4 or ``pinocchio.SE3``), optionally weighted or masked."""
+        what = f"target of frame {frame!r}"
+        M = as_transform(T, what)
+        R = M[:3, :3]
+        if np.abs(R.T @ R - np.eye(3)).max() > 1e-10:  # re-orthonormalise what as_transform tolerated
+            U, _, Vt = np.linalg.svd(R)
+            M[:3, :3] = U @ Vt
+        return cls(frame, M, _weights(weights, mask, what), relative_to)
+
+    @classmethod
+    def position(cls, frame: str, p, *, weights=None, relative_to: str | None = None) -> FrameTarget:
+        """Position only: ``p`` ``(3,)`` [m]; optional ``weights`` ``(3,)`` on x, y, z (world axes)."""
+        what = f"position target of frame {frame!r}"
+        p = np.asarray(p, dtype=float)
+        if p.shape != (3,):
+            raise ShapeError(f"expected {what} of shape (3,) [m], got {p.shape}")
+        if not np.isfinite(p).all():
+            raise InvalidValueError(f"{what} contains NaN or inf: {p.tolist()}")
+        w3 = np.ones(3) if weights is None else np.asarray(weights, dtype=float)
+        if w3.shape != (3,):
+            raise ShapeError(f"expected position weights of shape (3,) for {what}, got {w3.shape}")
+        T = np.eye(4)
+        T[:3, 3] = p
+        return cls(frame, T, _weights(np.r_[w3, 0.0, 0.0, 0.0], None, what), relative_to)
+
+    @classmethod
+    def orientation(cls, frame: str, R, *, weights=None, relative_to: str | None = None) -> FrameTarget:
+        """Orientation only: ``R`` ``(3, 3)`` rotation; optional ``weights`` ``(3,)`` on rx, ry, rz."""
+        what = f"orientation target of frame {frame!r}"
+        R = np.asarray(R, dtype=float)
+        if R.shape != (3, 3):
+            raise ShapeError(f"expected {what} of shape (3, 3), got {R.shape}")
+        R = _rotation(R, what)
+        w3 = np.ones(3) if weights is None else np.asarray(weights, dtype=float)
+        if w3.shape != (3,):
+            raise ShapeError(f"expected rotation weights of shape (3,) for {what}, got {w3.shape}")
+        U, _, Vt = np.linalg.svd(R)
+        T = np.eye(4)
+        T[:3, :3] = U @ Vt
+        return cls(frame, T, _weights(np.r_[0.0, 0.0, 0.0, w3], None, what), relative_to)
+
+    @property
+    def se3(self) -> pin.SE3:
+        """The target pose as a ``pinocchio.SE3``."""
+        return pin.SE3(self.T[:3, :3].copy(), self.T[:3, 3].copy())
+
+
+def as_targets(
+    target, frame: str | None = None, *, weights=None, mask=None, relative_to: str | None = None
+) -> tuple[FrameTarget, ...]:
+    """Normalise what a user passed as an IK target into a tuple of :class:`FrameTarget`.
+
+    ``target`` is a 4x4 array or ``pinocchio.SE3`` (full pose), a ``(3,)`` position, a ``(3, 3)``
+    rotation (each needs ``frame``), a :class:`FrameTarget`, or a sequence of them (several frames).
+    """
+    if isinstance(target, FrameTarget):
+        return (target,)
+    if isinstance(target, Sequence) and target and all(isinstance(t, FrameTarget) for t in target):
+        return tuple(target)
+    if frame is None:
+        raise InvalidValueError("frame is required when the target is an array (or pass FrameTarget objects)")
+    if isinstance(target, pin.SE3):
+        return (FrameTarget.pose(frame, target, weights=weights, mask=mask, relative_to=relative_to),)
+    try:
+        arr = np.asarray(target, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(
+            f"target must be a 4x4 pose, a pinocchio.SE3, a (3,) position, a (3, 3) rotation or FrameTarget(s), "
+            f"got {type(target).__name__}"
+        ) from exc
+    if arr.shape == (4, 4):
+        return (FrameTarget.pose(frame, arr, weights=weights, mask=mask, relative_to=relative_to),)
+    if mask is not None:
+        raise InvalidValueError("mask applies to full-pose targets; for a position or rotation target use weights")
+    if arr.shape == (3,):
+        return (FrameTarget.position(frame, arr, weights=weights, relative_to=relative_to),)
+    if arr.shape == (3, 3):
+        return (FrameTarget.orientation(frame, arr, weights=weights, relative_to=relative_to),)
+    raise ShapeError(
+        f"expected target of shape (4, 4) (pose), (3,) (position) or (3, 3) (rotation) for frame {frame!r}, "
+        f"got {arr.shape}"
+    )
+
+
+_isfinite = math.isfinite
+
+
+def quick_pose(T) -> pin.SE3 | None:
+    """A valid 4x4 float64 pose (or ``SE3``) as ``SE3`` in a few microseconds; ``None`` if it is not
+    plainly valid (the caller then takes the slow path, which explains what is wrong)."""
+    if isinstance(T, pin.SE3):
+        R = T.rotation
+        rows = R.tolist()
+        p = T.translation.tolist()
+        last = (0.0, 0.0, 0.0, 1.0)
+    elif type(T) is np.ndarray and T.shape == (4, 4) and T.dtype == np.float64:
+        a = T.tolist()
+        rows = [a[0][:3], a[1][:3], a[2][:3]]
+        p = [a[0][3], a[1][3], a[2][3]]
+        last = a[3]
+    else:
+        return None
+    if last[0] != 0.0 or last[1] != 0.0 or last[2] != 0.0 or last[3] != 1.0:
+        return None
+    (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = rows
+    if not _isfinite(a0 + a1 + a2 + b0 + b1 + b2 + c0 + c1 + c2 + p[0] + p[1] + p[2]):
+        return None
+    # columns orthonormal and right-handed
+    dev = max(
+        abs(a0 * a0 + b0 * b0 + c0 * c0 - 1.0),
+        abs(a1 * a1 + b1 * b1 + c1 * c1 - 1.0),
+        abs(a2 * a2 + b2 * b2 + c2 * c2 - 1.0),
+        abs(a0 * a1 + b0 * b1 + c0 * c1),
+        abs(a0 * a2 + b0 * b2 + c0 * c2),
+        abs(a1 * a2 + b1 * b2 + c1 * c2),
+    )
+    det = a0 * (b1 * c2 - b2 * c1) - a1 * (b0 * c2 - b2 * c0) + a2 * (b0 * c1 - b1 * c0)
+    if dev > 1e-10 or det < 0:
+        return None
+    if isinstance(T, pin.SE3):
+        return T.copy()
+    return pin.SE3(np.array(rows), np.array(p))

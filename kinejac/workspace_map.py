@@ -1,0 +1,290 @@
+"""Workspace analysis: where the end effector can go, and how dexterous it is there.
+
+:func:`workspace` samples configurations uniformly within the joint limits (in chunks, so memory
+stays bounded), and records the frame position and its manipulability for each one. The result,
+a :class:`Workspace`, saves to and loads from ``.npz``, draws a PNG (matplotlib, the optional
+``plot`` extra) and feeds the viewer: ``viewer.show_points(ws.positions, ws.manipulability)``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+
+from .dexterity import Measure, _check_measure, _mass_matrix, _measure_of, _rank, _select, _task
+from .errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
+from .robot import Robot
+
+__all__ = ["Workspace", "workspace"]
+
+_FORMAT = 1
+_PLANES = {"xy": (0, 1, 2), "xz": (0, 2, 1), "yz": (1, 2, 0)}
+
+
+@dataclass(frozen=True, eq=False)
+class Workspace:
+    """Sampled end-effector positions with their manipulability.
+
+    Attributes:
+        positions: ``(N, 3)`` [m], frame origins in world coordinates.
+        manipulability: ``(N,)`` the measure at each sample (units of :func:`kinejac.manipulability`).
+        configurations: ``(N, nq)`` the sampled configurations.
+        robot, frame, measure, part: what was measured (``part`` as a label, e.g. ``"translation"``).
+        requested: how many samples were asked for; complete: ``False`` if the run was interrupted
+            and only the first ``N < requested`` samples were computed.
+    """
+
+    positions: np.ndarray
+    manipulability: np.ndarray
+    configurations: np.ndarray
+    robot: str
+    frame: str
+    measure: str
+    part: str
+    requested: int
+    complete: bool = True
+
+    def __len__(self) -> int:
+        return self.positions.shape[0]
+
+    def __repr__(self) -> str:
+        state = "" if self.complete else f", interrupted after {len(self)} of {self.requested}"
+        return (
+            f"Workspace({self.robot!r}, frame={self.frame!r}, samples={len(self)}{state}, "
+            f"measure={self.measure!r}, part={self.part!r})"
+        )
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """``(2, 3)`` [m]: the smallest and largest reached coordinates."""
+        return np.stack([self.positions.min(axis=0), self.positions.max(axis=0)])
+
+    def best(self, k: int = 1) -> np.ndarray:
+        """Indices of the ``k`` most dexterous samples, most dexterous first."""
+        k = min(int(k), len(self))
+        idx = np.argpartition(-self.manipulability, k - 1)[:k] if k else np.empty(0, dtype=int)
+        return idx[np.argsort(-self.manipulability[idx])]
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write to a compressed ``.npz`` (no pickles); returns the path written."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(path.suffix + ".npz")
+        meta = {
+            "format": _FORMAT,
+            "robot": self.robot,
+            "frame": self.frame,
+            "measure": self.measure,
+            "part": self.part,
+            "requested": self.requested,
+            "complete": self.complete,
+        }
+        np.savez_compressed(
+            path,
+            positions=self.positions,
+            manipulability=self.manipulability,
+            configurations=self.configurations,
+            meta=np.array(json.dumps(meta)),
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Workspace:
+        """Read a file written by :meth:`save`."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                meta = json.loads(str(f["meta"]))
+                arrays = {k: np.array(f[k]) for k in ("positions", "manipulability", "configurations")}
+        except FileNotFoundError:
+            raise
+        except (KeyError, ValueError, OSError) as exc:
+            raise KinejacError(f"{path} is not a kinejac workspace file: {exc}") from exc
+        if meta.get("format") != _FORMAT:
+            raise KinejacError(f"{path}: unsupported workspace file format {meta.get('format')!r} (expected {_FORMAT})")
+        n = arrays["positions"].shape[0]
+        if arrays["positions"].shape != (n, 3) or arrays["manipulability"].shape != (n,):
+            raise ShapeError(f"{path}: inconsistent array shapes {[a.shape for a in arrays.values()]}")
+        return cls(
+            **arrays,
+            robot=meta["robot"],
+            frame=meta["frame"],
+            measure=meta["measure"],
+            part=meta["part"],
+            requested=int(meta["requested"]),
+            complete=bool(meta["complete"]),
+        )
+
+    # -- pictures ------------------------------------------------------------------------------
+    def plot_png(
+        self,
+        path: str | Path,
+        *,
+        plane: str = "xy",
+        mode: str = "projection",
+        at: float | None = None,
+        thickness: float = 0.05,
+        cmap: str = "viridis",
+        dpi: int = 150,
+    ) -> Path:
+        """Draw the samples coloured by manipulability into a PNG; returns the path.
+
+        ``plane``: ``"xy"``, ``"xz"`` or ``"yz"``. ``mode="projection"`` draws every sample
+        projected onto the plane (the most dexterous drawn on top); ``mode="slice"`` only those
+        within ``thickness/2`` [m] of ``at`` [m] along the third axis (default: the median).
+        Needs matplotlib (``pip install kinejac[plot]``).
+        """
+        if plane not in _PLANES:
+            raise InvalidChoiceError("plane", plane, tuple(_PLANES))
+        if mode not in ("projection", "slice"):
+            raise InvalidChoiceError("plot mode", mode, ("projection", "slice"))
+        try:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+        except ImportError as exc:
+            raise KinejacError("Workspace.plot_png needs matplotlib: pip install kinejac[plot]") from exc
+        a, b, c = _PLANES[plane]
+        P, w = self.positions, self.manipulability
+        title = f"{self.robot} {self.frame}: {self.measure} ({self.part}), {len(self)} samples"
+        if mode == "slice":
+            if not (np.isfinite(thickness) and thickness > 0):
+                raise InvalidValueError(f"thickness must be a positive length [m], got {thickness!r}")
+            at = float(np.median(P[:, c])) if at is None and len(self) else float(at or 0.0)
+            keep = np.abs(P[:, c] - at) <= thickness / 2
+            P, w = P[keep], w[keep]
+            title += f"\nslice {'xyz'[c]} = {at:.3f} ± {thickness / 2:.3f} m ({len(w)} samples)"
+        order = np.argsort(w, kind="stable")
+        fig = Figure(figsize=(6.4, 5.6))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        sc = ax.scatter(P[order, a], P[order, b], c=w[order], s=4, cmap=cmap, linewidths=0)
+        fig.colorbar(sc, ax=ax, label=f"{self.measure} manipulability ({self.part})")
+        ax.set_xlabel(f"{'xyz'[a]} [m]")
+        ax.set_ylabel(f"{'xyz'[b]} [m]")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_title(title, fontsize=9)
+        path = Path(path)
+        fig.savefig(path, dpi=dpi, format="png")
+        return path
+
+
+class _Progress:
+    """A one-line progress bar on stderr (only drawn when enabled)."""
+
+    def __init__(self, total: int, enabled: bool, label: str = "workspace") -> None:
+        self.total, self.enabled, self.label = total, enabled, label
+        self.start = time.perf_counter()
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        frac = done / self.total if self.total else 1.0
+        bar = "#" * int(30 * frac)
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
+        sys.stderr.write(
+            f"\r{self.label} [{bar:<30}] {done}/{self.total} {100 * frac:5.1f}% {elapsed:6.1f} s, ~{eta:.0f} s left"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _chunk(robot: Robot, Q: np.ndarray, fid: int, task, measure: str, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(n, 3)`` and measures ``(n,)``: one kinematics pass per configuration."""
+    model, data = robot.model, robot.data
+    J = np.empty((Q.shape[0], 6, robot.nv))
+    P = np.empty((Q.shape[0], 3))
+    ref = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+    for i, qi in enumerate(Q):
+        J[i] = pin.computeFrameJacobian(model, data, qi, fid, ref)  # also updates data.oMf[fid]
+        P[i] = data.oMf[fid].translation
+    A = _select(J, task)
+    if measure == "dynamic":
+        A = np.linalg.solve(_mass_matrix(robot, Q), A.transpose(0, 2, 1)).transpose(0, 2, 1)
+    return P, _measure_of(A, r, measure)
+
+
+def workspace(
+    robot: Robot,
+    frame: str,
+    samples: int = 10_000,
+    rng: np.random.Generator | int | None = None,
+    *,
+    measure: Measure = "yoshikawa",
+    part="full",
+    length_scale: float = 1.0,
+    chunk: int = 10_000,
+    progress: bool | None = None,
+) -> Workspace:
+    """Sample ``samples`` configurations uniformly within the limits and measure each one.
+
+    Args:
+        robot, frame: the robot and the frame whose workspace is wanted.
+        samples: number of configurations; rng: numpy ``Generator`` or seed (same seed and
+            ``chunk`` give the same samples).
+        measure, part, length_scale: as in :func:`kinejac.manipulability`.
+        chunk: configurations processed at once (bounds the memory of the intermediate Jacobians).
+        progress: draw a progress bar on stderr; ``None`` (default) draws it only when stderr is a
+            terminal and the run has more than one chunk.
+
+    Returns a :class:`Workspace`. On ``KeyboardInterrupt`` (Ctrl-C) returns the samples computed so
+    far with ``complete=False`` and a ``RuntimeWarning`` saying so.
+    """
+    _check_measure(measure)
+    task = _task(part, length_scale)
+    samples, chunk = int(samples), int(chunk)
+    if samples < 1:
+        raise InvalidValueError(f"samples must be a positive integer, got {samples}")
+    if chunk < 1:
+        raise InvalidValueError(f"chunk must be a positive integer, got {chunk}")
+    fid = robot.frame_id(frame)
+    r = _rank(robot, frame, task.rows)
+    rng = np.random.default_rng(rng)
+    if progress is None:
+        progress = samples > chunk and sys.stderr.isatty()
+    positions = np.empty((samples, 3))
+    values = np.empty(samples)
+    configurations = np.empty((samples, robot.nq))
+    bar = _Progress(samples, bool(progress))
+    done = 0
+    try:
+        while done < samples:
+            n = min(chunk, samples - done)
+            Q = robot.random_configuration(rng, size=n)
+            P, w = _chunk(robot, Q, fid, task, measure, r)
+            positions[done : done + n], values[done : done + n], configurations[done : done + n] = P, w, Q
+            done += n
+            bar.update(done)
+    except KeyboardInterrupt:
+        bar.close()
+        warnings.warn(
+            f"workspace sampling interrupted: returning the {done} of {samples} samples computed so far "
+            "(Workspace.complete is False)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    else:
+        bar.close()
+    return Workspace(
+        positions=positions[:done].copy() if done < samples else positions,
+        manipulability=values[:done].copy() if done < samples else values,
+        configurations=configurations[:done].copy() if done < samples else configurations,
+        robot=robot.name,
+        frame=frame,
+        measure=measure,
+        part=task.label,
+        requested=samples,
+        complete=done == samples,
+    )

@@ -1,0 +1,380 @@
+"""Inverse kinematics: round trips, limits, targets, masks, several frames, restarts, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+import kinejac
+from kinejac.errors import FrameNotFound, InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
+from kinejac.ik import (
+    METHODS,
+    FrameTarget,
+    IKReason,
+    IKResult,
+    IKSolver,
+    JointLimitDistance,
+    Manipulability,
+    Posture,
+    solve_ik,
+)
+from kinejac.ik.limits import Limits
+from kinejac.ik.residual import Residual
+
+ARMS = {
+    "planar_2r": ("tool", None),
+    "planar_3r": ("tool", None),
+    "ur5": ("tool0", None),
+    "panda": ("panda_hand_tcp", ["panda_finger_joint1"]),
+    "kinejac_test_robot": ("right_tool", None),
+}
+
+
+@pytest.fixture(scope="module")
+def robots():
+    return {name: kinejac.load(name, locked_joints=lock) for name, (_, lock) in ARMS.items()}
+
+
+def _errors(robot, q, frame, T):
+    """Independent check: position [m] and rotation [rad] error of frame at q against T."""
+    P = kinejac.pose(robot, q, frame)
+    return float(np.linalg.norm(P[:3, 3] - T[:3, 3])), float(np.linalg.norm(pin.log3(T[:3, :3].T @ P[:3, :3])))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", list(ARMS))
+def test_round_trip_every_robot_every_method(robots, name, method):
+    robot, frame = robots[name], ARMS[name][0]
+    solver = IKSolver(robot, frame, method=method, timeout=None, max_restarts=100)
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        T = kinejac.pose(robot, robot.random_configuration(rng), frame)
+        res = solver.solve(T)
+        assert res.success, (name, method, res)
+        assert res.reason is IKReason.CONVERGED
+        p_err, r_err = _errors(robot, res.q, frame, T)
+        assert p_err <= 1e-5 and r_err <= 1e-5
+        assert abs(p_err - res.position_error) < 1e-9 and abs(r_err - res.rotation_error) < 1e-9
+        assert robot.within_limits(res.q, tol=0.0)
+
+
+def test_solutions_within_limits_for_targets_at_the_limits(robots):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    rng = np.random.default_rng(3)
+    solver = IKSolver(robot, frame, timeout=None, max_restarts=100)
+    for k in range(8):
+        q = robot.random_configuration(rng)
+        j = k % robot.nq
+        q[j] = robot.lower[j] if k % 2 else robot.upper[j]  # the solution sits exactly on a limit
+        res = solver.solve(kinejac.pose(robot, q, frame))
+        assert res.success, res
+        assert robot.within_limits(res.q, tol=0.0)
+        assert (res.q >= robot.lower).all() and (res.q <= robot.upper).all()
+
+
+def test_unreachable_target_returns_the_closest_configuration(robots):
+    robot, frame = robots["ur5"], "tool0"
+    T = np.eye(4)
+    T[:3, 3] = (3.0, 0.0, 0.5)  # the UR5 reaches about 0.9 m
+    res = solve_ik(robot, T, frame, max_restarts=3, timeout=None)
+    assert not res.success
+    assert res.reason in (IKReason.STALLED, IKReason.SINGULAR, IKReason.LIMITS, IKReason.MAX_ITERATIONS)
+    assert res.restarts == 3
+    p_err, r_err = _errors(robot, res.q, frame, T)
+    assert p_err == pytest.approx(res.position_error, abs=1e-9)
+    assert r_err == pytest.approx(res.rotation_error, abs=1e-9)
+    # the closest the arm gets is its reach: 3 m minus about 0.95 m, and not much more
+    assert 2.0 < p_err < 2.3
+    assert robot.within_limits(res.q, tol=0.0)
+
+
+def test_timeout_is_a_reason_not_an_exception(robots):
+    robot = robots["ur5"]
+    T = np.eye(4)
+    T[:3, 3] = (3.0, 0.0, 0.5)
+    res = solve_ik(robot, T, "tool0", timeout=1e-4, max_restarts=10_000)
+    assert not res.success and res.reason is IKReason.TIMEOUT
+    assert res.restarts < 10_000
+
+
+def test_same_seed_same_answer_and_seeds_matter(robots):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    rng = np.random.default_rng(5)
+    # targets that need restarts from the middle of the limits
+    hard = []
+    probe = IKSolver(robot, frame, timeout=None, max_restarts=100, seed=0)
+    while len(hard) < 2:
+        T = kinejac.pose(robot, robot.random_configuration(rng), frame)
+        if probe.solve(T).restarts >= 2:
+            hard.append(T)
+    for T in hard:
+        a = solve_ik(robot, T, frame, seed=42, timeout=None, max_restarts=100)
+        b = solve_ik(robot, T, frame, seed=42, timeout=None, max_restarts=100)
+        assert np.array_equal(a.q, b.q) and a.iterations == b.iterations and a.restarts == b.restarts
+    runs = [solve_ik(robot, hard[0], frame, seed=s, timeout=None, max_restarts=100) for s in range(4)]
+    assert len({r.iterations for r in runs}) > 1
+
+
+def test_position_only_target(robots):
+    robot, frame = robots["ur5"], "tool0"
+    p = kinejac.pose(robot, robot.random_configuration(2), frame)[:3, 3]
+    res = solve_ik(robot, p, frame, timeout=None)
+    assert res.success and res.rotation_error == 0.0
+    assert np.linalg.norm(kinejac.pose(robot, res.q, frame)[:3, 3] - p) <= 1e-6
+
+
+def test_orientation_only_target(robots):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    R = kinejac.pose(robot, robot.random_configuration(4), frame)[:3, :3]
+    res = solve_ik(robot, R, frame, timeout=None)
+    assert res.success and res.position_error == 0.0
+    R_got = kinejac.pose(robot, res.q, frame)[:3, :3]
+    assert np.linalg.norm(pin.log3(R.T @ R_got)) <= 1e-6
+
+
+def test_mask_frees_the_rotation_about_the_target_z_axis(robots):
+    robot, frame = robots["planar_2r"], "tool"
+    # the planar 2R cannot choose its tool orientation independently of its position: with the
+    # yaw left free it reaches any point of its workspace, with a full pose it cannot
+    T = kinejac.pose(robot, np.array([0.3, 0.9]), frame)
+    T_yawed = T @ pin.SE3(pin.utils.rotate("z", 0.7), np.zeros(3)).homogeneous
+    full = solve_ik(robot, T_yawed, frame, timeout=None, max_restarts=5)
+    assert not full.success
+    masked = solve_ik(robot, T_yawed, frame, mask=[1, 1, 1, 1, 1, 0], timeout=None)
+    assert masked.success
+    P = kinejac.pose(robot, masked.q, frame)
+    assert np.linalg.norm(P[:3, 3] - T_yawed[:3, 3]) <= 1e-6
+    assert np.allclose(P[:3, 2], T_yawed[:3, 2], atol=1e-6)  # the z axes agree, the yaw is free
+
+
+def test_weights_change_the_compromise_on_an_unreachable_pose(robots):
+    robot, frame = robots["planar_2r"], "tool"
+    T = kinejac.pose(robot, np.array([0.3, 0.9]), frame) @ pin.SE3(pin.utils.rotate("z", 0.7), np.zeros(3)).homogeneous
+    pos_heavy = solve_ik(robot, T, frame, weights=[100, 100, 100, 1, 1, 1], timeout=None, max_restarts=5)
+    rot_heavy = solve_ik(robot, T, frame, weights=[1, 1, 1, 100, 100, 100], timeout=None, max_restarts=5)
+    assert pos_heavy.position_error < rot_heavy.position_error
+    assert rot_heavy.rotation_error < pos_heavy.rotation_error
+
+
+def test_two_frames_at_once_on_the_branching_robot(robots):
+    robot = robots["kinejac_test_robot"]
+    rng = np.random.default_rng(8)
+    solver = IKSolver(robot, timeout=None, max_restarts=100)
+    for _ in range(4):
+        q = robot.random_configuration(rng)
+        TL, TR = kinejac.pose(robot, q, "left_tool"), kinejac.pose(robot, q, "right_tool")
+        res = solver.solve([FrameTarget.pose("left_tool", TL), FrameTarget.pose("right_tool", TR)])
+        assert res.success, res
+        assert max(_errors(robot, res.q, "left_tool", TL)) <= 1e-5
+        assert max(_errors(robot, res.q, "right_tool", TR)) <= 1e-5
+
+
+def test_pose_relative_to_another_frame(robots):
+    robot = robots["kinejac_test_robot"]
+    q = robot.random_configuration(9)
+    T_rel = np.linalg.inv(kinejac.pose(robot, q, "left_tool")) @ kinejac.pose(robot, q, "right_tool")
+    res = solve_ik(robot, T_rel, "right_tool", relative_to="left_tool", timeout=None, max_restarts=100)
+    assert res.success, res
+    got = np.linalg.inv(kinejac.pose(robot, res.q, "left_tool")) @ kinejac.pose(robot, res.q, "right_tool")
+    assert np.abs(got - T_rel).max() <= 1e-5
+
+
+def test_continuous_joints_stay_unit_norm_and_wrap(robots):
+    robot, frame = robots["kinejac_test_robot"], "right_tool"
+    q = robot.from_dict({"torso_yaw": 3.1, "right_elbow": -3.0, "right_shoulder": 0.4, "right_wrist": 0.3})
+    res = solve_ik(robot, kinejac.pose(robot, q, frame), frame, q0=robot.from_dict({"torso_yaw": -3.1}), timeout=None)
+    assert res.success, res
+    for name in ("torso_yaw", "right_elbow"):
+        j = robot.joint(name)
+        assert np.linalg.norm(res.q[j.idx_q : j.idx_q + 2]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_full_turn_revolute_joints_wrap_and_prismatic_joints_clamp():
+    ur5 = kinejac.load("ur5")
+    lim = Limits(ur5)
+    q = np.zeros(6)
+    q[0] = 6.2
+    q_new, taken, clamped = lim.step(q, np.array([0.2, 0, 0, 0, 0, 0.0]))
+    assert q_new[0] == pytest.approx(6.4 - 2 * np.pi) and not clamped  # wrapped: same pose, inside
+    assert taken[0] == pytest.approx(0.2)
+    test = kinejac.load("kinejac_test_robot")
+    lim = Limits(test)
+    lift = test.joint("torso_lift")
+    q = test.neutral()
+    q[lift.idx_q] = 0.25
+    dv = np.zeros(test.nv)
+    dv[lift.idx_v] = 1.0
+    q_new, taken, clamped = lim.step(q, dv)
+    assert q_new[lift.idx_q] == pytest.approx(0.3) and clamped  # clamped at its upper limit
+    assert taken[lift.idx_v] == pytest.approx(0.05)
+    # the elbow (±2 rad) is clamped too: its range is less than a turn
+    elbow = test.joint("left_elbow")
+    dv = np.zeros(test.nv)
+    dv[elbow.idx_v] = -5.0
+    assert lim.step(test.neutral(), dv)[0][elbow.idx_q] == pytest.approx(-2.0)
+
+
+def test_active_set_drops_joints_pushed_into_their_limits():
+    robot = kinejac.load("planar_3r")
+    lim = Limits(robot)
+    q = np.array([np.pi, 0.0, 0.0])  # joint 1 on its upper limit (range is a full turn: wraps, never held)
+    assert lim.blocked(q, np.array([-1.0, 0, 0])) is None
+    panda = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    lim = Limits(panda)
+    q = (panda.lower + panda.upper) / 2
+    q[3] = panda.upper[3]
+    assert list(lim.blocked(q, -np.ones(7))) == [3]  # descent -g = +1 pushes joint 4 outward
+    assert lim.blocked(q, np.ones(7)) is None  # pulls it back in
+
+
+def _fd_residual_jacobian(robot, res, q, eps=1e-6):
+    cols = []
+    for k in range(robot.nv):
+        dv = np.zeros(robot.nv)
+        dv[k] = eps
+        e_plus = res.evaluate_full(robot.integrate(q, dv))[0]
+        e_minus = res.evaluate_full(robot.integrate(q, -dv))[0]
+        cols.append((e_plus - e_minus) / (2 * eps))
+    return np.array(cols).T
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        lambda r, T1, T2: (FrameTarget.pose("right_tool", T1),),
+        lambda r, T1, T2: (FrameTarget.pose("right_tool", T1, weights=[2, 1, 1, 0.5, 3, 1]),),
+        lambda r, T1, T2: (FrameTarget.pose("right_tool", T1, mask=[1, 0, 1, 1, 1, 0]),),
+        lambda r, T1, T2: (FrameTarget.position("left_tool", T2[:3, 3]),),
+        lambda r, T1, T2: (FrameTarget.orientation("left_tool", T2[:3, :3]),),
+        lambda r, T1, T2: (FrameTarget.pose("right_tool", T1, relative_to="left_tool"),),
+        lambda r, T1, T2: (FrameTarget.pose("right_tool", T1), FrameTarget.pose("left_tool", T2)),
+    ],
+    ids=["pose", "weights", "mask", "position", "orientation", "relative", "two-frames"],
+)
+def test_error_jacobian_matches_finite_differences(robots, targets):
+    robot = robots["kinejac_test_robot"]
+    rng = np.random.default_rng(21)
+    q_t, q = robot.random_configuration(rng), robot.random_configuration(rng)
+    T1, T2 = kinejac.pose(robot, q_t, "right_tool"), kinejac.pose(robot, q_t, "left_tool")
+    res = Residual(robot, targets(robot, T1, T2))
+    e, J, _, _ = res.evaluate_full(q)
+    J_fd = _fd_residual_jacobian(robot, res, q)
+    assert np.abs(J - J_fd).max() < 1e-6 * max(1.0, np.abs(J_fd).max())
+    # the fast path gives the same numbers as the general one
+    e2, J2 = res.evaluate(q)
+    assert np.allclose(e, e2) and np.allclose(J, J2)
+
+
+def test_error_lives_in_the_target_frame(robots):
+    robot, frame = robots["ur5"], "tool0"
+    q = robot.random_configuration(1)
+    T = kinejac.pose(robot, q, frame)
+    offset = np.eye(4)
+    offset[:3, 3] = (0.0, 0.0, 0.01)  # 1 cm along the *target's* z axis
+    res = Residual(robot, (FrameTarget.pose(frame, T @ offset),))
+    e, _, perr, rerr = res.evaluate_full(q)
+    assert np.allclose(e, [0, 0, -0.01, 0, 0, 0], atol=1e-12)
+    assert perr == pytest.approx(0.01) and rerr == pytest.approx(0.0, abs=1e-12)
+
+
+def test_history_replays_the_returned_attempt(robots):
+    robot, frame = robots["ur5"], "tool0"
+    T = kinejac.pose(robot, robot.random_configuration(6), frame)
+    res = solve_ik(robot, T, frame, history=True, timeout=None)
+    assert res.history is not None and res.history.shape[1] == robot.nq and len(res.history) >= 2
+    assert np.array_equal(res.history[-1], res.q)
+    assert solve_ik(robot, T, frame, timeout=None).history is None
+
+
+def test_result_is_frozen(robots):
+    res = solve_ik(robots["planar_2r"], kinejac.pose(robots["planar_2r"], np.array([0.2, 0.4]), "tool"), "tool")
+    assert isinstance(res, IKResult)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.success = False
+    with pytest.raises(ValueError):
+        res.q[0] = 1.0  # read-only
+
+
+def test_solver_reuse_equals_fresh_solver(robots):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    rng = np.random.default_rng(13)
+    Ts = [kinejac.pose(robot, robot.random_configuration(rng), frame) for _ in range(5)]
+    reused = IKSolver(robot, frame, timeout=None)
+    for T in Ts:
+        a, b = reused.solve(T), IKSolver(robot, frame, timeout=None).solve(T)
+        assert np.array_equal(a.q, b.q) and a.iterations == b.iterations
+    # switching target kinds on a reused solver rebuilds what is needed
+    p = Ts[0][:3, 3]
+    assert reused.solve(p).success and reused.solve(Ts[1]).success
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "words"),
+    [
+        (np.full((4, 4), np.nan), InvalidValueError, "NaN"),
+        (np.diag([1.0, 2.0, 1.0, 1.0]), InvalidValueError, "rotation"),
+        (np.diag([1.0, 1.0, -1.0, 1.0]), InvalidValueError, "rotation"),
+        (np.eye(4)[:3], ShapeError, "(3, 4)"),
+        (np.zeros(5), ShapeError, "(5,)"),
+        (np.array([0.1, np.inf, 0.0]), InvalidValueError, "NaN or inf"),
+        (np.ones((3, 3)), InvalidValueError, "rotation"),
+        ("tool0", InvalidValueError, "str"),
+    ],
+)
+def test_malformed_targets_raise_clear_errors(robots, target, error, words):
+    with pytest.raises(error) as info:
+        solve_ik(robots["ur5"], target, "tool0")
+    assert isinstance(info.value, KinejacError)
+    assert words in str(info.value)
+
+
+def test_bad_arguments_raise_clear_errors(robots):
+    ur5 = robots["ur5"]
+    T = kinejac.pose(ur5, np.zeros(6), "tool0")
+    with pytest.raises(FrameNotFound, match="tool0"):
+        solve_ik(ur5, T, "tool_0")
+    with pytest.raises(InvalidChoiceError, match="lm, gn, dls"):
+        solve_ik(ur5, T, "tool0", method="newton")
+    with pytest.raises(ShapeError, match=r"\(6,\)"):
+        solve_ik(ur5, T, "tool0", weights=[1, 1, 1])
+    with pytest.raises(InvalidValueError, match="all zero"):
+        solve_ik(ur5, T, "tool0", weights=np.zeros(6))
+    with pytest.raises(ShapeError, match="q0"):
+        solve_ik(ur5, T, "tool0", q0=np.zeros(5))
+    with pytest.raises(InvalidValueError, match="timeout"):
+        IKSolver(ur5, "tool0", timeout=-1.0)
+    with pytest.raises(InvalidValueError, match="max_restarts"):
+        IKSolver(ur5, "tool0", max_restarts=1.5)
+    with pytest.raises(InvalidValueError, match="frame is required"):
+        solve_ik(ur5, T, None)
+
+
+def _solve_with(robot, frame, T, objective):
+    return solve_ik(robot, T, frame, objective=objective, timeout=None)
+
+
+def test_null_space_objectives_lower_their_cost_and_keep_the_target(robots):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    q_t = robot.random_configuration(17)
+    T = kinejac.pose(robot, q_t, frame)
+    q_ref = np.clip(q_t + 0.6, robot.lower, robot.upper)
+    for objective in (Posture(q_ref), JointLimitDistance(), Manipulability(frame)):
+        plain = _solve_with(robot, frame, T, None)
+        shaped = _solve_with(robot, frame, T, objective)
+        assert plain.success and shaped.success
+        assert objective.cost(robot, shaped.q) < objective.cost(robot, plain.q) - 1e-6, type(objective).__name__
+        assert max(_errors(robot, shaped.q, frame, T)) <= 1e-6
+        assert robot.within_limits(shaped.q, tol=0.0)
+
+
+def test_manipulability_gradient_matches_finite_differences(robots):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    q = robot.random_configuration(23)
+    m = Manipulability(frame)
+    g = m.gradient(robot, q)
+    eps = 1e-6
+    fd = np.array([(m.cost(robot, q + eps * e) - m.cost(robot, q - eps * e)) / (2 * eps) for e in np.eye(robot.nv)])
+    assert np.allclose(g, fd, atol=1e-7)
