@@ -70,7 +70,6 @@ import math
 import os
 import re
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -353,9 +352,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
         sq, sv = slice(j.idx_q, j.idx_q + j.nq), slice(j.idx_v, j.idx_v + j.nv)
         joints.append(
             {
-                "name": j.name, "kind": j.kind, "idx_q": j.idx_q, "nq": j.nq, "idx_v": j.idx_v, "nv": j.nv,
-                "parent": j.parent, "mimicked": j.mimicked, "lower": robot.lower[sq].tolist(),
-                "upper": robot.upper[sq].tolist(), "velocity_limit": robot.velocity_limit[sv].tolist(),
+                "name": j.name,
+                "kind": j.kind,
+                "idx_q": j.idx_q,
+                "nq": j.nq,
+                "idx_v": j.idx_v,
+                "nv": j.nv,
+                "parent": j.parent,
+                "mimicked": j.mimicked,
+                "lower": robot.lower[sq].tolist(),
+                "upper": robot.upper[sq].tolist(),
+                "velocity_limit": robot.velocity_limit[sv].tolist(),
             }
         )
     frame_list = [
@@ -365,8 +372,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     leaves = leaf_frames(robot)
     if args.json:
         _emit_json(
-            {"robot": robot.name, "urdf": str(robot.urdf_path) if robot.urdf_path else None, "nq": robot.nq,
-             "nv": robot.nv, "joints": joints, "frames": frame_list, "leaf_frames": leaves}
+            {
+                "robot": robot.name,
+                "urdf": str(robot.urdf_path) if robot.urdf_path else None,
+                "nq": robot.nq,
+                "nv": robot.nv,
+                "joints": joints,
+                "frames": frame_list,
+                "leaf_frames": leaves,
+            }
         )
         return EXIT_OK
     print(f"robot {robot.name!r}" + (f" from {robot.urdf_path}" if robot.urdf_path else ""))
@@ -384,8 +398,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
             lo, hi, vel = conv(j["lower"][0]), conv(j["upper"][0]), conv(j["velocity_limit"][0])
             print(f"  {j['name']:{width}s}  {j['kind']:10s} {j['idx_q']:3d} {lo:10.4f} {hi:10.4f} {vel:9.4g}")
         else:
-            print(f"  {j['name']:{width}s}  {j['kind']:10s} {j['idx_q']:3d}  q[{j['idx_q']}:{j['idx_q'] + j['nq']}], "
-                  f"unbounded {'angle' if j['kind'] == 'continuous' else 'coordinates'}")
+            print(
+                f"  {j['name']:{width}s}  {j['kind']:10s} {j['idx_q']:3d}  q[{j['idx_q']}:{j['idx_q'] + j['nq']}], "
+                f"unbounded {'angle' if j['kind'] == 'continuous' else 'coordinates'}"
+            )
     print(f"leaf frames: {', '.join(leaves)}")
     print(f"kinematic tree ({len(frames)} frames; [kind] marks joint frames):")
     print("\n".join(_tree_lines(robot)))
@@ -433,8 +449,16 @@ def _cmd_jacobian(args: argparse.Namespace) -> int:
     columns = _tangent_names(robot)
     if args.json:
         _emit_json(
-            {"robot": robot.name, "q": q, "joints": _joint_values(robot, q), "frame": args.frame,
-             "reference": ref.value, "rows": list(_ROWS), "columns": columns, "J": J}
+            {
+                "robot": robot.name,
+                "q": q,
+                "joints": _joint_values(robot, q),
+                "frame": args.frame,
+                "reference": ref.value,
+                "rows": list(_ROWS),
+                "columns": columns,
+                "J": J,
+            }
         )
         return EXIT_OK
     print(f"Jacobian of frame {args.frame!r} of {robot.name!r}, reference {ref.value} (6 x {robot.nv}):")
@@ -460,15 +484,23 @@ def _urdf_findings(robot: Robot) -> list[dict[str, str]]:
             limit = el.find("limit")
             bounded = limit is not None and ("lower" in limit.attrib or "upper" in limit.attrib)
             if el.get("type") == "continuous" and bounded:
-                add("warning", "continuous_limits", el.get("name", ""),
+                add(
+                    "warning",
+                    "continuous_limits",
+                    el.get("name", ""),
                     f"continuous joint {el.get('name')!r} declares position limits "
                     f"[{limit.get('lower', '-')}, {limit.get('upper', '-')}], which are ignored (a continuous joint "
-                    "is unbounded); make it a revolute joint if the limits matter")
+                    "is unbounded); make it a revolute joint if the limits matter",
+                )
             mimic = el.find("mimic")
             if mimic is not None:
-                add("note", "mimic", el.get("name", ""),
+                add(
+                    "note",
+                    "mimic",
+                    el.get("name", ""),
                     f"joint {el.get('name')!r} mimics {mimic.get('joint')!r} (x {mimic.get('multiplier', '1')} + "
-                    f"{mimic.get('offset', '0')}): it has no coordinate of its own in q")
+                    f"{mimic.get('offset', '0')}): it has no coordinate of its own in q",
+                )
         from .viewer import MESH_FORMATS, resolve_mesh_path  # what the viewer will draw (no meshcat import)
 
         seen: set[str] = set()
@@ -480,12 +512,20 @@ def _urdf_findings(robot: Robot) -> list[dict[str, str]]:
             found, looked = resolve_mesh_path(filename, robot.urdf_path.parent, robot.package_dirs)
             if found is None:
                 places = ", ".join(dict.fromkeys(str(c) for c in looked[:4])) or "nowhere"
-                add("warning", "unresolved_mesh", filename,
+                add(
+                    "warning",
+                    "unresolved_mesh",
+                    filename,
                     f"mesh {filename!r} not found (looked at: {places}); the viewer cannot draw it "
-                    "(pass --package-dir DIR for package:// paths)")
+                    "(pass --package-dir DIR for package:// paths)",
+                )
             elif found.suffix.lower() not in MESH_FORMATS:
-                add("warning", "unsupported_mesh", filename,
-                    f"mesh {filename!r} is a {found.suffix} file; the viewer draws {', '.join(MESH_FORMATS)} only")
+                add(
+                    "warning",
+                    "unsupported_mesh",
+                    filename,
+                    f"mesh {filename!r} is a {found.suffix} file; the viewer draws {', '.join(MESH_FORMATS)} only",
+                )
         massless = []
         for link in root.findall("link"):
             mass = link.find("inertial/mass")
@@ -496,19 +536,31 @@ def _urdf_findings(robot: Robot) -> list[dict[str, str]]:
             if value <= 0:
                 massless.append(link.get("name", ""))
         if massless:
-            add("note", "no_inertia", ", ".join(massless),
+            add(
+                "note",
+                "no_inertia",
+                ", ".join(massless),
                 f"{len(massless)} link(s) without mass or inertia ({', '.join(massless[:6])}"
-                f"{', ...' if len(massless) > 6 else ''}): harmless for kinematics, matters for dynamics")
+                f"{', ...' if len(massless) > 6 else ''}): harmless for kinematics, matters for dynamics",
+            )
     counts = collections.Counter(robot.frame_names)
     for name, n in counts.items():
         if n > 1:
-            add("warning", "duplicate_frame", name,
+            add(
+                "warning",
+                "duplicate_frame",
+                name,
                 f"{n} frames are named {name!r} (a link and a joint share the name?); looking it up gives "
-                "only one of them")
+                "only one of them",
+            )
     if not robot.within_limits(robot.neutral()):
-        add("note", "neutral_outside_limits", robot.name,
+        add(
+            "note",
+            "neutral_outside_limits",
+            robot.name,
             f"the neutral configuration (all zeros) is outside the joint limits: "
-            f"{_limit_violations(robot, robot.neutral(), False)}")
+            f"{_limit_violations(robot, robot.neutral(), False)}",
+        )
     return findings
 
 
@@ -522,25 +574,41 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     ok = all(c["ok"] for c in checks.values())
     if args.json:
         _emit_json(
-            {"robot": robot.name, "urdf": str(robot.urdf_path) if robot.urdf_path else None, "nq": robot.nq,
-             "nv": robot.nv, "findings": findings,
-             "derivative_check": {"frames": checks, "worst_frame": worst_frame,
-                                  "worst_error": checks[worst_frame]["error"], "tolerance": args.tol, "ok": ok},
-             "ok": ok}
+            {
+                "robot": robot.name,
+                "urdf": str(robot.urdf_path) if robot.urdf_path else None,
+                "nq": robot.nq,
+                "nv": robot.nv,
+                "findings": findings,
+                "derivative_check": {
+                    "frames": checks,
+                    "worst_frame": worst_frame,
+                    "worst_error": checks[worst_frame]["error"],
+                    "tolerance": args.tol,
+                    "ok": ok,
+                },
+                "ok": ok,
+            }
         )
         return EXIT_OK if ok else EXIT_NEGATIVE
     kinds = collections.Counter(j.kind for j in robot.joints)
-    print(f"loaded {robot.name!r} from {robot.urdf_path}: nq = {robot.nq}, nv = {robot.nv}, "
-          f"joints: {', '.join(f'{n} {k}' for k, n in kinds.items())}, {len(robot.frame_names)} frames")
+    print(
+        f"loaded {robot.name!r} from {robot.urdf_path}: nq = {robot.nq}, nv = {robot.nv}, "
+        f"joints: {', '.join(f'{n} {k}' for k, n in kinds.items())}, {len(robot.frame_names)} frames"
+    )
     for f in findings:
         print(f"{f['severity']}: {f['message']}")
     if not findings:
         print("no problems found in the URDF")
     w = checks[worst_frame]
-    print(f"derivative check of the Jacobian engine ({args.samples} configuration(s) per frame, "
-          f"frames: {', '.join(frames)}):")
-    print(f"  worst error {w['error']:.2e} ({w['worst']} at {worst_frame!r}), tolerance {args.tol:g}: "
-          f"{'ok' if ok else 'FAILED'}")
+    print(
+        f"derivative check of the Jacobian engine ({args.samples} configuration(s) per frame, "
+        f"frames: {', '.join(frames)}):"
+    )
+    print(
+        f"  worst error {w['error']:.2e} ({w['worst']} at {worst_frame!r}), tolerance {args.tol:g}: "
+        f"{'ok' if ok else 'FAILED'}"
+    )
     return EXIT_OK if ok else EXIT_NEGATIVE
 
 
@@ -576,14 +644,8 @@ def _open_viewer(robot: Robot, args: argparse.Namespace):
 
 def _wait(viewer, args: argparse.Namespace) -> None:
     """Keep the viewer's server alive until Ctrl-C (or return at once with --no-wait)."""
-    if args.no_wait:
-        return
-    print(f"viewer at {viewer.url}: press Ctrl-C to quit", file=sys.stderr, flush=True)
-    try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    if not args.no_wait:
+        viewer.wait()
 
 
 def _cmd_ik(args: argparse.Namespace) -> int:
@@ -604,11 +666,22 @@ def _cmd_ik(args: argparse.Namespace) -> int:
             _draw_ik(viewer, target, args.frame, result)
         if args.json:
             _emit_json(
-                {"robot": robot.name, "frame": args.frame, "method": args.method, "target": described,
-                 "success": result.success, "reason": result.reason.value, "q": result.q,
-                 "joints": _joint_values(robot, result.q), "position_error": result.position_error,
-                 "rotation_error": result.rotation_error, "iterations": result.iterations,
-                 "restarts": result.restarts, "time": result.time, "url": viewer.url if viewer else None}
+                {
+                    "robot": robot.name,
+                    "frame": args.frame,
+                    "method": args.method,
+                    "target": described,
+                    "success": result.success,
+                    "reason": result.reason.value,
+                    "q": result.q,
+                    "joints": _joint_values(robot, result.q),
+                    "position_error": result.position_error,
+                    "rotation_error": result.rotation_error,
+                    "iterations": result.iterations,
+                    "restarts": result.restarts,
+                    "time": result.time,
+                    "url": viewer.url if viewer else None,
+                }
             )
         else:
             if result.success:
@@ -655,8 +728,9 @@ def _cmd_manip(args: argparse.Namespace) -> int:
     notes: list[str] = []
     for measure in MEASURES:
         try:
-            measures[measure] = manipulability(robot, q, args.frame, measure=measure, part=args.part,
-                                               length_scale=args.length_scale)
+            measures[measure] = manipulability(
+                robot, q, args.frame, measure=measure, part=args.part, length_scale=args.length_scale
+            )
         except KinejacError as exc:  # e.g. the dynamic measure of a robot without inertias
             if measure != "dynamic":
                 raise
@@ -666,26 +740,47 @@ def _cmd_manip(args: argparse.Namespace) -> int:
     ellipsoids = {}
     for part in ("translation", "rotation"):
         vel, force = velocity_ellipsoid(robot, q, args.frame, part), force_ellipsoid(robot, q, args.frame, part)
-        ellipsoids[part] = {"center": vel.center, "axes": vel.axes.T, "velocity_radii": vel.radii,
-                            "force_radii": force.radii}
+        ellipsoids[part] = {
+            "center": vel.center,
+            "axes": vel.axes.T,
+            "velocity_radii": vel.radii,
+            "force_radii": force.radii,
+        }
     if args.json:
         _emit_json(
-            {"robot": robot.name, "q": q, "joints": _joint_values(robot, q), "frame": args.frame, "part": args.part,
-             "length_scale": args.length_scale, "measures": measures, "singular_values": report.singular_values,
-             "rank": report.rank, "generic_rank": report.generic_rank, "singular": report.singular, "tol": args.tol,
-             "ellipsoids": ellipsoids, "notes": notes}
+            {
+                "robot": robot.name,
+                "q": q,
+                "joints": _joint_values(robot, q),
+                "frame": args.frame,
+                "part": args.part,
+                "length_scale": args.length_scale,
+                "measures": measures,
+                "singular_values": report.singular_values,
+                "rank": report.rank,
+                "generic_rank": report.generic_rank,
+                "singular": report.singular,
+                "tol": args.tol,
+                "ellipsoids": ellipsoids,
+                "notes": notes,
+            }
         )
         return EXIT_OK
-    print(f"manipulability of frame {args.frame!r} of {robot.name!r} ({args.part} Jacobian rows"
-          + (f", length scale {args.length_scale:g} m" if args.part == "full" else "") + ") at")
+    print(
+        f"manipulability of frame {args.frame!r} of {robot.name!r} ({args.part} Jacobian rows"
+        + (f", length scale {args.length_scale:g} m" if args.part == "full" else "")
+        + ") at"
+    )
     print("\n".join(_fmt_joints(robot, q, args.degrees)))
     for measure, value in measures.items():
         print(f"  {measure:13s} {'n/a' if value is None else f'{value:.6g}'}")
     for note in notes:
         print(f"  note: {note}")
     state = "SINGULAR" if report.singular else "not singular"
-    print(f"singular values {_fmt_vec(report.singular_values, '.6g')}: rank {report.rank} of {report.generic_rank} "
-          f"generic, {state} (tol {args.tol:g})")
+    print(
+        f"singular values {_fmt_vec(report.singular_values, '.6g')}: rank {report.rank} of {report.generic_rank} "
+        f"generic, {state} (tol {args.tol:g})"
+    )
     for part, e in ellipsoids.items():
         unit = "m/s" if part == "translation" else "rad/s"
         print(f"{part} velocity ellipsoid (radii in {unit} per unit joint speed; force radii are 1/radius):")
@@ -705,26 +800,45 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise InvalidValueError(f"--out: folder {str(out.parent)!r} does not exist")
     progress = sys.stderr.isatty() and not args.no_progress
-    ws = workspace(robot, args.frame, samples=args.samples, rng=args.seed, measure=args.measure, part=args.part,
-                   chunk=args.chunk, progress=progress)
+    ws = workspace(
+        robot,
+        args.frame,
+        samples=args.samples,
+        rng=args.seed,
+        measure=args.measure,
+        part=args.part,
+        chunk=args.chunk,
+        progress=progress,
+    )
     written = ws.save(out)
     png = ws.plot_png(args.png, plane=args.plane) if args.png else None
     w = ws.manipulability
     best = int(ws.best(1)[0])
     summary = {
-        "robot": robot.name, "frame": args.frame, "samples": len(ws), "measure": ws.measure, "part": ws.part,
-        "seed": args.seed, "out": str(written), "png": None if png is None else str(png),
+        "robot": robot.name,
+        "frame": args.frame,
+        "samples": len(ws),
+        "measure": ws.measure,
+        "part": ws.part,
+        "seed": args.seed,
+        "out": str(written),
+        "png": None if png is None else str(png),
         "bounds": {"min": ws.bounds[0], "max": ws.bounds[1]},
         "manipulability": {"min": w.min(), "mean": w.mean(), "median": float(np.median(w)), "max": w.max()},
-        "best": {"position": ws.positions[best], "manipulability": w[best],
-                 "joints": _joint_values(robot, ws.configurations[best])},
+        "best": {
+            "position": ws.positions[best],
+            "manipulability": w[best],
+            "joints": _joint_values(robot, ws.configurations[best]),
+        },
     }
     if args.json:
         _emit_json(summary)
         return EXIT_OK
     print(f"{len(ws)} samples of frame {args.frame!r} of {robot.name!r}, {ws.measure} manipulability ({ws.part})")
-    print(f"  reach [m]     x {ws.bounds[0, 0]:.3f} .. {ws.bounds[1, 0]:.3f}, y {ws.bounds[0, 1]:.3f} .. "
-          f"{ws.bounds[1, 1]:.3f}, z {ws.bounds[0, 2]:.3f} .. {ws.bounds[1, 2]:.3f}")
+    print(
+        f"  reach [m]     x {ws.bounds[0, 0]:.3f} .. {ws.bounds[1, 0]:.3f}, y {ws.bounds[0, 1]:.3f} .. "
+        f"{ws.bounds[1, 1]:.3f}, z {ws.bounds[0, 2]:.3f} .. {ws.bounds[1, 2]:.3f}"
+    )
     print(f"  measure       min {w.min():.4g}, median {np.median(w):.4g}, max {w.max():.4g}")
     print(f"  most dexterous at xyz {_fmt_vec(ws.positions[best], '.3f')} m")
     print(f"wrote {written}" + (f" and {png}" if png else ""))
@@ -755,8 +869,9 @@ def _cmd_view(args: argparse.Namespace) -> int:
         if args.ellipsoid:
             viewer.show_ellipsoid(q=q, frame=frame, scale=args.ellipsoid_scale)
         if args.json:
-            _emit_json({"robot": robot.name, "url": viewer.url, "frame": frame, "q": q,
-                        "joints": _joint_values(robot, q)})
+            _emit_json(
+                {"robot": robot.name, "url": viewer.url, "frame": frame, "q": q, "joints": _joint_values(robot, q)}
+            )
         _wait(viewer, args)
     finally:
         viewer.close()

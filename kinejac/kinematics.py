@@ -19,7 +19,7 @@ import numpy as np
 import pinocchio as pin
 
 from .errors import InvalidValueError, KinejacError, ShapeError
-from .robot import Robot, broadcast_batch
+from .robot import Robot, as_real_array, broadcast_batch
 from .spatial import _TO_PIN, Reference, as_reference
 
 __all__ = ["hessian", "jacobian", "jacobian_dot", "pose", "twist", "vjp"]
@@ -33,21 +33,8 @@ _updateFramePlacement = pin.updateFramePlacement
 _getFrameVelocity = pin.getFrameVelocity
 
 
-def _floats(x, name: str) -> np.ndarray:
-    """``x`` as a float array; anything that is not real numbers raises InvalidValueError."""
-    try:
-        a = np.asarray(x)
-        complex_ = a.dtype.kind == "c"  # float() of it would drop the imaginary part with only a warning
-        a = a if complex_ else a.astype(float, copy=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from None
-    if complex_:
-        raise InvalidValueError(f"{name} must be real numbers, got complex values")
-    return a
-
-
 def _point(point, name: str = "point") -> np.ndarray:
-    p = _floats(point, name)
+    p = as_real_array(point, name)
     if p.shape != (3,):
         raise ShapeError(f"expected {name} of shape (3,) [m] in frame coordinates, got {p.shape}")
     if not np.isfinite(p).all():
@@ -137,7 +124,7 @@ def twist(robot: Robot, q, v, frame: str, reference: Reference | str = _DEFAULT)
 
 
 def _check_w(w, name: str = "w") -> np.ndarray:
-    w = _floats(w, name)
+    w = as_real_array(w, name)
     if w.ndim not in (1, 2) or w.shape[-1] != 6:
         raise ShapeError(f"expected {name} of shape (6,) or (B, 6), got {w.shape}")
     if not np.isfinite(w).all():

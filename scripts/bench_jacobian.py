@@ -10,35 +10,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
-import timeit
-from pathlib import Path
 
 import numpy as np
 import pinocchio as pin
+from _bench import best, write_section
 
 import kinejac
 
-ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"single": 2.0, "batched": 1.1}
-
-
-def best(fn, number: int, repeat: int = 7) -> float:
-    """Best time per call [s] over ``repeat`` runs of ``number`` calls."""
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
-
-
-def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section between ``<!-- bench:NAME:start/end -->`` in BENCHMARKS.md."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nEach section is written by the script it names.\n"
-    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
-    block = f"{start}\n{body.rstrip()}\n{end}"
-    if start in text and end in text:
-        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
 
 
 def main() -> None:
@@ -91,8 +70,10 @@ def main() -> None:
         t_raw1, t_kj1 = best(raw1, n1), best(kj1, n1)
         t_rawB, t_kjB = best(rawB, 1, 5), best(kjB, 1, 5)
         rows.append((name, t_raw1, t_kj1, t_rawB, t_kjB))
-        print(f"{name:9s} single {t_kj1 * 1e6:7.2f} µs / raw {t_raw1 * 1e6:6.2f} µs = {t_kj1 / t_raw1:.2f}   "
-              f"batch {t_kjB * 1e3:7.1f} ms / raw loop {t_rawB * 1e3:7.1f} ms = {t_kjB / t_rawB:.2f}")
+        print(
+            f"{name:9s} single {t_kj1 * 1e6:7.2f} µs / raw {t_raw1 * 1e6:6.2f} µs = {t_kj1 / t_raw1:.2f}   "
+            f"batch {t_kjB * 1e3:7.1f} ms / raw loop {t_rawB * 1e3:7.1f} ms = {t_kjB / t_rawB:.2f}"
+        )
 
     lines = [
         "## Jacobian engine (`scripts/bench_jacobian.py`)",
@@ -119,7 +100,6 @@ def main() -> None:
     ]
     if not args.no_write:
         write_section("jacobian", "\n".join(lines))
-        print("wrote BENCHMARKS.md")
 
 
 if __name__ == "__main__":

@@ -9,29 +9,16 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
-import time
-from pathlib import Path
 
 import numpy as np
 import pinocchio as pin
+from _bench import best, write_section
 
 import kinejac
 from kinejac.dexterity import manipulability, manipulability_gradient
 from kinejac.workspace_map import workspace
 
-ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- bench:manipulability:start -->", "<!-- bench:manipulability:end -->"
 LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
-
-
-def best(f, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def raw_single(robot, Q, fid):
@@ -51,29 +38,29 @@ def bench_robot(label, robot, frame, batch, single_n=2000, repeats=5):
     Qb = robot.random_configuration(1, size=batch)
     rows = []
     # per configuration: one call per q, µs per call
-    t_raw = best(lambda: raw_single(robot, Qs, fid), repeats) / single_n
+    t_raw = best(lambda: raw_single(robot, Qs, fid), repeat=repeats) / single_n
 
     def per_call(fn):
-        return best(lambda: [fn(q) for q in Qs], repeats) / single_n
+        return best(lambda: [fn(q) for q in Qs], repeat=repeats) / single_n
 
     single = {
         "yoshikawa": per_call(lambda q: manipulability(robot, q, frame)),
         "condition": per_call(lambda q: manipulability(robot, q, frame, measure="condition")),
         "yoshikawa + gradient": per_call(lambda q: manipulability_gradient(robot, q, frame, with_value=True)),
         "dynamic + gradient": best(
-            lambda: [manipulability_gradient(robot, q, frame, "dynamic", with_value=True) for q in Qs[:200]], 2
+            lambda: [manipulability_gradient(robot, q, frame, "dynamic", with_value=True) for q in Qs[:200]], repeat=2
         )
         / 200,
     }
     # batched over `batch` configurations
     rep_b = 3 if batch <= 100_000 else 1
-    tb_raw = best(lambda: raw_batch(robot, Qb, fid), rep_b)
+    tb_raw = best(lambda: raw_batch(robot, Qb, fid), repeat=rep_b)
     batched = {
-        "yoshikawa": best(lambda: manipulability(robot, Qb, frame), rep_b),
-        "condition": best(lambda: manipulability(robot, Qb, frame, measure="condition"), rep_b),
-        "yoshikawa + gradient": best(lambda: manipulability_gradient(robot, Qb, frame, with_value=True), rep_b),
+        "yoshikawa": best(lambda: manipulability(robot, Qb, frame), repeat=rep_b),
+        "condition": best(lambda: manipulability(robot, Qb, frame, measure="condition"), repeat=rep_b),
+        "yoshikawa + gradient": best(lambda: manipulability_gradient(robot, Qb, frame, with_value=True), repeat=rep_b),
         "workspace (sampling + pose + yoshikawa)": best(
-            lambda: workspace(robot, frame, samples=batch, rng=2, progress=False), rep_b
+            lambda: workspace(robot, frame, samples=batch, rng=2, progress=False), repeat=rep_b
         ),
     }
     for name in single:
@@ -108,7 +95,6 @@ def main(argv=None) -> int:
         ),
     ]
     lines = [
-        START,
         "## Manipulability (`scripts/bench_manipulability.py`)",
         "",
         f"pinocchio {pin.__version__}, numpy {np.__version__}, Python {platform.python_version()}, "
@@ -132,21 +118,11 @@ def main(argv=None) -> int:
         "The gradient includes the kinematic Hessian (`computeJointKinematicHessians`, about 2-3x a Jacobian on its "
         "own) and a batched solve (an SVD for `condition`/`min_singular` and near singularities); "
         "the dynamic gradient adds a CRBA and one RNEA-derivative pass per singular value, per configuration.",
-        END,
     ]
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        path = ROOT / "BENCHMARKS.md"
-        text = (
-            path.read_text() if path.exists() else "# Benchmarks\n\nEach section is written by the script it names.\n"
-        )
-        if START in text and END in text:
-            text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        path.write_text(text)
-        print(f"wrote {path}")
+        write_section("manipulability", section)
     return 0
 
 

@@ -12,7 +12,6 @@ Run: ``python scripts/demo_ik.py`` (or ``--headless``).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
@@ -47,8 +46,10 @@ def main(argv=None) -> int:
     print("corner  ok  position error [m]  rotation error [rad]  iters      ms")
     for i, T in enumerate(targets):
         result = solve_ik(robot, T, FRAME, q0=q, history=True)
-        print(f"{i:6d} {'yes' if result.success else 'no':>3s} {result.position_error:19.2e} "
-              f"{result.rotation_error:21.2e} {result.iterations:6d} {result.time * 1e3:7.2f}")
+        print(
+            f"{i:6d} {'yes' if result.success else 'no':>3s} {result.position_error:19.2e} "
+            f"{result.rotation_error:21.2e} {result.iterations:6d} {result.time * 1e3:7.2f}"
+        )
         if not result.success:
             return 1
         q = result.q
@@ -67,12 +68,7 @@ def main(argv=None) -> int:
         frames = viewer.play(trajectory, dt=0.25, repetitions=100)
         print(f"animating {frames} solver iterates")
         if not args.headless:
-            print("Ctrl-C to quit")
-            try:
-                while True:
-                    time.sleep(0.5)
-            except KeyboardInterrupt:
-                pass
+            viewer.wait()
     return 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import time
 
 import numpy as np
 
@@ -77,12 +76,7 @@ def main(argv=None) -> int:
         with Viewer(robot, open=True) as viewer:
             viewer.show(robot.clip(robot.neutral()))
             viewer.show_points(ws.positions, ws.manipulability, size=0.01)
-            print("Ctrl-C to quit")
-            try:
-                while True:
-                    time.sleep(0.5)
-            except KeyboardInterrupt:
-                pass
+            viewer.wait()
     return 0
 
 

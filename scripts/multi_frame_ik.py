@@ -12,7 +12,6 @@ Run: ``python scripts/multi_frame_ik.py [--humanoid]``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
@@ -66,12 +65,7 @@ def main(argv=None) -> int:
                 viewer.show_target(t.T, name=t.frame)
             viewer.show_frames([t.frame for t in targets])
             viewer.show(result.q)
-            print("Ctrl-C to quit")
-            try:
-                while True:
-                    time.sleep(0.5)
-            except KeyboardInterrupt:
-                pass
+            viewer.wait()
     return 0 if result.success else 1
 
 

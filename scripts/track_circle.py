@@ -13,7 +13,6 @@ Run: ``python scripts/track_circle.py [--radius 0.1] [--period 4] [--laps 2]``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import pinocchio as pin
@@ -77,8 +76,10 @@ def main(argv=None) -> int:
         return 1
 
     trajectory, errors = track(robot, first.q, center, args.radius, args.period, args.laps, args.dt)
-    print(f"tracked {args.laps:g} lap(s) of a {args.radius:g} m circle in {args.period:g} s per lap, "
-          f"{len(errors)} steps of {args.dt * 1e3:g} ms")
+    print(
+        f"tracked {args.laps:g} lap(s) of a {args.radius:g} m circle in {args.period:g} s per lap, "
+        f"{len(errors)} steps of {args.dt * 1e3:g} ms"
+    )
     print(f"max tracking error {errors.max():.3e} m")
     print(f"rms tracking error {np.sqrt(np.mean(errors**2)):.3e} m")
     print(f"joint limits respected: {bool(robot.within_limits(trajectory).all())}")
@@ -91,12 +92,7 @@ def main(argv=None) -> int:
             viewer.show_path(circle(ts, center, args.radius, args.period)[0], name="desired")
             viewer.show_frames([FRAME])
             viewer.play(trajectory[::4], dt=4 * args.dt, repetitions=100)
-            print("Ctrl-C to quit")
-            try:
-                while True:
-                    time.sleep(0.5)
-            except KeyboardInterrupt:
-                pass
+            viewer.wait()
     return 0
 
 

@@ -25,22 +25,6 @@ from kinejac.cli import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, main, parse_q
 L1, L2 = 1.0, 0.8  # planar_2r link lengths [m]
 
 
-def _provides(module: str, name: str | None = None) -> bool:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return False
-    return name is None or hasattr(mod, name)
-
-
-needs_ik = pytest.mark.skipif(not _provides("kinejac.ik", "solve_ik"), reason="kinejac.ik.solve_ik is not available")
-needs_manip = pytest.mark.skipif(not _provides("kinejac.dexterity"), reason="kinejac.dexterity is missing")
-needs_workspace = pytest.mark.skipif(not _provides("kinejac.workspace_map"), reason="kinejac.workspace_map is missing")
-needs_viewer = pytest.mark.skipif(
-    not (_provides("kinejac.viewer", "Viewer") and _provides("meshcat")), reason="kinejac.viewer or meshcat is missing"
-)
-
-
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -374,7 +358,6 @@ IK_KEYS = {
 PANDA = ("panda", "--lock", "panda_finger_joint1")
 
 
-@needs_ik
 def test_ik_position_only_planar_2r(capsys):
     data = run_json(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0")
     assert set(data) == IK_KEYS
@@ -386,7 +369,6 @@ def test_ik_position_only_planar_2r(capsys):
     assert data["position_error"] < 1e-6 and data["iterations"] >= 1 and data["time"] > 0
 
 
-@needs_ik
 def test_ik_unreachable_exits_1_with_closest_configuration(capsys):
     code, out, _ = run(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "3", "0", "0", "--json")
     assert code == EXIT_NEGATIVE
@@ -395,7 +377,6 @@ def test_ik_unreachable_exits_1_with_closest_configuration(capsys):
     assert data["position_error"] == pytest.approx(3 - (L1 + L2), abs=1e-3)  # stretched out towards the target
 
 
-@needs_ik
 def test_ik_full_pose_panda_text_output(capsys):
     code, out, _ = run(capsys, "ik", *PANDA, "--frame", "panda_hand_tcp", "--xyz", "0.4", "-0.1", "0.5",
                        "--rpy", "180", "0", "90", "--degrees")  # fmt: skip
@@ -410,7 +391,6 @@ def test_ik_full_pose_panda_text_output(capsys):
     np.testing.assert_allclose(T[:3, :3], [[0, 1, 0], [1, 0, 0], [0, 0, -1]], atol=1e-4)
 
 
-@needs_ik
 def test_ik_quat_equals_rpy_and_seed_is_reproducible(capsys):
     args = ("ik", *PANDA, "--frame", "panda_hand_tcp", "--xyz", "0.3", "0.2", "0.4", "--method", "dls")
     by_quat = run_json(capsys, *args, "--quat", "1", "0", "0", "0", "--seed", "3")
@@ -422,7 +402,6 @@ def test_ik_quat_equals_rpy_and_seed_is_reproducible(capsys):
     assert again["q"] == by_quat["q"]
 
 
-@needs_ik
 def test_ik_q0_is_the_start(capsys):
     # started at the solution, the solver has nothing to do
     data = run_json(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", str(L1 + L2 * math.cos(0.5)),
@@ -446,7 +425,6 @@ def test_ik_usage_errors(capsys, argv, match):
     assert_usage_error(capsys, *argv, match=match)
 
 
-@needs_ik
 def test_ik_unknown_method(capsys):
     assert_usage_error(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", "--method", "newton",
                        match="unknown IK method 'newton'")  # fmt: skip
@@ -459,7 +437,6 @@ MANIP_KEYS = {
 }  # fmt: skip
 
 
-@needs_manip
 def test_manip_planar_2r_closed_form(capsys):
     q2 = 0.5
     data = run_json(capsys, "manip", "planar_2r", "--q", "0.3", str(q2), "--frame", "tool", "--part", "translation")
@@ -478,7 +455,6 @@ def test_manip_planar_2r_closed_form(capsys):
     assert e["center"] == pytest.approx(kinejac.pose(kinejac.load("planar_2r"), [0.3, q2], "tool")[:3, 3].tolist())
 
 
-@needs_manip
 def test_manip_singular_text(capsys):
     code, out, _ = run(capsys, "manip", "planar_2r", "--q", "0.3", "0", "--frame", "tool", "--part", "translation")
     assert code == EXIT_OK
@@ -488,14 +464,12 @@ def test_manip_singular_text(capsys):
 
 
 # -- workspace -----------------------------------------------------------------------------------------------
-@needs_workspace
 def test_workspace_planar_2r(capsys, tmp_path):
     from kinejac.workspace_map import Workspace
 
     out, png = tmp_path / "ws.npz", tmp_path / "ws.png"
     argv = ["workspace", "planar_2r", "--frame", "tool", "--samples", "400", "--part", "translation", "--out", str(out)]
-    if _provides("matplotlib"):
-        argv += ["--png", str(png)]
+    argv += ["--png", str(png)]
     data = run_json(capsys, *argv)
     assert data["samples"] == 400 and data["out"] == str(out) and out.is_file()
     ws = Workspace.load(out)
@@ -506,14 +480,12 @@ def test_workspace_planar_2r(capsys, tmp_path):
     assert data["manipulability"]["max"] == pytest.approx(ws.manipulability.max())
     assert data["bounds"]["max"] == pytest.approx(ws.positions.max(axis=0).tolist())
     assert data["best"]["manipulability"] == pytest.approx(ws.manipulability.max())
-    if _provides("matplotlib"):
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and data["png"] == str(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and data["png"] == str(png)
     # same seed, same samples
     again = run_json(capsys, *argv[:-2] if argv[-2] == "--png" else argv)
     assert again["manipulability"] == data["manipulability"]
 
 
-@needs_workspace
 @pytest.mark.parametrize(
     ("extra", "match"),
     [(["--samples", "0"], "positive integer"), (["--out", "/nonexistent/dir/ws.npz"], "does not exist")],
@@ -524,7 +496,6 @@ def test_workspace_usage_errors(capsys, tmp_path, extra, match):
 
 
 # -- view ----------------------------------------------------------------------------------------------------
-@needs_viewer
 def test_view_no_wait(capsys):
     data = run_json(capsys, "view", "planar_2r", "--q", "0.3", "0.5", "--ellipsoid", "--target", "1", "1", "0",
                     "--no-wait")  # fmt: skip
@@ -532,8 +503,6 @@ def test_view_no_wait(capsys):
     assert data["joints"] == {"joint1": 0.3, "joint2": 0.5}
 
 
-@needs_viewer
-@needs_ik
 def test_ik_view_no_wait(capsys):
     data = run_json(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", "--view", "--no-wait")
     assert data["success"] and data["url"].startswith("http://")
@@ -561,7 +530,6 @@ def test_subprocess_usage_error_has_no_traceback():
     assert proc.stderr.count("\n") == 1 and "did you mean 'tool0'" in proc.stderr
 
 
-@needs_ik
 def test_subprocess_ik_exit_status_1():
     proc = _subprocess("ik", "planar_2r", "--frame", "tool", "--xyz", "3", "0", "0")
     assert proc.returncode == 1, proc.stderr

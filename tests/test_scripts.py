@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import subprocess
 import sys
@@ -14,22 +13,6 @@ import kinejac
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 _FLOAT = r"[-+]?\d+(?:\.\d*)?(?:e[-+]?\d+)?"
-
-
-def _provides(module: str, name: str | None = None) -> bool:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return False
-    return name is None or hasattr(mod, name)
-
-
-HAS_VIEWER = _provides("kinejac.viewer", "Viewer") and _provides("meshcat")
-needs_ik = pytest.mark.skipif(not _provides("kinejac.ik", "solve_ik"), reason="kinejac.ik.solve_ik is not available")
-needs_rates = pytest.mark.skipif(
-    not _provides("kinejac.ik", "joint_velocities"), reason="kinejac.ik.joint_velocities is not available"
-)
-needs_workspace = pytest.mark.skipif(not _provides("kinejac.workspace_map"), reason="kinejac.workspace_map is missing")
 
 
 def run_script(name: str, *args: str, cwd: Path | None = None) -> str:
@@ -54,7 +37,6 @@ def test_example_scripts_say_what_they_show(name):
     assert source.startswith('"""') and "Run: ``python scripts/" + name in source
 
 
-@needs_ik
 def test_quickstart():
     out = run_script("quickstart.py")
     assert "success=True" in out
@@ -66,17 +48,14 @@ def test_quickstart():
     assert len(re.findall(r"panda_joint\d\s+[-+]\d\.\d{4} rad", out)) == 7
 
 
-@needs_ik
 def test_demo_ik_headless():
-    out = run_script("demo_ik.py", "--headless" if HAS_VIEWER else "--no-viewer")
+    out = run_script("demo_ik.py", "--headless")
     rows = [line.split() for line in out.splitlines() if re.match(r"\s+\d\s+(yes|no)\s", line)]
     assert [row[0] for row in rows] == ["0", "1", "2", "3"]
     assert all(row[1] == "yes" and float(row[2]) < 1e-5 and float(row[3]) < 1e-5 for row in rows)
-    if HAS_VIEWER:
-        assert "kinejac viewer: http://" in out and int(floats_after(out, "animating")[0]) >= 5
+    assert "kinejac viewer: http://" in out and int(floats_after(out, "animating")[0]) >= 5
 
 
-@needs_rates
 def test_track_circle_headless():
     out = run_script("track_circle.py", "--headless")
     (worst,) = floats_after(out, "max tracking error")
@@ -85,7 +64,6 @@ def test_track_circle_headless():
     assert "joint limits respected: True" in out
 
 
-@needs_workspace
 def test_manipulability_map_headless(tmp_path):
     png = tmp_path / "map.png"
     out = run_script("manipulability_map.py", "--headless", "--samples", "2000", "--robot", "ur5", "--out", str(png))
@@ -94,11 +72,9 @@ def test_manipulability_map_headless(tmp_path):
     assert sum(int(row[3]) for row in rows) == 2000  # every sample falls in one distance bin
     medians = [float(row[4]) for row in rows]
     assert max(medians) > 3 * medians[0]  # dexterity grows away from the base axis
-    if _provides("matplotlib"):
-        assert png.read_bytes()[:4] == b"\x89PNG"
+    assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-@needs_ik
 def test_multi_frame_ik_branching():
     out = run_script("multi_frame_ik.py", "--headless")
     errors = dict(re.findall(r"^\s+(\w+)\s+position error (" + _FLOAT + ") m", out, flags=re.M))
@@ -106,7 +82,6 @@ def test_multi_frame_ik_branching():
     assert all(float(e) < 1e-5 for e in errors.values())
 
 
-@needs_ik
 @pytest.mark.skipif(
     "erd:talos_reduced" not in kinejac.available_robots(), reason="example-robot-data's TALOS is not installed"
 )

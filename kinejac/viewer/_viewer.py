@@ -282,6 +282,15 @@ class Viewer:
         """Disconnect and stop the meshcat server this viewer started. Idempotent."""
         self._finalizer()
 
+    def wait(self) -> None:
+        """Keep the page served until Ctrl-C (for scripts): prints the URL, returns on KeyboardInterrupt."""
+        print(f"viewer at {self.url}: press Ctrl-C to quit", file=sys.stderr, flush=True)
+        try:
+            while True:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
     def __enter__(self) -> Viewer:
         return self
 

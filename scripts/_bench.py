@@ -1,0 +1,32 @@
+"""Shared pieces of the benchmark scripts: timing and writing a section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import re
+import timeit
+from pathlib import Path
+
+__all__ = ["BENCHMARKS", "best", "write_section"]
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+
+
+def best(fn, number: int = 1, repeat: int = 5) -> float:
+    """Best time per call [s] over ``repeat`` runs of ``number`` calls (the machine is shared)."""
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the part of BENCHMARKS.md between ``<!-- bench:NAME:start -->`` and
+    ``<!-- bench:NAME:end -->``, leaving the other scripts' sections alone."""
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    text = "# Benchmarks\n\nEach section is written by the script it names.\n"
+    if BENCHMARKS.exists():
+        text = BENCHMARKS.read_text()
+    block = f"{start}\n{body.strip()}\n{end}"
+    if start in text and end in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    BENCHMARKS.write_text(text)
+    print(f"wrote the {name} section of {BENCHMARKS}")
