@@ -10,6 +10,7 @@ import kinejac
 from kinejac.errors import InvalidValueError, KinejacError, ShapeError
 from kinejac.ik import IKBatchResult, IKReason, IKSolver, solve_ik_batch
 from kinejac.ik.batch import jlog6_batch, log6_batch
+from kinejac.ik.chain import ChainKinematics
 
 
 @pytest.mark.parametrize(
@@ -88,3 +89,33 @@ def test_vectorised_log6_and_jlog6_match_pinocchio():
     for k, M in enumerate(Ms):
         assert np.abs(e[k] - pin.log6(M).vector).max() < 1e-9, k
         assert np.abs(J[k] - pin.Jlog6(M)).max() < 1e-7, k
+
+
+@pytest.mark.parametrize(
+    ("name", "frame", "lock"),
+    [
+        ("panda", "panda_hand_tcp", ["panda_finger_joint1"]),
+        ("ur5", "tool0", None),
+        ("planar_3r", "tool", None),
+        # the continuous torso locked: a prismatic, an unaligned revolute and an aligned revolute joint
+        ("kinejac_test_robot", "left_tool", ["torso_yaw"]),
+    ],
+)
+def test_vectorised_chain_kinematics_match_pinocchio(name, frame, lock):
+    robot = kinejac.load(name, locked_joints=lock)
+    model, data, fid = robot.model, robot.model.createData(), robot.frame_id(frame)
+    chain = ChainKinematics.build(robot, fid)
+    assert chain is not None
+    Q = robot.random_configuration(np.random.default_rng(8), 40)
+    R, p, J = chain.pose_jacobian(Q)
+    for k, q in enumerate(Q):
+        pin.computeJointJacobians(model, data, q)
+        M = pin.updateFramePlacement(model, data, fid)
+        assert np.abs(R[k] - M.rotation).max() < 1e-12
+        assert np.abs(p[k] - M.translation).max() < 1e-12
+        assert np.abs(J[k] - pin.getFrameJacobian(model, data, fid, pin.LOCAL)).max() < 1e-12
+
+
+def test_chain_kinematics_declines_other_joint_kinds():
+    robot = kinejac.load("kinejac_test_robot")  # a continuous (cos, sin) torso joint on the chain
+    assert ChainKinematics.build(robot, robot.frame_id("left_tool")) is None

@@ -1,11 +1,13 @@
 """Batched IK: many single-frame pose targets in one call, linear algebra vectorised across the batch.
 
 The algorithm is the Levenberg-Marquardt of :mod:`kinejac.ik.solvers` step for step (same damping
-schedule, limit handling, stall test and restarts), run on a leading batch axis: per sample only the
-pinocchio kinematics pass is a Python-level loop; the SE(3) log map, its Jacobian ``Jlog6``, the
-damped normal equations and the limit projection are numpy operations over the active samples.
-Converged samples are frozen. Sample ``i`` restarts from ``np.random.default_rng((seed, i))``, so
-``solver.solve(targets[i], seed=(seed, i))`` gives the same answer (to rounding).
+schedule, limit handling, stall test and restarts), run on a leading batch axis: the kinematics
+(:mod:`kinejac.ik.chain` for serial chains of 1-DOF joints, else a pinocchio pass per sample), the
+SE(3) log map, its Jacobian ``Jlog6``, the damped normal equations and the limit projection are
+numpy operations over the active samples. Converged samples are frozen; the last few hard samples
+are handed to the scalar solver, which continues each exactly where it stands. Sample ``i``
+restarts from ``np.random.default_rng((seed, i))``, so ``solver.solve(targets[i], seed=(seed, i))``
+gives the same answer (to rounding).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pinocchio as pin
 
 from ..errors import InvalidValueError, ShapeError
+from .chain import ChainKinematics
 from .result import IKBatchResult, IKReason, _Attempt
 
 __all__ = ["jlog6_batch", "log6_batch", "solve_batch"]
@@ -95,19 +98,22 @@ def jlog6_batch(R: np.ndarray, p: np.ndarray, w: np.ndarray, t: np.ndarray) -> n
 
 
 class _Kinematics:
-    """Per-sample pinocchio pass, everything else vectorised."""
+    """Kinematics of the active samples: vectorised for serial chains of 1-DOF joints
+    (:class:`~kinejac.ik.chain.ChainKinematics`), else a pinocchio pass per sample; the rest vectorised."""
 
     def __init__(self, solver, fid: int, T_target: np.ndarray) -> None:
         robot = solver.robot
         self.model, self.data, self.fid, self.nv = robot.model, robot.data, fid, robot.nv
+        self.chain = ChainKinematics.build(robot, fid)
         Rt = T_target[:, :3, :3]
         self.RtT = np.ascontiguousarray(np.swapaxes(Rt, 1, 2))  # R_target⁻¹
         self.pt = T_target[:, :3, 3].copy()
 
-    def evaluate(self, Q: np.ndarray, idx: np.ndarray):
-        """``e (b, 6), J (b, 6, nv), position error (b,), rotation error (b,)`` for samples ``idx``."""
+    def _pose_jacobian(self, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.chain is not None:
+            return self.chain.pose_jacobian(Q)
         model, data, fid = self.model, self.data, self.fid
-        n = len(idx)
+        n = len(Q)
         H = np.empty((n, 4, 4))
         Jl = np.empty((n, 6, self.nv))
         cjj, ufp, gfj, local = pin.computeJointJacobians, pin.updateFramePlacement, pin.getFrameJacobian, _LOCAL
@@ -115,9 +121,14 @@ class _Kinematics:
             cjj(model, data, Q[k])
             H[k] = ufp(model, data, fid).homogeneous
             Jl[k] = gfj(model, data, fid, local).reshape(6, -1)  # eigenpy gives (6,) if nv = 1
+        return H[:, :3, :3], H[:, :3, 3], Jl
+
+    def evaluate(self, Q: np.ndarray, idx: np.ndarray):
+        """``e (b, 6), J (b, 6, nv), position error (b,), rotation error (b,)`` for samples ``idx``."""
+        Rw, pw, Jl = self._pose_jacobian(Q)
         RtT = self.RtT[idx]
-        R = RtT @ H[:, :3, :3]
-        p = np.einsum("bij,bj->bi", RtT, H[:, :3, 3] - self.pt[idx])
+        R = RtT @ Rw
+        p = np.einsum("bij,bj->bi", RtT, pw - self.pt[idx])
         e, t = log6_batch(R, p)
         J = jlog6_batch(R, p, e[:, 3:], t) @ Jl
         perr = np.sqrt(np.einsum("bi,bi->b", p, p))
@@ -199,6 +210,7 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
     base_seed = solver.seed if seed is None else seed
     ptol, rtol = solver.position_tolerance, solver.rotation_tolerance
     tau, stall, max_it = solver.lm_tau, solver.stall_iterations, solver.max_iterations
+    progress = solver.stall_progress
     max_restarts = solver.max_restarts
     spreads = solver.restart_spreads
 
@@ -305,7 +317,7 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
         done = acc & (pn <= ptol) & (rn <= rtol)
         if done.any():
             record(a[done], np.ones(int(done.sum()), dtype=bool), pn[done], rn[done])
-        improved = acc & ~done & (Fn < 0.99 * best_F[a])
+        improved = acc & ~done & (Fn < progress * best_F[a])
         best_F[a[improved]] = Fn[improved]
         best_it[a[improved]] = it[a[improved]]
         live = ~done

@@ -49,6 +49,10 @@ class Limits:
         self.has_wrap = bool(self.wrap.any())
         self.eps = eps
         self._lo_in, self._hi_in = self.lo + eps, self.hi - eps
+        # the same, as Python lists: for a handful of joints a list loop beats numpy's per-call overhead
+        self._lo_in_list, self._hi_in_list = self._lo_in.tolist(), self._hi_in.tolist()
+        self._hold_list = np.flatnonzero(self._hold).tolist()
+        self.can_block = bool(self._hold_list)
         self.fast_sample = bool(
             self.plain
             and len(qi) == robot.nq
@@ -57,6 +61,7 @@ class Limits:
             and np.isfinite(self.hi).all()
         )
         self.any = bool(len(qi))
+        self._boxes: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # spread -> (low, high - low) of the draw
         # other coordinates with finite limits (e.g. a limited floating-base translation): clamped only
         other = np.ones(robot.nq, dtype=bool)
         other[self.qi] = False
@@ -104,19 +109,15 @@ class Limits:
 
         ``None`` when no joint is blocked (the common case).
         """
-        if not self.any:
+        if not self.can_block:
             return None
         if self.fast_sample:
-            x, g = q, grad
+            x, g = q.tolist(), grad.tolist()
         else:
-            x, g = q[self.qi], grad[self.vi]
-        at_lo, at_hi = x <= self._lo_in, x >= self._hi_in
-        if not (True in at_lo.tolist() or True in at_hi.tolist()):  # the fast test: nothing on a limit
-            return None
-        out = (at_lo & (g > 0)) | (at_hi & (g < 0))
-        if self.has_wrap:
-            out &= self._hold
-        if True not in out.tolist():
+            x, g = q[self.qi].tolist(), grad[self.vi].tolist()
+        lo, hi = self._lo_in_list, self._hi_in_list
+        out = [k for k in self._hold_list if (x[k] <= lo[k] and g[k] > 0) or (x[k] >= hi[k] and g[k] < 0)]
+        if not out:
             return None
         return self.vi[out]
 
@@ -124,10 +125,16 @@ class Limits:
         """A configuration drawn uniformly within the limits, or within the middle ``spread``
         fraction of each bounded joint's range (one vectorised draw for plain arms)."""
         if self.fast_sample:
-            if spread == 1.0:
-                return rng.uniform(self.lo, self.hi)
-            mid, half = 0.5 * (self.lo + self.hi), 0.5 * spread * (self.hi - self.lo)
-            return rng.uniform(mid - half, mid + half)
+            # low + (high - low) · U is exactly what ``rng.uniform(low, high)`` returns, at a tenth of its cost
+            box = self._boxes.get(spread)
+            if box is None:
+                if spread == 1.0:
+                    low, high = self.lo, self.hi
+                else:
+                    mid, half = 0.5 * (self.lo + self.hi), 0.5 * spread * (self.hi - self.lo)
+                    low, high = mid - half, mid + half
+                box = self._boxes[spread] = (low, high - low)
+            return box[0] + box[1] * rng.random(self.nq)
         q = robot.random_configuration(rng)
         if spread != 1.0 and self.any:
             ok = np.isfinite(self.lo) & np.isfinite(self.hi)

@@ -76,7 +76,12 @@ class Residual:
         self._specialise()
 
     def _specialise(self) -> None:
-        """Bind :meth:`evaluate` to a closure for the common case: one absolute full-pose target."""
+        """Bind :meth:`evaluate` to a closure for the common case: one absolute full-pose target.
+
+        The closure remembers its last configuration and pose error, so that :meth:`errors` at that
+        same configuration (the convergence test right after a step) costs no kinematics pass.
+        """
+        self._last = None
         t = self._single
         if t is None or not t.full or t.ref_fid is not None or t.w is not None or self.robot.nv <= 1:
             self.evaluate = self._evaluate_ej
@@ -88,7 +93,9 @@ class Residual:
         def evaluate(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             cjj(model, data, q)
             M = task.target_inv * ufp(model, data, fid)
-            return log6(M).vector, jlog6(M) @ gfj(model, data, fid, local)
+            e = log6(M).vector
+            self._last = (q.tolist(), M, e)
+            return e, jlog6(M).dot(gfj(model, data, fid, local))
 
         self.evaluate = evaluate
 
@@ -112,6 +119,7 @@ class Residual:
             return False
         t.target = T
         t.target_inv = T.inverse()
+        self._last = None
         return True
 
     def _one(self, task: _Task) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -155,6 +163,10 @@ class Residual:
 
     def errors(self, q: np.ndarray) -> tuple[float, float]:
         """Position error [m] and rotation error [rad] at ``q`` (the worst over the targets)."""
+        last = self._last
+        if last is not None and last[0] == q.tolist():  # the pose error of the last evaluate() call
+            t, r = last[1].translation, last[2][3:]
+            return _sqrt(t.dot(t)), _sqrt(r.dot(r))
         _, _, perr, rerr = self.evaluate_full(q)
         return perr, rerr
 
