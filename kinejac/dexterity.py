@@ -35,6 +35,7 @@ from typing import Literal
 import numpy as np
 import pinocchio as pin
 
+from ._checks import positive
 from .errors import InvalidChoiceError, InvalidValueError, KinejacError
 from .kinematics import hessian, jacobian, pose
 from .robot import Robot
@@ -58,6 +59,7 @@ PARTS: tuple[str, ...] = ("full", "translation", "rotation")
 _AXES = ("vx", "vy", "vz", "wx", "wy", "wz")
 _RANK_SAMPLES = 8
 _RANK_TOL = 1e-8
+_LOST_DIRECTION = 1e-12  # relative: singular values below this are directions the arm cannot move in
 _GRADIENT_CHUNK = 4096
 
 # per-robot caches (dropped with the robot): generic ranks, zero-gravity models for dM/dq
@@ -111,9 +113,7 @@ def _make_task(part, length_scale: float) -> _Task:
             raise InvalidValueError(f"part must select distinct Jacobian rows, at least one, got {part!r}")
         rows = tuple(rows_list)
         label = ",".join(_AXES[i] for i in rows)
-    length_scale = float(length_scale)
-    if not (np.isfinite(length_scale) and length_scale > 0):
-        raise InvalidValueError(f"length_scale must be a positive length [m], got {length_scale!r}")
+    length_scale = positive("length_scale [m]", length_scale)
     mixed = any(i < 3 for i in rows) and any(i >= 3 for i in rows)
     scale = None
     if mixed and length_scale != 1.0:
@@ -256,6 +256,8 @@ def manipulability(
 
     ``part``: ``"full"``, ``"translation"``, ``"rotation"`` or explicit rows (see the module
     docstring); ``length_scale`` [m] divides the linear rows when linear and angular rows are mixed.
+    Pick the part of the task: ``"full"`` can hide a positional singularity (a stretched planar 2R
+    arm keeps rank 2 through its rotation row; ``part="translation"`` gives ``l1·l2·|sin q2| = 0``).
     """
     _check_measure(measure)
     task = _task(part, length_scale)
@@ -460,8 +462,9 @@ def _ellipsoid(robot: Robot, q, frame: str, part: str, kind: str) -> Ellipsoid:
     flip = np.linalg.det(U) < 0
     U[flip, :, 2] *= -1.0
     if kind == "force":
-        with np.errstate(divide="ignore"):
-            radii = np.where(sigma > 0, 1.0 / np.where(sigma > 0, sigma, 1.0), np.inf)
+        # a singular value at rounding level (e.g. 2e-16 at a stretched arm) is a lost direction too
+        moving = sigma > _LOST_DIRECTION * np.maximum(sigma[:, :1], 1.0)
+        radii = np.where(moving, 1.0 / np.where(moving, sigma, 1.0), np.inf)
     else:
         radii = sigma
     center = pose(robot, Q, frame)[:, :3, 3]
@@ -538,9 +541,7 @@ def singularity(
     ``tol`` is an absolute threshold on the singular values, in the part's units (m/s or rad/s per
     unit joint speed; linear rows divided by ``length_scale`` [m] when mixed with angular ones).
     """
-    tol = float(tol)
-    if not (np.isfinite(tol) and tol >= 0):
-        raise InvalidValueError(f"tol must be a finite non-negative number, got {tol!r}")
+    tol = positive("tol", tol, zero=True)
     task = _task(part, length_scale)
     r = _rank(robot, frame, task.rows)
     _, A, batched, _ = _stack(robot, q, frame, task, "yoshikawa")

@@ -18,8 +18,9 @@ from math import isfinite as _isfinite
 import numpy as np
 import pinocchio as pin
 
+from ._checks import as_real_array
 from .errors import InvalidValueError, KinejacError, ShapeError
-from .robot import Robot, as_real_array, broadcast_batch
+from .robot import Robot, broadcast_batch
 from .spatial import _TO_PIN, Reference, as_reference
 
 __all__ = ["hessian", "jacobian", "jacobian_dot", "pose", "twist", "vjp"]

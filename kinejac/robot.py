@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pinocchio as pin
 
+from ._checks import as_real_array
 from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
 
-__all__ = ["JointInfo", "Robot", "as_real_array", "broadcast_batch"]
+__all__ = ["JointInfo", "Robot", "broadcast_batch"]
 
 _F64 = np.dtype(np.float64)
 _isfinite = math.isfinite
@@ -41,20 +42,6 @@ _KIND = {
 # where a joint's configuration holds a unit-norm group: (offset in its q, size)
 _UNIT_GROUPS = {"continuous": (0, 2), "floating": (3, 4), "planar": (2, 2), "spherical": (0, 4)}
 _UNBOUNDED_TRANSLATION = 1.0  # [m] range used by random_configuration where a translation has no limit
-
-
-def as_real_array(x, name: str) -> np.ndarray:
-    """``x`` as a float array (no copy when it already is one); anything that is not real numbers
-    raises :class:`InvalidValueError` (complex input too: numpy would drop the imaginary part)."""
-    try:
-        a = np.asarray(x)
-        complex_ = a.dtype.kind == "c"
-        a = a if complex_ else a.astype(float, copy=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from None
-    if complex_:
-        raise InvalidValueError(f"{name} must be real numbers, got complex values")
-    return a
 
 
 def broadcast_batch(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> tuple[np.ndarray, np.ndarray]:
@@ -375,7 +362,7 @@ class Robot:
             j = self.joint(name)
             if j.kind == "mimic":
                 raise KinejacError(f"joint {name!r} is a mimic joint of {j.mimicked!r}; set that joint instead")
-            x = np.asarray(value, dtype=float)
+            x = as_real_array(value, f"value of joint {name!r}")
             if not np.isfinite(x).all():
                 raise InvalidValueError(f"value of joint {name!r} is not finite: {value!r}")
             if j.kind == "continuous":

@@ -330,9 +330,18 @@ def _lock(model: pin.Model, values: Mapping[str, np.ndarray], where: str) -> pin
         q_ref[joint.idx_q : joint.idx_q + joint.nq] = value
         ids.append(jid)
     try:
-        return pin.buildReducedModel(model, ids, q_ref)
+        reduced = pin.buildReducedModel(model, ids, q_ref)
     except (RuntimeError, ValueError) as exc:
         raise URDFError(f"{where}: cannot lock joints {list(values)}: {exc}") from None
+    # pinocchio 4.1 makes the frame of each locked joint its own parent frame, which cuts the frame
+    # tree there; give it back its parent from the full model (frames keep their names)
+    for i in range(1, reduced.nframes):
+        frame = reduced.frames[i]
+        if frame.parentFrame == i:
+            parent_name = model.frames[model.frames[model.getFrameId(frame.name)].parentFrame].name
+            frame.parentFrame = reduced.getFrameId(parent_name)
+            reduced.frames[i] = frame
+    return reduced
 
 
 def _mimic_maps(reduced: pin.Model, full: pin.Model, mimics: list[_Mimic]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

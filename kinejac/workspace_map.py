@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pinocchio as pin
 
+from ._checks import positive
 from .dexterity import Measure, _check_measure, _mass_matrix, _measure_of, _rank, _select, _task
 from .errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
 from .robot import Robot
@@ -68,7 +69,7 @@ class Workspace:
 
     def best(self, k: int = 1) -> np.ndarray:
         """Indices of the ``k`` most dexterous samples, most dexterous first."""
-        k = min(int(k), len(self))
+        k = min(positive("k", k, integer=True, zero=True), len(self))
         idx = np.argpartition(-self.manipulability, k - 1)[:k] if k else np.empty(0, dtype=int)
         return idx[np.argsort(-self.manipulability[idx])]
 
@@ -111,8 +112,12 @@ class Workspace:
         if meta.get("format") != _FORMAT:
             raise KinejacError(f"{path}: unsupported workspace file format {meta.get('format')!r} (expected {_FORMAT})")
         n = arrays["positions"].shape[0]
-        if arrays["positions"].shape != (n, 3) or arrays["manipulability"].shape != (n,):
+        shapes_ok = arrays["positions"].shape == (n, 3) and arrays["manipulability"].shape == (n,)
+        if not shapes_ok or arrays["configurations"].ndim != 2 or arrays["configurations"].shape[0] != n:
             raise ShapeError(f"{path}: inconsistent array shapes {[a.shape for a in arrays.values()]}")
+        missing = [k for k in ("robot", "frame", "measure", "part", "requested", "complete") if k not in meta]
+        if missing:
+            raise KinejacError(f"{path} is not a kinejac workspace file: its metadata lacks {', '.join(missing)}")
         return cls(
             **arrays,
             robot=meta["robot"],
@@ -244,11 +249,7 @@ def workspace(
     """
     _check_measure(measure)
     task = _task(part, length_scale)
-    samples, chunk = int(samples), int(chunk)
-    if samples < 1:
-        raise InvalidValueError(f"samples must be a positive integer, got {samples}")
-    if chunk < 1:
-        raise InvalidValueError(f"chunk must be a positive integer, got {chunk}")
+    samples, chunk = positive("samples", samples, integer=True), positive("chunk", chunk, integer=True)
     fid = robot.frame_id(frame)
     r = _rank(robot, frame, task.rows)
     rng = np.random.default_rng(rng)

@@ -327,3 +327,21 @@ def test_yoshikawa_gradient_near_singularities_uses_a_stable_path(near):
     fd = _fd_gradient(robot, q, "tool0", "yoshikawa", "full", eps=1e-7)
     np.testing.assert_allclose(g, fd, atol=1e-7 * max(1.0, np.abs(fd).max()))
     assert np.abs(g).max() > 1e-3  # moving off the singularity changes w at first order
+
+
+def test_scalar_options_are_validated():
+    robot, frame = get_robot("ur5")
+    q = robot.random_configuration(0)
+    with pytest.raises(InvalidValueError, match=r"length_scale \[m\] must be a number > 0, got 'a'"):
+        manipulability(robot, q, frame, length_scale="a")
+    with pytest.raises(InvalidValueError, match="tol must be a number >= 0"):
+        singularity(robot, q, frame, tol="a")
+
+
+def test_force_ellipsoid_is_infinite_along_a_direction_lost_at_a_stretched_arm():
+    robot, frame = get_robot("planar_2r")
+    q = np.array([0.1, 0.0])  # fully stretched: no radial velocity
+    velocity = velocity_ellipsoid(robot, q, frame, part="translation")
+    force = force_ellipsoid(robot, q, frame, part="translation")
+    assert velocity.radii[0] == pytest.approx(math.hypot(1.8, 0.8))  # tangential: |d p / d q| of both joints
+    assert np.isinf(force.radii[1:]).all() and force.radii[0] == pytest.approx(1 / velocity.radii[0])

@@ -378,3 +378,43 @@ def test_manipulability_gradient_matches_finite_differences(robots):
     eps = 1e-6
     fd = np.array([(m.cost(robot, q + eps * e) - m.cost(robot, q - eps * e)) / (2 * eps) for e in np.eye(robot.nv)])
     assert np.allclose(g, fd, atol=1e-7)
+
+
+def test_manipulability_objective_on_a_planar_arm_uses_the_rows_it_can_move_along():
+    """The 6-row √det(J Jᵀ) of a planar arm is always 0; part=("vx", "vy") makes the objective useful."""
+    robot = kinejac.load("planar_3r")
+    position = kinejac.pose(robot, np.array([0.3, 0.9, -0.4]), "tool")[:3, 3]
+    objective = Manipulability("tool", part=("vx", "vy"))
+    plain = solve_ik(robot, position, "tool", timeout=None)
+    shaped = solve_ik(robot, position, "tool", objective=objective, timeout=None)
+    assert plain.success and shaped.success and shaped.position_error <= 1e-6
+    assert objective.cost(robot, shaped.q) < objective.cost(robot, plain.q) - 1e-3
+    np.testing.assert_allclose(
+        objective.gradient(robot, shaped.q),
+        -kinejac.manipulability_gradient(robot, shaped.q, "tool", part=("vx", "vy")),
+    )
+
+
+@pytest.mark.parametrize("seed", ["abc", -1, 1.5])
+def test_bad_seeds_raise_before_any_restart(robots, seed):
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    reachable = kinejac.pose(robot, robot.random_configuration(3), frame)
+    with pytest.raises(kinejac.InvalidValueError, match="seed must be None, a non-negative integer"):
+        solve_ik(robot, reachable, frame, seed=seed)
+    solver = kinejac.IKSolver(robot, frame)
+    with pytest.raises(kinejac.InvalidValueError, match="seed must be"):
+        solver.solve(reachable, seed=seed)
+
+
+def test_dls_returns_the_best_configuration_it_saw(robots):
+    robot, frame = robots["ur5"], "tool0"
+    far = np.eye(4)
+    far[:3, 3] = [2.0, 0.0, 0.3]  # out of reach: DLS ends stalled, somewhere near the boundary
+    result = solve_ik(robot, far, frame, method="dls", max_restarts=0, timeout=None, history=True)
+    assert not result.success
+    costs = []
+    for q in result.history:
+        T = kinejac.pose(robot, q, frame)
+        costs.append(np.linalg.norm(T[:3, 3] - far[:3, 3]))
+    reached = np.linalg.norm(kinejac.pose(robot, result.q, frame)[:3, 3] - far[:3, 3])
+    assert reached <= min(costs) + 1e-9

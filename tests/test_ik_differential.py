@@ -75,3 +75,13 @@ def test_bad_arguments(panda):
         joint_velocities(panda, q, "panda_hand_tcp", np.zeros(6), 0.0)
     with pytest.raises(InvalidValueError, match="NaN"):
         joint_velocities(panda, q, "panda_hand_tcp", [np.nan] * 6, 0.01)
+
+
+@pytest.mark.parametrize("dt", [0.0, -0.01, True, float("nan"), "0.01"])
+def test_bad_periods_raise(dt):
+    robot = kinejac.load("ur5")
+    q = robot.random_configuration(0)
+    with pytest.raises(InvalidValueError, match=r"dt \[s\] must be a number > 0"):
+        velocity_bounds(robot, q, dt)
+    with pytest.raises(InvalidValueError, match=r"dt \[s\] must be a number > 0"):
+        joint_velocities(robot, q, "tool0", np.zeros(6), dt)

@@ -62,6 +62,18 @@ def test_locked_joints_give_the_reduced_model():
         kinejac.load("ur5", locked_joints=["elbow"])
 
 
+def test_locked_joints_keep_the_frame_tree_connected():
+    """pinocchio 4.1 makes a locked joint's frame its own parent; kinejac reconnects it."""
+    full = kinejac.load("panda")
+    for locked in (["panda_joint1"], ["panda_finger_joint1"], ["panda_joint4", "panda_joint6"]):
+        model = kinejac.load("panda", locked_joints=locked).model
+        for i in range(1, model.nframes):
+            frame = model.frames[i]
+            assert frame.parentFrame != i, frame.name
+            parent = full.model.frames[full.model.frames[full.model.getFrameId(frame.name)].parentFrame].name
+            assert model.frames[frame.parentFrame].name == parent, frame.name
+
+
 def test_unbounded_coordinates_are_infinite():
     robot = kinejac.load("kinejac_test_robot", root_joint="floating")
     assert np.isinf(robot.lower[:7]).all() and np.isinf(robot.upper[:7]).all()
@@ -135,6 +147,8 @@ def test_dict_round_trip_with_a_continuous_joint():
         robot.from_dict({"torso_lift": float("nan")})
     with pytest.raises(kinejac.ShapeError, match="takes one angle"):
         robot.from_dict({"torso_yaw": [1.0, 2.0]})
+    with pytest.raises(kinejac.InvalidValueError, match="value of joint 'torso_lift' must be an array of numbers"):
+        robot.from_dict({"torso_lift": "abc"})
 
 
 def test_copy_is_independent():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -210,9 +212,14 @@ def test_no_server_at_zmq_url_is_an_error_not_a_hang(ur5):
 def test_every_bundled_robot_draws_and_moves(name):
     robot = kinejac.load(name)
     with Viewer(robot, quiet=True) as v:
-        v.show(robot.random_configuration(0))
-        v.show_frames(robot.frame_names[-1:])
-        v.play(robot.random_configuration(1, size=3))
+        q = robot.random_configuration(0)
+        v.show(q)
+        np.testing.assert_array_equal(v.q, q)
+        v.show_frames(robot.frame_names[-1:], scale=0.2)
+        assert v.play(robot.random_configuration(1, size=3)) == 3
+        v.show_frames([*robot.frame_names[-1:], robot.frame_names[1]], scale=0.2)
+        v.delete("frames", robot.frame_names[1])  # the others stay, at their scale
+        assert v._shown_frames == {robot.frame_names[-1]: (robot.frame_id(robot.frame_names[-1]), 0.2)}
 
 
 def test_show_checks_q(viewer, ur5):
@@ -375,3 +382,17 @@ def test_browser_draws_example_robot_data_meshes(tmp_path):
         assert drawn > 0.05, f"only {drawn:.1%} of the middle of the page shows the meshes"  # measured 18%
         png = v.screenshot(tmp_path / "ur5.png", width=320, height=240)
     assert (tmp_path / "ur5.png").read_bytes() == png and png_to_array(png).shape == (240, 320, 3)
+
+
+def test_a_browser_that_cannot_start_is_a_kinejac_error_and_leaves_no_profile(tmp_path):
+    import glob
+
+    from kinejac.viewer._chromium import HeadlessChromium
+
+    fake = tmp_path / "not-a-browser"
+    fake.write_text("plain text, not a program")
+    fake.chmod(0o755)
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "kinejac-chromium-*")))
+    with pytest.raises(KinejacError, match="cannot start the browser"):
+        HeadlessChromium(executable=str(fake))
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "kinejac-chromium-*"))) == before

@@ -148,3 +148,31 @@ def test_bounds_cover_the_reach():
     lo, hi = ws.bounds
     assert hi[0] == pytest.approx(1.8, abs=0.05) and lo[1] == pytest.approx(-1.8, abs=0.05)
     assert math.isclose(lo[2], 0.0, abs_tol=1e-12) and math.isclose(hi[2], 0.0, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("samples", ["abc", None, 2.7, 0, True])
+def test_bad_sample_counts_raise(samples):
+    robot, frame = get_robot("planar_2r")
+    with pytest.raises(InvalidValueError, match="samples must be an integer > 0"):
+        workspace(robot, frame, samples=samples, part="translation")
+
+
+def test_best_refuses_a_negative_count():
+    robot, frame = get_robot("planar_2r")
+    ws = workspace(robot, frame, samples=10, rng=0, part="translation")
+    assert len(ws.best(3)) == 3 and len(ws.best(0)) == 0
+    with pytest.raises(InvalidValueError, match="k must be an integer >= 0"):
+        ws.best(-1)
+
+
+def test_loading_a_file_without_metadata_fields_is_a_kinejac_error(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(
+        path,
+        meta='{"format": 1}',
+        positions=np.zeros((2, 3)),
+        manipulability=np.zeros(2),
+        configurations=np.zeros((2, 2)),
+    )
+    with pytest.raises(KinejacError, match="metadata lacks robot, frame"):
+        Workspace.load(path)

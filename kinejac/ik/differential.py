@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kinematics as kin
+from .._checks import positive
 from ..errors import InvalidValueError, ShapeError
 from ..robot import Robot
 from ..spatial import Reference
@@ -24,6 +25,7 @@ def velocity_bounds(robot: Robot, q, dt: float, *, position_limits: bool = True,
     """Per-joint velocity bounds ``(lo, hi)`` ``(nv,)`` [rad/s or m/s] that keep ``q + v dt`` within
     the position limits (1-DOF joints) and ``|v|`` within the velocity limits."""
     q = robot._check_q(q)
+    dt = positive("dt [s]", dt)
     lo = np.full(robot.nv, -np.inf)
     hi = np.full(robot.nv, np.inf)
     if velocity_limits:
@@ -45,7 +47,7 @@ def _dls(J: np.ndarray, xi: np.ndarray, epsilon: float, max_damping: float) -> n
     if J.shape[1] == 0:
         return np.zeros(0)
     s = np.linalg.svd(J, compute_uv=False)
-    s_min = s[-1] if J.shape[0] <= J.shape[1] else (s[-1] if len(s) else 0.0)
+    s_min = s[-1] if len(s) else 0.0
     lam2 = 0.0 if s_min >= epsilon else (1.0 - (s_min / epsilon) ** 2) * max_damping**2
     A = J @ J.T + (lam2 + 1e-12) * np.eye(J.shape[0])
     return J.T @ np.linalg.solve(A, xi)
@@ -86,8 +88,7 @@ def joint_velocities(
         raise ShapeError(f"expected twist_desired of shape (6,) [linear; angular], got {xi.shape}")
     if not np.isfinite(xi).all():
         raise InvalidValueError(f"twist_desired contains NaN or inf: {xi.tolist()}")
-    if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
-        raise InvalidValueError(f"dt must be a number > 0 [s], got {dt!r}")
+    dt = positive("dt [s]", dt)
     J = kin.jacobian(robot, q, frame, reference)
     lo, hi = velocity_bounds(robot, q, dt, position_limits=position_limits, velocity_limits=velocity_limits)
     v = np.zeros(robot.nv)

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .. import kinematics as kin
+from ..dexterity import manipulability, manipulability_gradient
 from ..errors import InvalidValueError, ShapeError
 from ..robot import Robot
 
@@ -78,27 +78,22 @@ class JointLimitDistance:
 
 
 class Manipulability:
-    """Raise Yoshikawa's manipulability ``w = sqrt(det(J Jᵀ))`` of a frame: ``h = -w``.
+    """Raise a manipulability measure of a frame (:func:`kinejac.manipulability`): ``h = -w``.
 
-    The gradient comes from the kinematic Hessian ``H[:, j, k] = ∂J[:, j]/∂q_k``:
-    ``∂w/∂q_k = w · tr(J⁺ H_k)`` with ``J⁺ = Jᵀ (J Jᵀ)⁻¹`` (Park, Chung & Youm 1999).
+    ``measure``, ``part`` and ``length_scale`` are those of :func:`kinejac.manipulability`; the
+    default is Yoshikawa's ``w = σ_1 ⋯ σ_r`` of the full Jacobian (``√det(J Jᵀ)`` for a 6-DOF task).
+    The gradient is :func:`kinejac.manipulability_gradient`, analytic from the kinematic Hessian
+    (Park, Chung & Youm 1999). For an arm that cannot span all six directions (a planar arm) pick
+    the rows it can move along, e.g. ``part=("vx", "vy")``.
     """
 
-    def __init__(self, frame: str) -> None:
-        self.frame = frame
+    def __init__(self, frame: str, measure: str = "yoshikawa", part="full", length_scale: float = 1.0) -> None:
+        self.frame, self.measure, self.part, self.length_scale = frame, measure, part, length_scale
 
     def cost(self, robot: Robot, q: np.ndarray) -> float:
-        J = kin.jacobian(robot, q, self.frame, "local")
-        return -float(np.sqrt(max(np.linalg.det(J @ J.T), 0.0)))
+        w = manipulability(robot, q, self.frame, measure=self.measure, part=self.part, length_scale=self.length_scale)
+        return -float(w)
 
     def gradient(self, robot: Robot, q: np.ndarray) -> np.ndarray:
-        J = kin.jacobian(robot, q, self.frame, "local")
-        H = kin.hessian(robot, q, self.frame, "local")
-        A = J @ J.T
-        w = np.sqrt(max(np.linalg.det(A), 0.0))
-        if w < 1e-12:
-            return np.zeros(robot.nv)
-        Jpinv = np.linalg.solve(A, J).T  # (nv, 6)
-        # tr(J⁺ H_k) = Σ_ij J⁺[j, i] H[i, j, k]
-        dw = w * np.einsum("ji,ijk->k", Jpinv, H)
-        return -dw
+        g = manipulability_gradient(robot, q, self.frame, self.measure, self.part, length_scale=self.length_scale)
+        return -g

@@ -39,6 +39,7 @@ from typing import Literal
 import numpy as np
 from scipy.linalg import lapack
 
+from .._checks import positive as _positive
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
 from ..robot import Robot
 from .batch import solve_batch
@@ -59,18 +60,17 @@ _LinAlgError = np.linalg.LinAlgError
 _perf = time.perf_counter
 
 
-def _positive(name: str, value, *, allow_none: bool = False, integer: bool = False, zero: bool = False):
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        ok = math.isfinite(value) and (value >= 0 if zero else value > 0)
-    if ok and integer:
-        ok = float(value).is_integer()
-    if not ok:
-        kind = "an integer" if integer else "a number"
-        raise InvalidValueError(f"{name} must be {kind} {'>= 0' if zero else '> 0'}, got {value!r}")
-    return int(value) if integer else float(value)
+def _check_seed(seed):
+    """A seed ``numpy.random.default_rng`` takes, checked now rather than at the first restart."""
+    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)):
+        return seed
+    try:
+        np.random.SeedSequence(seed)
+    except (TypeError, ValueError):
+        raise InvalidValueError(
+            f"seed must be None, a non-negative integer, a sequence of them or a numpy SeedSequence, got {seed!r}"
+        ) from None
+    return seed
 
 
 class IKSolver:
@@ -145,7 +145,7 @@ class IKSolver:
         self.dls_max_damping = _positive("dls_max_damping", dls_max_damping)
         self.max_step = _positive("max_step", max_step)
         self.dls_error_scale = 0.1
-        self.objective, self.seed, self.record_history = objective, seed, bool(history)
+        self.objective, self.seed, self.record_history = objective, _check_seed(seed), bool(history)
         self.limits = Limits(robot)
         # restarts alternate between the middle half of each joint range and the full range
         self.restart_spreads = (0.5, 1.0)
@@ -214,7 +214,7 @@ class IKSolver:
         t0 = _perf()
         res = self._prepare(target, frame, weights, mask, relative_to)
         q = self._start(q0)
-        return self._search(res, q, t0, self.seed if seed is None else seed)
+        return self._search(res, q, t0, self.seed if seed is None else _check_seed(seed))
 
     def _search(
         self,
@@ -505,7 +505,8 @@ class IKSolver:
         F = 0.5 * (e @ e)
         if 2.0 * F <= gate and self._done(*errors(q)):
             return self._finish(res, q, F, 0, IKReason.CONVERGED, hist)
-        best_q, best_F, best_it, stall = q, F, 0, self.stall_iterations
+        # best_F/best_it drive the stall test (1 % progress); best_q is the true minimum seen
+        best_q, best_q_F, best_F, best_it, stall = q, F, F, 0, self.stall_iterations
         reason, stuck = IKReason.MAX_ITERATIONS, False
         it = 0
         for it in range(1, self.max_iterations + 1):
@@ -531,8 +532,8 @@ class IKSolver:
                 return self._finish(res, q, F, it, IKReason.CONVERGED, hist)
             if F < self.stall_progress * best_F:
                 best_F, best_it = F, it
-            if F <= best_F:
-                best_q = q
+            if F < best_q_F:
+                best_q, best_q_F = q, F
             if it - best_it >= stall:
                 reason, stuck = IKReason.STALLED, True
                 break

@@ -86,9 +86,18 @@ class HeadlessChromium:
         self._ws = None
         self._ids = itertools.count(1)
         self.requests: list[str] = []  #: URLs the page asked for (requests and websockets), in order
-        self.process = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
+        try:
+            self.process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:  # not executable, not found: nothing started, remove what was made
+            self._loop.close()
+            shutil.rmtree(self._profile, ignore_errors=True)
+            raise KinejacError(f"cannot start the browser {exe!r}: {exc.strerror or exc}") from None
         try:
             self._connect()
             self.call("Page.enable")

@@ -534,11 +534,9 @@ class Viewer:
             from ..errors import InvalidChoiceError
 
             raise InvalidChoiceError("group", group, groups)
-        if group == "frames":
-            keep = [] if name is None else [n for n in self._shown_frames if n != name]
-            self.show_frames(keep, scale=0.1)
-            return
         self._node(group if name is None else f"{group}/{_safe(name)}").delete()
+        if group == "frames":  # the others keep their scale
+            self._shown_frames = {} if name is None else {k: v for k, v in self._shown_frames.items() if k != name}
 
     # -- motion ----------------------------------------------------------------------------------
     def play(self, trajectory, dt: float = 0.05, *, repetitions: int = 1, autoplay: bool = True) -> int:
