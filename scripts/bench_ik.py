@@ -122,15 +122,20 @@ def run_kinejac(robot, frame, targets, checker, budget: float) -> tuple[Stats, n
     return stats("kinejac `solve_ik` (LM)", times, ok, budget, iters), times
 
 
+BATCH_RUNS = 3  # timed batched runs per arm (the machine is shared: the median is reported)
+
+
 def run_batch(robot, frame, targets, checker) -> tuple[float, float]:
     solver = IKSolver(robot, frame, seed=0, position_tolerance=TOL, rotation_tolerance=TOL)
     H = np.array([T.homogeneous for T in targets])
     solver.solve_batch(H[:50])  # warm-up
-    t0 = time.perf_counter()
-    res = solver.solve_batch(H)
-    dt = time.perf_counter() - t0
+    rates = []
+    for _ in range(BATCH_RUNS):
+        t0 = time.perf_counter()
+        res = solver.solve_batch(H)
+        rates.append(len(targets) / (time.perf_counter() - t0))
     ok = np.array([checker.ok(q, T) for q, T in zip(res.q, targets)])
-    return len(targets) / dt, float(ok.mean())
+    return float(np.median(rates)), float(ok.mean())
 
 
 def pinocchio_example_loop(model, data, fid, oMdes: pin.SE3, q0, budget: float) -> tuple[np.ndarray, int]:
@@ -290,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += [fmt(r, ours.mean_ms if r is not ours else None) for r in rows]
         lines += [
             "",
-            f"Batched (`IKSolver.solve_batch`, all {args.samples} targets in one call): "
-            f"**{rate:,.0f} solves/s**, {100 * batch_ok:.2f} % solved.",
+            f"Batched (`IKSolver.solve_batch`, all {args.samples} targets in one call, one process; median of "
+            f"{BATCH_RUNS} runs): **{rate:,.0f} solves/s**, {100 * batch_ok:.2f} % solved.",
             "",
         ]
         lines += [f"- {n}" for n in notes] + ([""] if notes else [])

@@ -3,11 +3,13 @@
 The algorithm is the Levenberg-Marquardt of :mod:`kinejac.ik.solvers` step for step (same damping
 schedule, limit handling, stall test and restarts), run on a leading batch axis: the kinematics
 (:mod:`kinejac.ik.chain` for serial chains of 1-DOF joints, else a pinocchio pass per sample), the
-SE(3) log map, its Jacobian ``Jlog6``, the damped normal equations and the limit projection are
-numpy operations over the active samples. Converged samples are frozen; the last few hard samples
-are handed to the scalar solver, which continues each exactly where it stands. Sample ``i``
-restarts from ``np.random.default_rng((seed, i))``, so ``solver.solve(targets[i], seed=(seed, i))``
-gives the same answer (to rounding).
+SE(3) log map and its Jacobian ``Jlog6`` (batch-last: every 3x3 entry a contiguous row), the damped
+normal equations (a batch-last Cholesky for many samples) and the limit projection are numpy
+operations over the active samples. Converged samples are frozen. Once few samples are left, the
+spare rows run their later restart attempts ahead of time; attempts are independent (each starts
+from its own draw), and their outcomes are taken in attempt order, so this changes nothing but the
+speed. Sample ``i`` restarts from ``np.random.default_rng((seed, i))``, so
+``solver.solve(targets[i], seed=(seed, i))`` gives the same answer (to rounding).
 """
 
 from __future__ import annotations
@@ -19,22 +21,17 @@ import pinocchio as pin
 
 from ..errors import InvalidValueError, ShapeError
 from .chain import ChainKinematics
-from .result import IKBatchResult, IKReason, _Attempt
+from .result import IKBatchResult, IKReason
 
 __all__ = ["jlog6_batch", "log6_batch", "solve_batch"]
 
 _LOCAL = pin.ReferenceFrame.LOCAL
-_NEAR_PI = 3.0  # [rad] beyond this rotation angle, defer to pinocchio's log (the axis formula degrades)
+_NEAR_PI = 3.0  # [rad] beyond this rotation angle, the axis from the symmetric part of R (see _log3_near_pi)
 _SMALL = 1e-3  # [rad] below this angle, Taylor expansions of the log coefficients
-
-
-def _skew(v: np.ndarray) -> np.ndarray:
-    """``(B, 3) -> (B, 3, 3)`` cross-product matrices."""
-    S = np.zeros((*v.shape[:-1], 3, 3))
-    S[..., 0, 1], S[..., 0, 2] = -v[..., 2], v[..., 1]
-    S[..., 1, 0], S[..., 1, 2] = v[..., 2], -v[..., 0]
-    S[..., 2, 0], S[..., 2, 1] = -v[..., 1], v[..., 0]
-    return S
+_LANES = 512  # spare rows for attempts run ahead of time
+_SPECULATE_BELOW = 384  # run attempts ahead when fewer rows than this are active
+_LANES_PER_SAMPLE = 64
+_SOA_SOLVE = 256  # from this many samples on, the damped normal equations by a batch-last Cholesky
 
 
 def _coefficients(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,85 +52,212 @@ def _coefficients(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return alpha, beta, bdot
 
 
-def _log3_batch(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(B, 3, 3) -> ω (B, 3), θ (B,)``; accurate for θ < _NEAR_PI (callers handle the rest)."""
-    a = np.stack((R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]), axis=-1)
-    s2 = np.sqrt(np.einsum("bi,bi->b", a, a))  # 2 sin θ
-    c2 = R[:, 0, 0] + R[:, 1, 1] + R[:, 2, 2] - 1.0  # 2 cos θ
+def _log3_near_pi(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ω (3, m)``, θ ``(m,)`` of ``R (3, 3, m)`` from the axis component of largest magnitude (as
+    pinocchio's log3 near θ = π, where the antisymmetric part of ``R`` carries little of the axis)."""
+    eps = np.finfo(float).eps
+    tr = R[0, 0] + R[1, 1] + R[2, 2]
+    val = 2.0 * np.stack((R[0, 0], R[1, 1], R[2, 2])) - tr + 1.0  # 4 sin²(θ/2) u_i²
+    pick = np.argmax(val, axis=0)
+    w, t = np.empty((3, R.shape[-1])), np.empty(R.shape[-1])
+    for i0 in range(3):
+        m = np.flatnonzero(pick == i0)
+        if not len(m):
+            continue
+        i1, i2 = (i0 + 1) % 3, (i0 + 2) % 3
+        Rm = R[:, :, m]
+        s = np.sqrt(val[i0, m] + eps + eps * eps) * np.where(Rm[i2, i1] >= Rm[i1, i2], 1.0, -1.0)
+        a = np.empty((3, len(m)))
+        a[i0] = s / 2.0
+        a[i1] = (Rm[i1, i0] + Rm[i0, i1]) / (2.0 * s)
+        a[i2] = (Rm[i2, i0] + Rm[i0, i2]) / (2.0 * s)
+        c = (Rm[i2, i1] - Rm[i1, i2]) / (2.0 * s)
+        n = np.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2])
+        t[m] = 2.0 * np.arctan2(n, c)
+        w[:, m] = a * (t[m] / n)
+    return w, t
+
+
+def _log6_t(R: np.ndarray, p: np.ndarray):
+    """Batch-last SE(3) log of ``R (3, 3, b)``, ``p (3, b)``: ``e (6, b)`` [linear; angular], θ ``(b,)``,
+    ``alpha, beta, bdot`` (see :func:`_coefficients`), ``ω·p (b,)``; accurate for θ < _NEAR_PI (callers
+    handle the rest)."""
+    b = R.shape[-1]
+    e = np.empty((6, b))
+    w = e[3:]
+    np.subtract(R[2, 1], R[1, 2], out=w[0])
+    np.subtract(R[0, 2], R[2, 0], out=w[1])
+    np.subtract(R[1, 0], R[0, 1], out=w[2])
+    s2 = np.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])  # 2 sin θ
+    c2 = R[0, 0] + R[1, 1] + R[2, 2] - 1.0  # 2 cos θ
     t = np.arctan2(s2, c2)
-    scale = np.where(s2 > 1e-300, t / np.where(s2 > 1e-300, s2, 1.0), 0.5)
-    return a * scale[:, None], t
+    w *= np.where(s2 > 1e-300, t / np.where(s2 > 1e-300, s2, 1.0), 0.5)
+    far = np.flatnonzero(t > _NEAR_PI)
+    if len(far):
+        w[:, far], t[far] = _log3_near_pi(R[:, :, far])
+    alpha, beta, bdot = _coefficients(t)
+    w0, w1, w2, p0, p1, p2 = w[0], w[1], w[2], p[0], p[1], p[2]
+    wp = w0 * p0 + w1 * p1 + w2 * p2
+    bwp = beta * wp
+    # v = alpha p - ½ ω × p + beta (ω·p) ω
+    e[0] = alpha * p0 - 0.5 * (w1 * p2 - w2 * p1) + bwp * w0
+    e[1] = alpha * p1 - 0.5 * (w2 * p0 - w0 * p2) + bwp * w1
+    e[2] = alpha * p2 - 0.5 * (w0 * p1 - w1 * p0) + bwp * w2
+    return e, t, alpha, beta, bdot, wp
+
+
+def _jlog6_blocks_t(p, w, t, alpha, beta, bdot, wp) -> tuple[np.ndarray, np.ndarray]:
+    """Batch-last blocks of ``Jlog6 = [[A, C A], [0, A]]``: ``A, C (3, 3, b)`` (pinocchio's closed form)."""
+    A = beta * w[:, None] * w[None, :]
+    A[0, 0] += alpha
+    A[1, 1] += alpha
+    A[2, 2] += alpha
+    hw = 0.5 * w
+    A[0, 1] -= hw[2]
+    A[0, 2] += hw[1]
+    A[1, 0] += hw[2]
+    A[1, 2] -= hw[0]
+    A[2, 0] -= hw[1]
+    A[2, 1] += hw[0]
+    v3 = (bdot * wp) * w - (t * t * bdot + 2.0 * beta) * p
+    C = v3[:, None] * w[None, :] + beta * w[:, None] * p[None, :]
+    d = wp * beta
+    C[0, 0] += d
+    C[1, 1] += d
+    C[2, 2] += d
+    hp = 0.5 * p
+    C[0, 1] -= hp[2]
+    C[0, 2] += hp[1]
+    C[1, 0] += hp[2]
+    C[1, 2] -= hp[0]
+    C[2, 0] -= hp[1]
+    C[2, 1] += hp[0]
+    return A, C
 
 
 def log6_batch(R: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """SE(3) log of ``(R, p)`` ``(B, 3, 3), (B, 3)``: ``(B, 6)`` [linear; angular] and θ ``(B,)``."""
-    w, t = _log3_batch(R)
-    alpha, beta, _ = _coefficients(t)
-    wp = np.einsum("bi,bi->b", w, p)
-    v = alpha[:, None] * p - 0.5 * np.cross(w, p) + (beta * wp)[:, None] * w
-    out = np.concatenate((v, w), axis=1)
-    far = t > _NEAR_PI
-    for k in np.flatnonzero(far):
-        out[k] = pin.log6(pin.SE3(R[k], p[k])).vector
-    return out, t
+    e, t = _log6_t(np.moveaxis(R, 0, -1), np.moveaxis(p, 0, -1))[:2]
+    return np.ascontiguousarray(e.T), t
 
 
 def jlog6_batch(R: np.ndarray, p: np.ndarray, w: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``Jlog6`` ``(B, 6, 6)`` of ``(R, p)`` given ``ω = log3(R)`` and θ (pinocchio's closed form)."""
     B = R.shape[0]
+    pT, wT = np.ascontiguousarray(p.T), np.ascontiguousarray(w.T)
     alpha, beta, bdot = _coefficients(t)
-    I3 = np.eye(3)
-    A = alpha[:, None, None] * I3 + 0.5 * _skew(w) + beta[:, None, None] * (w[:, :, None] * w[:, None, :])
-    wp = np.einsum("bi,bi->b", w, p)
-    v3 = (bdot * wp)[:, None] * w - (t * t * bdot + 2.0 * beta)[:, None] * p
-    C = v3[:, :, None] * w[:, None, :] + beta[:, None, None] * (w[:, :, None] * p[:, None, :])
-    C += (wp * beta)[:, None, None] * I3 + 0.5 * _skew(p)
+    A, C = _jlog6_blocks_t(pT, wT, t, alpha, beta, bdot, wT[0] * pT[0] + wT[1] * pT[1] + wT[2] * pT[2])
     out = np.zeros((B, 6, 6))
-    out[:, :3, :3] = A
-    out[:, 3:, 3:] = A
-    out[:, :3, 3:] = C @ A
-    for k in np.flatnonzero(t > _NEAR_PI):
-        out[k] = pin.Jlog6(pin.SE3(R[k], p[k]))
+    out[:, :3, :3] = A.transpose(2, 0, 1)
+    out[:, 3:, 3:] = A.transpose(2, 0, 1)
+    out[:, :3, 3:] = np.einsum("ikb,kjb->bij", C, A)
     return out
 
 
 class _Kinematics:
     """Kinematics of the active samples: vectorised for serial chains of 1-DOF joints
-    (:class:`~kinejac.ik.chain.ChainKinematics`), else a pinocchio pass per sample; the rest vectorised."""
+    (:class:`~kinejac.ik.chain.ChainKinematics`), else a pinocchio pass per sample; the rest vectorised,
+    batch-last."""
 
     def __init__(self, solver, fid: int, T_target: np.ndarray) -> None:
         robot = solver.robot
         self.model, self.data, self.fid, self.nv = robot.model, robot.data, fid, robot.nv
         self.chain = ChainKinematics.build(robot, fid)
-        Rt = T_target[:, :3, :3]
-        self.RtT = np.ascontiguousarray(np.swapaxes(Rt, 1, 2))  # R_target⁻¹
-        self.pt = T_target[:, :3, 3].copy()
+        self.RtT = np.ascontiguousarray(np.moveaxis(T_target[:, :3, :3], 0, -1).swapaxes(0, 1))  # R_targetᵀ (3, 3, B)
+        self.pt = np.ascontiguousarray(T_target[:, :3, 3].T)  # (3, B)
 
-    def _pose_jacobian(self, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pose_jacobian(self, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Batch-last ``R_world_frame, p_world_frame, J`` and whether ``J`` is world-aligned (else local)."""
         if self.chain is not None:
-            return self.chain.pose_jacobian(Q)
+            return (*self.chain.pose_jacobian_t(Q), True)
         model, data, fid = self.model, self.data, self.fid
         n = len(Q)
-        H = np.empty((n, 4, 4))
-        Jl = np.empty((n, 6, self.nv))
+        H = np.empty((4, 4, n))
+        Jl = np.empty((6, self.nv, n))
         cjj, ufp, gfj, local = pin.computeJointJacobians, pin.updateFramePlacement, pin.getFrameJacobian, _LOCAL
         for k in range(n):
             cjj(model, data, Q[k])
-            H[k] = ufp(model, data, fid).homogeneous
-            Jl[k] = gfj(model, data, fid, local).reshape(6, -1)  # eigenpy gives (6,) if nv = 1
-        return H[:, :3, :3], H[:, :3, 3], Jl
+            H[:, :, k] = ufp(model, data, fid).homogeneous
+            Jl[:, :, k] = gfj(model, data, fid, local).reshape(6, -1)  # eigenpy gives (6,) if nv = 1
+        return H[:3, :3], H[:3, 3], Jl, False
 
     def evaluate(self, Q: np.ndarray, idx: np.ndarray):
         """``e (b, 6), J (b, 6, nv), position error (b,), rotation error (b,)`` for samples ``idx``."""
-        Rw, pw, Jl = self._pose_jacobian(Q)
-        RtT = self.RtT[idx]
-        R = RtT @ Rw
-        p = np.einsum("bij,bj->bi", RtT, pw - self.pt[idx])
-        e, t = log6_batch(R, p)
-        J = jlog6_batch(R, p, e[:, 3:], t) @ Jl
-        perr = np.sqrt(np.einsum("bi,bi->b", p, p))
-        rerr = np.sqrt(np.einsum("bi,bi->b", e[:, 3:], e[:, 3:]))
-        return e, J, perr, rerr
+        Rw, pw, Jx, world = self._pose_jacobian(Q)
+        full = len(idx) == self.pt.shape[1] and bool((idx[1:] > idx[:-1]).all())  # all samples, in order
+        RtT = self.RtT if full else self.RtT[:, :, idx]
+        pt = self.pt if full else self.pt[:, idx]
+        R = np.einsum("ikb,kjb->ijb", RtT, Rw)  # R_target⁻¹ R_world_frame
+        p = np.einsum("ikb,kb->ib", RtT, pw - pt)
+        e, t, alpha, beta, bdot, wp = _log6_t(R, p)
+        A, C = _jlog6_blocks_t(p, e[3:], t, alpha, beta, bdot, wp)
+        # J = Jlog6 · J_local with J_local = diag(Rᵀ, Rᵀ) J_world: [[A Rᵀ, C A Rᵀ], [0, A Rᵀ]] J_world
+        b = len(idx)
+        M = np.empty((3, 6, b))
+        M1, M2 = M[:, :3], M[:, 3:]
+        if world:
+            np.einsum("ikb,jkb->ijb", A, Rw, out=M1)
+        else:
+            M1[...] = A
+        np.einsum("ikb,kjb->ijb", C, M1, out=M2)
+        J = np.empty((b, 6, self.nv))
+        J[:, :3] = np.einsum("ikb,kcb->bic", M, Jx)
+        J[:, 3:] = np.einsum("ikb,kcb->bic", M1, Jx[3:])
+        perr = np.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])
+        w = e[3:]
+        rerr = np.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])
+        return np.ascontiguousarray(e.T), J, perr, rerr
+
+
+def _spd_solve_t(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x (n, m)`` with ``A x = b`` for batch-last symmetric positive definite ``A (n, n, m)`` (its lower
+    triangle is read), by Cholesky; NaN where ``A`` is not numerically positive definite."""
+    n = A.shape[0]
+    L = [[None] * n for _ in range(n)]
+    inv = [None] * n  # 1 / L_jj
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j in range(n):
+            d = A[j, j].copy()
+            for k in range(j):
+                d -= L[j][k] * L[j][k]
+            inv[j] = 1.0 / np.sqrt(d)
+            for i in range(j + 1, n):
+                v = A[i, j].copy()
+                for k in range(j):
+                    v -= L[i][k] * L[j][k]
+                L[i][j] = v * inv[j]
+    y = []
+    for i in range(n):  # L y = b
+        v = b[i].copy()
+        for k in range(i):
+            v -= L[i][k] * y[k]
+        y.append(v * inv[i])
+    x = np.empty_like(b)
+    for i in reversed(range(n)):  # Lᵀ x = y
+        v = y[i]
+        for k in range(i + 1, n):
+            v -= L[k][i] * x[k]
+        x[i] = v * inv[i]
+    return x
+
+
+def _damped_solve(J: np.ndarray, e: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """``x (b, m)`` of ``(J Jᵀ + λ I) x = e`` for ``J (b, m, n)``, ``e (b, m)``, ``λ (b,)``."""
+    b, m = e.shape
+    if b < _SOA_SOLVE:  # few samples: numpy's stacked LAPACK solve has less overhead
+        A = J @ np.swapaxes(J, 1, 2)
+        A += lam[:, None, None] * np.eye(m)
+        return np.linalg.solve(A, e[:, :, None])[:, :, 0]
+    Jt = np.ascontiguousarray(J.transpose(1, 2, 0))
+    At = np.einsum("ikb,jkb->ijb", Jt, Jt)
+    for i in range(m):
+        At[i, i] += lam
+    x = _spd_solve_t(At, np.ascontiguousarray(e.T)).T
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if len(bad):  # not numerically positive definite: LU
+        A = np.ascontiguousarray(At[:, :, bad].transpose(2, 0, 1))
+        x[bad] = np.linalg.solve(A, e[bad, :, None])[:, :, 0]
+    return x
 
 
 def _project(limits, Q: np.ndarray, D: np.ndarray):
@@ -196,9 +320,11 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
     bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(T[:, :3, :3]) < 0) | bad_rows)
     if len(bad):
         as_transform(T[bad[0]], f"targets[{bad[0]}]")  # raises with the precise reason
-    U, _, Vt = np.linalg.svd(T[:, :3, :3])
     T = T.copy()
-    T[:, :3, :3] = U @ Vt
+    fix = np.flatnonzero(dev > 1e-10)  # re-orthonormalise what the validation tolerated (as one solve does)
+    if len(fix):
+        U, _, Vt = np.linalg.svd(T[fix, :3, :3])
+        T[fix, :3, :3] = U @ Vt
     B, nq, nv = T.shape[0], robot.nq, robot.nv
     if q0 is None:
         Q = np.tile(solver._mid, (B, 1))
@@ -214,14 +340,30 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
     max_restarts = solver.max_restarts
     spreads = solver.restart_spreads
 
+    # Rows: row i < B runs the current attempt of sample i; the spare rows B.. run later attempts of
+    # the last hard samples ahead of time ("lanes": attempts are independent, each starts from its own
+    # draw), which fills the vectorised step when few samples are left. A lane that ends before its
+    # sample gets to it waits; the outcomes are taken in attempt order, as one solve does.
+    S = _LANES if max_restarts > 0 else 0
+    C = B + S
+    Q = np.concatenate((Q, np.empty((S, nq))))
+    E = np.empty((C, 6))
+    J = np.empty((C, 6, nv))
+    F = np.empty(C)
+    P_err, R_err = np.empty(C), np.empty(C)  # [m], [rad] at Q
+    lam, nu = np.empty(C), np.empty(C)
+    best_F, best_it, it = np.empty(C), np.zeros(C, dtype=int), np.zeros(C, dtype=int)
+    on_bound = np.zeros(C, dtype=bool)
+    ready = np.zeros(C, dtype=bool)  # an attempt in progress, evaluated at Q
+    pending = np.zeros(C, dtype=bool)  # an attempt to begin at Q (not evaluated yet)
+    ended = np.zeros(C, dtype=bool)  # a lane whose attempt ended before its sample got to it
+    end_conv, end_stuck = np.zeros(C, dtype=bool), np.zeros(C, dtype=bool)
+    owner = np.concatenate((np.arange(B), np.zeros(S, dtype=int)))  # the sample of each row
+    free = list(range(C - 1, B - 1, -1))  # spare rows
+    lanes: dict[int, dict[int, int]] = {}  # sample -> {attempt: row} of its lanes
     # per-sample state
-    E = np.empty((B, 6))
-    J = np.empty((B, 6, nv))
-    F = np.empty(B)
-    lam, nu = np.empty(B), np.empty(B)
-    best_F, best_it, it = np.empty(B), np.zeros(B, dtype=int), np.zeros(B, dtype=int)
-    on_bound = np.zeros(B, dtype=bool)
     total_it, restarts, attempt = np.zeros(B, dtype=int), np.zeros(B, dtype=int), np.zeros(B, dtype=int)
+    drawn = np.zeros(B, dtype=int)  # the last attempt whose start has been drawn
     out_q = np.empty((B, nq))
     out_F = np.full(B, np.inf)
     out_p, out_r = np.full(B, np.inf), np.full(B, np.inf)
@@ -229,60 +371,136 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
     out_stuck = np.zeros(B, dtype=bool)
     finished = np.zeros(B, dtype=bool)
     rngs: list = [None] * B
+    boxes = None
+    if limits.fast_sample:  # the sampling boxes of Limits.random, per spread
+        for spread in spreads:
+            limits.random(robot, np.random.default_rng(0), spread)  # fills its cache
+        boxes = [limits._boxes[spread] for spread in spreads]
 
-    def start(idx: np.ndarray) -> np.ndarray:
-        """Evaluate fresh attempts at Q[idx]; returns the samples already converged there."""
-        e, Jx, perr, rerr = kin.evaluate(Q[idx], idx)
-        E[idx], J[idx] = e, Jx
+    def draw(rows: list[int], samples: list[int]) -> None:
+        """Draw the next restart configuration of each sample into its row (in order, per sample)."""
+        which = []
+        for i in samples:
+            if rngs[i] is None:
+                rngs[i] = np.random.default_rng((base_seed, i) if base_seed is not None else None)
+            drawn[i] += 1
+            which.append((drawn[i] - 1) % len(spreads))
+        if boxes is not None:  # low + (high - low) · U, as Limits.random, for all at once
+            U = np.array([rngs[i].random(nq) for i in samples])
+            which = np.array(which)
+            rows = np.array(rows)
+            for k in np.unique(which).tolist():
+                sel = which == k
+                Q[rows[sel]] = boxes[k][0] + boxes[k][1] * U[sel]
+        else:
+            for r, i, k in zip(rows, samples, which):
+                Q[r] = limits.random(robot, rngs[i], spreads[k])
+        pending[rows] = True
+
+    def release(rows) -> None:
+        ready[rows] = pending[rows] = ended[rows] = False
+        free.extend(rows)
+
+    def start(idx: np.ndarray, e: np.ndarray, Jx: np.ndarray, perr: np.ndarray, rerr: np.ndarray) -> np.ndarray:
+        """Begin attempts at Q[idx] from their evaluation; returns the rows already converged there."""
+        E[idx], J[idx], P_err[idx], R_err[idx] = e, Jx, perr, rerr
         F[idx] = 0.5 * np.einsum("bi,bi->b", e, e)
         lam[idx] = tau * np.maximum((Jx * Jx).sum(axis=1).max(axis=1), 1e-12)
         nu[idx] = 2.0
         best_F[idx], best_it[idx], it[idx] = F[idx], 0, 0
         on_bound[idx] = _blocked(limits, Q[idx], np.einsum("bij,bi->bj", Jx, e)).any(axis=1)
-        done = (perr <= ptol) & (rerr <= rtol)
-        return idx[done], perr, rerr
+        ready[idx] = True
+        return idx[(perr <= ptol) & (rerr <= rtol)]
 
-    def record(idx: np.ndarray, converged: np.ndarray, perr: np.ndarray, rerr: np.ndarray, stuck=None) -> None:
-        """End the current attempt of samples ``idx``: keep it if best, then finish or restart.
+    def end(rows: np.ndarray, converged: np.ndarray, stuck: np.ndarray) -> None:
+        """The attempts in ``rows`` ended (converged, else by the stall test (``stuck``) or the cap).
 
-        ``converged`` (bool per sample); the others ended by the stall test (``stuck``) or the cap.
+        Called once every row's state is up to date (it may move lanes into their samples' rows).
         """
-        total_it[idx] += it[idx]
-        keep = F[idx] < out_F[idx]  # out_F starts at +inf
-        k = idx[keep]
-        out_q[k], out_F[k], out_p[k], out_r[k] = Q[k], F[k], perr[keep], rerr[keep]
-        st = np.zeros(len(idx), dtype=bool) if stuck is None else stuck
-        out_stuck[k] = st[keep]
-        reasons = np.full(len(idx), IKReason.MAX_ITERATIONS, dtype=object)
-        reasons[st] = IKReason.STALLED
-        reasons[converged] = IKReason.CONVERGED
-        out_reason[k] = reasons[keep]
-        stop = converged | (attempt[idx] >= max_restarts)
-        finished[idx[stop]] = True
-        again = idx[~stop]
-        if not len(again):
+        if not len(rows):
             return
-        attempt[again] += 1
-        restarts[again] += 1
-        for i in again:
-            if rngs[i] is None:
-                rngs[i] = np.random.default_rng((base_seed, int(i)) if base_seed is not None else None)
-            Q[i] = limits.random(robot, rngs[i], spreads[(attempt[i] - 1) % len(spreads)])
-        conv, perr2, rerr2 = start(again)
-        if len(conv):
-            pos = np.searchsorted(again, conv)
-            record(conv, np.ones(len(conv), dtype=bool), perr2[pos], rerr2[pos])
+        ready[rows] = False
+        lane = rows >= B
+        if lane.any():  # ahead of their samples: wait
+            r = rows[lane]
+            ended[r], end_conv[r], end_stuck[r] = True, converged[lane], stuck[lane]
+        if not lane.all():
+            record(rows[~lane], converged[~lane], stuck[~lane])
+
+    def record(rows: np.ndarray, converged: np.ndarray, stuck: np.ndarray) -> None:
+        """Take the outcome of the current attempt of each row's sample: keep it if best, then finish,
+        or go on with the next attempt (a lane already running it, else a fresh draw)."""
+        while len(rows):
+            idx = owner[rows]
+            total_it[idx] += it[rows]
+            keep = F[rows] < out_F[idx]  # out_F starts at +inf
+            k, rk = idx[keep], rows[keep]
+            out_q[k], out_F[k], out_p[k], out_r[k] = Q[rk], F[rk], P_err[rk], R_err[rk]
+            out_stuck[k] = stuck[keep]
+            reasons = np.full(len(rows), IKReason.MAX_ITERATIONS, dtype=object)
+            reasons[stuck] = IKReason.STALLED
+            reasons[converged] = IKReason.CONVERGED
+            out_reason[k] = reasons[keep]
+            stop = converged | (attempt[idx] >= max_restarts)
+            finished[idx[stop]] = True
+            done_lanes = rows[rows >= B].tolist()
+            for i in idx[stop].tolist():
+                done_lanes.extend(lanes.pop(i, {}).values())
+            if done_lanes:
+                release(done_lanes)
+            again = idx[~stop]
+            attempt[again] += 1
+            restarts[again] += 1
+            fresh, waiting = [], []
+            for i in again.tolist():
+                r = lanes[i].pop(attempt[i], None) if i in lanes else None
+                if r is None:
+                    fresh.append(i)
+                elif ended[r]:
+                    waiting.append(r)
+                else:  # a lane is running (or about to begin) this attempt: continue it in the sample's row
+                    Q[i], E[i], J[i], F[i], P_err[i], R_err[i] = Q[r], E[r], J[r], F[r], P_err[r], R_err[r]
+                    lam[i], nu[i], best_F[i], best_it[i], it[i] = lam[r], nu[r], best_F[r], best_it[r], it[r]
+                    on_bound[i], ready[i], pending[i] = on_bound[r], ready[r], pending[r]
+                    release([r])
+            if fresh:
+                ready[fresh] = False
+                draw(fresh, fresh)
+            rows = np.array(waiting, dtype=int)
+            converged, stuck = end_conv[rows], end_stuck[rows]
+
+    def spawn() -> None:
+        """Run later attempts of the remaining samples ahead of time, in the spare rows."""
+        left = np.flatnonzero(~finished).tolist()
+        per = max(1, min(_LANES_PER_SAMPLE, S // len(left)))  # lanes per sample, the spare rows shared
+        rows, samples = [], []
+        for i in left:
+            if not free:
+                break
+            mine = lanes.setdefault(i, {})
+            for k in range(drawn[i] + 1, drawn[i] + 1 + min(per - len(mine), max_restarts - drawn[i], len(free))):
+                r = free.pop()
+                owner[r] = i
+                mine[k] = r  # draw() below takes the draws in this order
+                rows.append(r)
+                samples.append(i)
+        if rows:
+            ended[rows] = False
+            draw(rows, samples)
 
     all_idx = np.arange(B)
-    conv, perr0, rerr0 = start(all_idx)
-    if len(conv):
-        record(conv, np.ones(len(conv), dtype=bool), perr0[conv], rerr0[conv])
-    eye6 = np.eye(6)
-    tail = max(1, min(32, B // 64))  # below this many active samples the scalar loop is cheaper
-    while True:
-        a = np.flatnonzero(~finished)
-        if not len(a):
-            break
+    conv = start(all_idx, *kin.evaluate(Q[:B], all_idx))
+    end(conv, np.ones(len(conv), dtype=bool), np.zeros(len(conv), dtype=bool))
+    while not finished.all():
+        if S and free and np.count_nonzero(ready) + np.count_nonzero(pending) < _SPECULATE_BELOW:
+            spawn()
+        a = np.flatnonzero(ready)
+        s = np.flatnonzero(pending)
+        pending[s] = False
+        if not len(a):  # only new attempts to evaluate
+            conv = start(s, *kin.evaluate(Q[s], owner[s]))
+            end(conv, np.ones(len(conv), dtype=bool), np.zeros(len(conv), dtype=bool))
+            continue
         it[a] += 1
         Ja, Ea, Qa, la = J[a], E[a], Q[a], lam[a]
         Jf = Ja
@@ -292,11 +510,17 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
             blk[~on_bound[a]] = False
             if blk.any():
                 Jf = Ja * ~blk[:, None, :]
-        A = Jf @ np.swapaxes(Jf, 1, 2) + la[:, None, None] * eye6
-        x = np.linalg.solve(A, Ea[:, :, None])[:, :, 0]
+        x = _damped_solve(Jf, Ea, la)
         dneg = -np.einsum("bij,bi->bj", Jf, x)
         Qn, taken, clamped = _project(limits, Qa, dneg)
-        En, Jn, pn, rn = kin.evaluate(Qn, a)
+        if len(s):  # the new attempts' first evaluation rides along
+            na = len(a)
+            En, Jn, pn, rn = kin.evaluate(np.concatenate((Qn, Q[s])), owner[np.concatenate((a, s))])
+            conv0 = start(s, En[na:], Jn[na:], pn[na:], rn[na:])
+            En, Jn, pn, rn = En[:na], Jn[:na], pn[:na], rn[:na]
+        else:
+            En, Jn, pn, rn = kin.evaluate(Qn, owner[a])
+            conv0 = s
         Fn = 0.5 * np.einsum("bi,bi->b", En, En)
         Fa = F[a]
         acc = Fn < Fa
@@ -311,59 +535,25 @@ def solve_batch(solver, targets, q0=None, *, seed=None) -> IKBatchResult:
         nu[a] = np.where(acc, 2.0, nu[a] * 2.0)
         lam[a] = new_lam
         ia = a[acc]
-        Q[ia], E[ia], J[ia], F[ia] = Qn[acc], En[acc], Jn[acc], Fn[acc]
+        Q[ia], E[ia], J[ia], F[ia], P_err[ia], R_err[ia] = Qn[acc], En[acc], Jn[acc], Fn[acc], pn[acc], rn[acc]
         blocked_any = blk.any(axis=1) if blk is not None else np.zeros(len(a), dtype=bool)
         on_bound[ia] = (clamped | blocked_any)[acc]
         done = acc & (pn <= ptol) & (rn <= rtol)
-        if done.any():
-            record(a[done], np.ones(int(done.sum()), dtype=bool), pn[done], rn[done])
         improved = acc & ~done & (Fn < progress * best_F[a])
         best_F[a[improved]] = Fn[improved]
         best_it[a[improved]] = it[a[improved]]
         live = ~done
         stuck = live & ((it[a] - best_it[a] >= stall) | (lam[a] > 1e12))
         capped = live & ~stuck & (it[a] >= max_it)
-        ended = stuck | capped
-        if ended.any():
-            idx = a[ended]
-            _, _, pe_arr, re_arr = kin.evaluate(Q[idx], idx)
-            conv_end = (pe_arr <= ptol) & (re_arr <= rtol)
-            record(idx, conv_end, pe_arr, re_arr, stuck[ended] & ~conv_end)
-        left = np.flatnonzero(~finished)
-        if 0 < len(left) <= tail:
-            # a handful of hard samples left: continue each exactly where it is, with the scalar solver
-            for i in left:
-                res = solver._prepare(T[i], None, None, None, None)
-                best = None
-                if out_reason[i] is not None:
-                    best = _Attempt(out_q[i].copy(), out_F[i], out_p[i], out_r[i], 0, out_reason[i], None, out_stuck[i])
-                resume = (
-                    E[i].copy(),
-                    J[i].copy(),
-                    F[i],
-                    lam[i],
-                    nu[i],
-                    best_F[i],
-                    int(best_it[i]),
-                    int(it[i]),
-                    bool(on_bound[i]),
-                )
-                r = solver._search(
-                    res,
-                    Q[i].copy(),
-                    time.perf_counter(),
-                    (base_seed, int(i)) if base_seed is not None else None,
-                    attempt=int(attempt[i]),
-                    iterations=int(total_it[i]),
-                    restarts=int(restarts[i]),
-                    best=best,
-                    rng=rngs[i],
-                    resume=resume,
-                    timeout=False,
-                )
-                out_q[i], out_p[i], out_r[i], out_reason[i] = r.q, r.position_error, r.rotation_error, r.reason
-                total_it[i], restarts[i], out_stuck[i] = r.iterations, r.restarts, False
-                finished[i] = True
+        over = done | stuck | capped
+        rows = a[over]
+        conv = done[over] | ((P_err[rows] <= ptol) & (R_err[rows] <= rtol))
+        n0 = len(conv0)
+        end(
+            np.concatenate((conv0, rows)),
+            np.concatenate((np.ones(n0, dtype=bool), conv)),
+            np.concatenate((np.zeros(n0, dtype=bool), stuck[over] & ~conv)),
+        )
     for i in np.flatnonzero(out_stuck):  # the precise reason, only for returned attempts that stalled
         e_i, J_i, _, _ = kin.evaluate(out_q[i : i + 1], np.array([i]))
         out_reason[i] = solver._why_stuck(out_q[i], e_i[0], J_i[0])

@@ -216,23 +216,9 @@ class IKSolver:
         q = self._start(q0)
         return self._search(res, q, t0, self.seed if seed is None else _check_seed(seed))
 
-    def _search(
-        self,
-        res: Residual,
-        q: np.ndarray,
-        t0: float,
-        seed,
-        *,
-        attempt: int = 0,
-        iterations: int = 0,
-        restarts: int = 0,
-        best: _Attempt | None = None,
-        rng: np.random.Generator | None = None,
-        resume: tuple | None = None,
-        timeout: bool = True,
-    ) -> IKResult:
-        """The restart loop; ``attempt``..``resume`` continue a search begun elsewhere (batched LM)."""
-        deadline = math.inf if self.timeout is None or not timeout else t0 + self.timeout
+    def _search(self, res: Residual, q: np.ndarray, t0: float, seed) -> IKResult:
+        """The restart loop: attempts from ``q``, then from seeded random configurations."""
+        deadline = math.inf if self.timeout is None else t0 + self.timeout
         if self.robot.nv == 0:  # nothing moves: the only configuration either reaches the targets or not
             e, _ = res.evaluate(q)
             best = self._finish(res, q, 0.5 * float(e @ e), 0, IKReason.STALLED, None)
@@ -248,17 +234,16 @@ class IKSolver:
             )
         spreads = self.restart_spreads
         timed_out = False
-        for attempt in range(attempt, self.max_restarts + 1):  # noqa: B020
-            if resume is not None:
-                out = self._lm(res, q, deadline, resume)
-                resume = None
-            else:
-                if attempt:
-                    if rng is None:
-                        rng = np.random.default_rng(seed)
-                    q = self.limits.random(self.robot, rng, spreads[(attempt - 1) % len(spreads)])
-                    restarts += 1
-                out = self._run(res, q, deadline)
+        iterations, restarts = 0, 0
+        best: _Attempt | None = None
+        rng: np.random.Generator | None = None
+        for attempt in range(self.max_restarts + 1):
+            if attempt:
+                if rng is None:
+                    rng = np.random.default_rng(seed)
+                q = self.limits.random(self.robot, rng, spreads[(attempt - 1) % len(spreads)])
+                restarts += 1
+            out = self._run(res, q, deadline)
             iterations += out.iterations
             if best is None or out.cost < best.cost:
                 best = out
@@ -368,31 +353,27 @@ class IKSolver:
         return -x
 
     # -- methods ------------------------------------------------------------------------------------
-    def _lm(self, res: Residual, q: np.ndarray, deadline: float, resume: tuple | None = None) -> _Attempt:
+    def _lm(self, res: Residual, q: np.ndarray, deadline: float) -> _Attempt:
         # the hot loop of the package: ndarray.dot rather than @ and Python floats (each numpy call costs ~0.5 µs)
         evaluate, limits, step, errors = res.evaluate, self.limits, self.limits.step, res.errors
         blocked_of = limits.blocked if limits.can_block else None
         ptol, rtol = self.position_tolerance, self.rotation_tolerance
         gate = 2.0 * res.gate_factor * (ptol * ptol + rtol * rtol)  # on ‖e‖² = 2F
         hist = [q.copy()] if self.record_history else None
-        if resume is None:
-            e, J = evaluate(q)
-            F = 0.5 * float(e.dot(e))
-            if 2.0 * F <= gate and self._done(*errors(q)):
-                return self._finish(res, q, F, 0, IKReason.CONVERGED, hist)
-            lam = self.lm_tau * max(float((J * J).sum(axis=0).max()), 1e-12)
-            nu, best_F, best_it, it0 = 2.0, F, 0, 0
-            on_bound = blocked_of is not None and blocked_of(q, e.dot(J)) is not None
-        else:  # the state of an attempt begun by the batched solver
-            e, J, F, lam, nu, best_F, best_it, it0, on_bound = resume
-            F, lam, best_F = float(F), float(lam), float(best_F)
+        e, J = evaluate(q)
+        F = 0.5 * float(e.dot(e))
+        if 2.0 * F <= gate and self._done(*errors(q)):
+            return self._finish(res, q, F, 0, IKReason.CONVERGED, hist)
+        lam = self.lm_tau * max(float((J * J).sum(axis=0).max()), 1e-12)
+        nu, best_F, best_it = 2.0, F, 0
+        on_bound = blocked_of is not None and blocked_of(q, e.dot(J)) is not None
         m, n = J.shape
         small = m <= n  # solve the m x m system J Jᵀ + λI rather than the n x n one
         eye = np.eye(m if small else n)
         stall, progress = self.stall_iterations, self.stall_progress
         reason, stuck = IKReason.MAX_ITERATIONS, False
-        it = it0
-        for it in range(it0 + 1, self.max_iterations + 1):
+        it = 0
+        for it in range(1, self.max_iterations + 1):
             Jf = J
             blocked = None
             if on_bound and blocked_of is not None:
