@@ -79,20 +79,23 @@ def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT,
     With ``point`` (``(3,)`` [m] in frame coordinates) the linear rows are those of that point,
     rigidly attached to the frame (``world`` Jacobians do not depend on the point).
     """
-    # robot._check_q() and _ids() inlined: the hot path whose overhead over the raw call is benchmarked
-    if not (type(q) is np.ndarray and q.shape == robot._fast_shape_q and q.dtype is _F64):
-        q = robot._check_q(q)
-    elif not _isfinite(sum(q.tolist())):
-        q = robot._check_q(q)  # raises, or accepts huge finite entries whose sum overflowed
-    try:
-        fid, ref = robot._frame_ids[frame], _TO_PIN[reference]
-    except (KeyError, TypeError):
-        fid, ref = _ids(robot, frame, reference)
+    if (
+        point is None
+        and type(q) is np.ndarray
+        and q.shape == robot._jacobian_fast_shape
+        and q.dtype is _F64
+        and _isfinite(sum(q.tolist()))  # finite iff every entry is (or it overflowed: the slow path decides)
+    ):
+        # the hot path, whose overhead over the raw call is benchmarked: robot._check_q() and _ids() inlined
+        try:
+            return _computeFrameJacobian(robot._model, robot._data, q, robot._frame_ids[frame], _TO_PIN[reference])
+        except (KeyError, TypeError):
+            pass  # an unknown frame or reference: the checks below say which
+    q = robot._check_q(q)
+    fid, ref = _ids(robot, frame, reference)
     model, data = robot._model, robot._data
-    if q.ndim == 1:
-        J = _computeFrameJacobian(model, data, q, fid, ref)
-        if J.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector
-            J = J[:, None]
+    if q.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector: reshape
+        J = _computeFrameJacobian(model, data, q, fid, ref).reshape(6, robot.nv)
     else:
         J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(len(q), 6, robot.nv)
     if point is not None and ref != pin.ReferenceFrame.WORLD:

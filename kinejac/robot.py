@@ -151,6 +151,8 @@ class Robot:
                 self._unit_groups.append((a, size, j.name))
         # the fast path of _check_q applies when there is no quaternion or (cos, sin) pair to check
         self._fast_shape_q = None if self._unit_groups else self._shape_q
+        # kinematics.jacobian's fast path also needs nv > 1 (pinocchio returns a 6x1 J as a (6,) vector)
+        self._jacobian_fast_shape = self._fast_shape_q if self.nv > 1 else None
         self.lower, self.upper = lo, hi
         self.lower.flags.writeable = self.upper.flags.writeable = False
         vel = np.array(model.velocityLimit, dtype=float)

@@ -17,21 +17,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pinocchio as pin
+from _bench import write_section
 
 import kinejac
 from kinejac.ik import IKSolver
 
-ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- bench:ik:start -->", "<!-- bench:ik:end -->"
 TOL = 1e-5  # [m] and [rad]
 
 
@@ -306,7 +303,6 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     header = [
-        START,
         "## Inverse kinematics (`scripts/bench_ik.py`)",
         "",
         f"Protocol as in TRAC-IK's benchmark: {args.samples:,} configurations per arm drawn uniformly within the "
@@ -330,20 +326,12 @@ def main(argv: list[str] | None = None) -> int:
         *summary,
         "",
         *lines,
-        END,
     ]
     text = "\n".join(header)
     print()
     print(text)
     if not args.no_write:
-        path = ROOT / "BENCHMARKS.md"
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        if START in old and END in old:
-            new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: text, old, flags=re.S)
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        path.write_text(new)
-        print(f"\nwrote the ik section of {path}")
+        write_section("ik", text)
     return 0
 
 

@@ -13,7 +13,7 @@ import platform
 
 import numpy as np
 import pinocchio as pin
-from _bench import best, write_section
+from _bench import paired, write_section
 
 import kinejac
 
@@ -66,9 +66,9 @@ def main() -> None:
     }
     rows = []
     for name, (raw1, kj1, rawB, kjB) in cases.items():
-        n1 = 20_000 if name != "hessian" else 5_000
-        t_raw1, t_kj1 = best(raw1, n1), best(kj1, n1)
-        t_rawB, t_kjB = best(rawB, 1, 5), best(kjB, 1, 5)
+        n1 = 10_000 if name != "hessian" else 4_000
+        t_raw1, t_kj1 = paired(raw1, kj1, n1, rounds=15)
+        t_rawB, t_kjB = paired(rawB, kjB, 1, rounds=5)
         rows.append((name, t_raw1, t_kj1, t_rawB, t_kjB))
         print(
             f"{name:9s} single {t_kj1 * 1e6:7.2f} µs / raw {t_raw1 * 1e6:6.2f} µs = {t_kj1 / t_raw1:.2f}   "
@@ -80,7 +80,8 @@ def main() -> None:
         "",
         f"Panda, 7 DOF (fingers locked), frame `{frame}`, reference `local_world_aligned`; "
         f"pinocchio {pin.__version__}, numpy {np.__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()}. Best of several repeats. Ratio = kinejac ÷ raw pinocchio in the same run "
+        f"{platform.machine()}. Best of repeats, kinejac and raw timed in alternation. "
+        f"Ratio = kinejac ÷ raw pinocchio in the same run "
         f"(goal: single ≤ {GOALS['single']}, batched ≤ {GOALS['batched']}).",
         "",
         f"| function | kinejac, single | raw call | ratio | kinejac, B = {args.batch:,} | raw Python loop | ratio |",
