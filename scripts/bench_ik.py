@@ -204,8 +204,14 @@ def run_ikpy(robot, frame, targets, checker, budget: float) -> Stats | str:
             warnings.simplefilter("ignore")
             from ikpy.chain import Chain
 
-            base = robot.model.frames[1].name if robot.model.nframes > 1 else "world"
-            chain = Chain.from_urdf_file(str(robot.urdf_path), base_elements=[base], last_link_vector=None)
+            # the URDF path from the root link to `frame` (links and joints alternate, as ikpy wants);
+            # without it ikpy follows the first child at each link and may end in a finger
+            path, i = [], robot.frame_id(frame)
+            while i != 0:
+                path.append(robot.model.frames[i].name)
+                i = robot.model.frames[i].parentFrame
+            base = path[-1]
+            chain = Chain.from_urdf_file(str(robot.urdf_path), base_elements=path[::-1], last_link_vector=None)
     except Exception as exc:
         return f"ikpy not available ({type(exc).__name__}: {exc})"
     active = [link.name for link in chain.links]

@@ -36,7 +36,7 @@ def main() -> int:
 
     # check with forward kinematics; the Jacobian maps joint velocities to the tool's twist there
     T_world_tool = kinejac.pose(robot, result.q, "panda_hand_tcp")
-    print("reached position [m]:", np.round(T_world_tool[:3, 3], 6))
+    print("reached position [m]:", np.round(T_world_tool[:3, 3], 6) + 0.0)  # + 0.0: no "-0."
     J = kinejac.jacobian(robot, result.q, "panda_hand_tcp")  # (6, 7), rows [vx vy vz wx wy wz]
     print(f"Jacobian {J.shape}, rank {np.linalg.matrix_rank(J)}")
     return 0 if result.success else 1
