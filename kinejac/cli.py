@@ -373,10 +373,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(
             {
-                "robot": robot.name,
-                "urdf": str(robot.urdf_path) if robot.urdf_path else None,
-                "nq": robot.nq,
-                "nv": robot.nv,
+                **_robot_summary(robot),
                 "joints": joints,
                 "frames": frame_list,
                 "leaf_frames": leaves,
@@ -564,6 +561,16 @@ def _urdf_findings(robot: Robot) -> list[dict[str, str]]:
     return findings
 
 
+def _robot_summary(robot) -> dict:
+    """The JSON keys that name a robot: ``robot``, ``urdf``, ``nq``, ``nv``."""
+    return {
+        "robot": robot.name,
+        "urdf": str(robot.urdf_path) if robot.urdf_path else None,
+        "nq": robot.nq,
+        "nv": robot.nv,
+    }
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     robot = _robot(args)
     findings = _urdf_findings(robot)
@@ -575,10 +582,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(
             {
-                "robot": robot.name,
-                "urdf": str(robot.urdf_path) if robot.urdf_path else None,
-                "nq": robot.nq,
-                "nv": robot.nv,
+                **_robot_summary(robot),
                 "findings": findings,
                 "derivative_check": {
                     "frames": checks,

@@ -108,31 +108,25 @@ def _log6_t(R: np.ndarray, p: np.ndarray):
 
 def _jlog6_blocks_t(p, w, t, alpha, beta, bdot, wp) -> tuple[np.ndarray, np.ndarray]:
     """Batch-last blocks of ``Jlog6 = [[A, C A], [0, A]]``: ``A, C (3, 3, b)`` (pinocchio's closed form)."""
-    A = beta * w[:, None] * w[None, :]
-    A[0, 0] += alpha
-    A[1, 1] += alpha
-    A[2, 2] += alpha
-    hw = 0.5 * w
-    A[0, 1] -= hw[2]
-    A[0, 2] += hw[1]
-    A[1, 0] += hw[2]
-    A[1, 2] -= hw[0]
-    A[2, 0] -= hw[1]
-    A[2, 1] += hw[0]
+    A = _add_diagonal_and_half_skew(beta * w[:, None] * w[None, :], alpha, w)
     v3 = (bdot * wp) * w - (t * t * bdot + 2.0 * beta) * p
-    C = v3[:, None] * w[None, :] + beta * w[:, None] * p[None, :]
-    d = wp * beta
-    C[0, 0] += d
-    C[1, 1] += d
-    C[2, 2] += d
-    hp = 0.5 * p
-    C[0, 1] -= hp[2]
-    C[0, 2] += hp[1]
-    C[1, 0] += hp[2]
-    C[1, 2] -= hp[0]
-    C[2, 0] -= hp[1]
-    C[2, 1] += hp[0]
+    C = _add_diagonal_and_half_skew(v3[:, None] * w[None, :] + beta * w[:, None] * p[None, :], wp * beta, p)
     return A, C
+
+
+def _add_diagonal_and_half_skew(M: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``M + d I + ½ [v]ₓ`` in place, for batch-last ``M (3, 3, b)``, ``d (b,)``, ``v (3, b)``."""
+    M[0, 0] += d
+    M[1, 1] += d
+    M[2, 2] += d
+    h = 0.5 * v
+    M[0, 1] -= h[2]
+    M[0, 2] += h[1]
+    M[1, 0] += h[2]
+    M[1, 2] -= h[0]
+    M[2, 0] -= h[1]
+    M[2, 1] += h[0]
+    return M
 
 
 def log6_batch(R: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
