@@ -27,6 +27,7 @@ from .errors import (
     NotFoundError,
     RobotNotFound,
     ShapeError,
+    UnknownOptionError,
     URDFError,
     URDFNotFound,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "SingularityReport",
     "URDFError",
     "URDFNotFound",
+    "UnknownOptionError",
     "Viewer",
     "Workspace",
     "__version__",

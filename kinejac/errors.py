@@ -20,6 +20,7 @@ __all__ = [
     "ShapeError",
     "URDFError",
     "URDFNotFound",
+    "UnknownOptionError",
 ]
 
 
@@ -94,3 +95,13 @@ class URDFError(KinejacError, ValueError):
 
 class URDFNotFound(URDFError, FileNotFoundError):
     """A URDF file does not exist or cannot be read."""
+
+
+class UnknownOptionError(KinejacError, TypeError):
+    """A keyword option that the function does not take; the message suggests close names."""
+
+    def __init__(self, where: str, name: str, close: Iterable[str], valid: Iterable[str]) -> None:
+        self.where, self.name, self.valid = where, name, tuple(valid)
+        close = list(close)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
+        super().__init__(f"{where}() got an unknown option {name!r}{hint} Options: {', '.join(self.valid)}")

@@ -42,6 +42,9 @@ _KIND = {
 # where a joint's configuration holds a unit-norm group: (offset in its q, size)
 _UNIT_GROUPS = {"continuous": (0, 2), "floating": (3, 4), "planar": (2, 2), "spherical": (0, 4)}
 _UNBOUNDED_TRANSLATION = 1.0  # [m] range used by random_configuration where a translation has no limit
+# [rad or m]: a limit this far out means "none" (example-robot-data's iris has ±1e16 rad, where cos
+# and sin lose all precision); such coordinates are unbounded
+_ABSURD_LIMIT = 1e6
 
 
 def broadcast_batch(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +81,8 @@ class Robot:
         name: robot name.
         nq: configuration size; nv: tangent (velocity) size.
         lower, upper: ``(nq,)`` position limits; ``-inf``/``+inf`` where a coordinate is
-            unbounded (continuous joints, quaternions, unlimited floating-base translation).
+            unbounded (continuous joints, quaternions, unlimited floating-base translation, and
+            limits beyond ±1e6 rad or m, which URDFs use to mean "none").
         velocity_limit: ``(nv,)`` [rad/s] or [m/s]; ``inf`` where none is given.
         joint_names: the moving joints, in ``q`` order (mimic joints excluded).
         frame_names: every frame of the model (links, joints, fixed frames).
@@ -140,8 +144,8 @@ class Robot:
 
         lo = np.array(model.lowerPositionLimit, dtype=float)
         hi = np.array(model.upperPositionLimit, dtype=float)
+        lo[lo <= -_ABSURD_LIMIT], hi[hi >= _ABSURD_LIMIT] = -np.inf, np.inf
         huge = np.finfo(float).max / 2
-        lo[lo <= -huge], hi[hi >= huge] = -np.inf, np.inf
         self._unit_groups: list[tuple[int, int, str]] = []
         for j in joints:
             if j.kind in _UNIT_GROUPS:

@@ -2,7 +2,8 @@
 
 Start with :func:`solve_ik`; build an :class:`IKSolver` once to solve repeatedly (a control loop,
 many targets). See :mod:`kinejac.ik.solvers` for the update rules and
-:mod:`kinejac.ik.residual` for the error and the frame it lives in.
+:mod:`kinejac.core.residual` for the error and the frame it lives in. This package validates and
+translates; the iterations run in the compiled core, :mod:`kinejac.core`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from ..robot import Robot
 from .differential import joint_velocities, velocity_bounds
 from .objectives import JointLimitDistance, Manipulability, Objective, Posture
+from .problem import Problem
 from .result import IKBatchResult, IKReason, IKResult
 from .solvers import METHODS, IKSolver, Method, solve_ik
 from .targets import FrameTarget
@@ -28,6 +30,7 @@ __all__ = [
     "Method",
     "Objective",
     "Posture",
+    "Problem",
     "joint_velocities",
     "solve_ik",
     "solve_ik_batch",
@@ -35,11 +38,14 @@ __all__ = [
 ]
 
 
-def solve_ik_batch(robot: Robot, targets, frame: str, *, q0=None, seed: int | None = 0, **options) -> IKBatchResult:
+def solve_ik_batch(
+    robot: Robot, targets, frame: str, *, q0=None, seed: int | None = 0, threads: int | None = None, **options
+) -> IKBatchResult:
     """Solve many pose targets ``(B, 4, 4)`` for ``frame`` in one call (see :meth:`IKSolver.solve_batch`).
 
-    Sample ``i`` equals ``solve_ik(robot, targets[i], frame, seed=(seed, i), timeout=None, ...)``
-    up to rounding; ``options`` are :class:`IKSolver` options (``timeout`` is ignored).
+    Sample ``i`` equals ``solve_ik(robot, targets[i], frame, seed=(seed, i), timeout=None, ...)``,
+    whatever the number of ``threads`` (default: every core); ``options`` are :class:`IKSolver`
+    options (``timeout`` is ignored).
     """
     solver = IKSolver(robot, frame, seed=seed, **options)
-    return solver.solve_batch(np.asarray(targets, dtype=float), q0)
+    return solver.solve_batch(np.asarray(targets, dtype=float), q0, threads=threads)

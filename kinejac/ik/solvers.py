@@ -1,6 +1,6 @@
 """Iterative IK solvers (damped least squares, Gauss-Newton, Levenberg-Marquardt) with restarts.
 
-All three minimise ``F(q) = ½‖e(q)‖²`` for the error ``e`` of :mod:`kinejac.ik.residual` (the SE(3)
+All three minimise ``F(q) = ½‖e(q)‖²`` for the error ``e`` of :mod:`kinejac.core.residual` (the SE(3)
 log map of ``T_target⁻¹ T(q)``, in the target frame), with ``J = de/dq`` and steps ``q ⊕ δ``:
 
 - ``"dls"``: damped least squares (Wampler 1986; Nakamura & Hanafusa 1986),
@@ -17,47 +17,56 @@ log map of ``T_target⁻¹ T(q)``, in the target frame), with ``J = de/dq`` and 
   sets ``λ ← λ ν``, ``ν ← 2ν`` (Madsen, Nielsen & Tingleff, *Methods for non-linear least squares
   problems*, 2004, §3.2).
 
-Joint limits (see :mod:`kinejac.ik.limits`): every iterate is projected into the limits (2π-wrap
-for full-turn revolute joints, clamp otherwise), and joints held on a limit by the descent
-direction are dropped from the next solve (active set), so the returned ``q`` is always inside.
+Joint limits (see :mod:`kinejac.core.configuration`): every iterate is projected into the limits
+(2π-wrap for full-turn revolute joints, clamp otherwise), and joints held on a limit by the descent
+direction are dropped from the next solve (active set), so the returned ``q`` is always inside. A
+full-turn or unlimited revolute joint is returned as the equivalent angle nearest the start ``q0``.
 
 Global search: an attempt ends when converged, after ``max_iterations``, or when it stalls: its best
 cost has not dropped below ``stall_progress`` times the previous best for ``stall_iterations``
 iterations (LM: 0.9 and 3, i.e. 10 % in 3 iterations, since an attempt that will converge almost
 always gains more, and abandoning the others sooner is the cheaper bet; GN and DLS: 0.99 and 5).
 Then it restarts from a configuration drawn uniformly (``seed``-ed), alternately within the middle
-half of each joint's range and within the full range, until ``max_restarts`` or ``timeout``. The
-best configuration seen is returned.
+half of each joint's range and within the full range, until ``max_restarts`` or ``timeout``. If no
+attempt converged, a patient local solve (0.1 % progress in 10 iterations) continues from the best
+configuration found, and the best of all, by cost, is returned.
+
+The whole loop runs in kinejac's compiled core (:mod:`kinejac.core`): a single solve is a batch of
+one, and a batch runs on a pool of threads. The null-space ``objective`` runs afterwards, in Python.
 """
 
 from __future__ import annotations
 
-import math
+import difflib
+import inspect
 import time
+import weakref
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy.linalg import lapack
+import pinocchio as pin
 
+from .. import core
 from .._checks import positive as _positive
-from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
+from ..core import solver as _core
+from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
-from .batch import solve_batch
-from .limits import Limits
+from ..spatial import as_transform
 from .objectives import Objective
-from .residual import Residual
-from .result import IKBatchResult, IKReason, IKResult, _Attempt
-from .targets import FrameTarget, as_targets, quick_pose
+from .problem import task_arrays
+from .result import IKBatchResult, IKReason, IKResult
+from .targets import as_targets
 
 __all__ = ["METHODS", "IKSolver", "Method", "solve_ik"]
 
 Method = Literal["lm", "gn", "dls"]
 METHODS: tuple[str, ...] = ("lm", "gn", "dls")
 
-_solve = np.linalg.solve
-_dposv = lapack.dposv
-_LinAlgError = np.linalg.LinAlgError
 _perf = time.perf_counter
+_F64 = np.dtype(np.float64)
+_REASONS = tuple(IKReason)  # in the core's order
+_U64 = np.uint64
 
 
 def _check_seed(seed):
@@ -73,6 +82,35 @@ def _check_seed(seed):
     return seed
 
 
+@lru_cache(maxsize=1024)
+def _int_key(seed: int) -> int:
+    return int(np.random.SeedSequence(seed).generate_state(1, _U64)[0])
+
+
+def _key(seed) -> int:
+    """The 64-bit key of the restart streams of ``seed``."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, _U64)[0])
+    if isinstance(seed, (int, np.integer)):
+        return _int_key(int(seed))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**64, dtype=_U64))
+    if isinstance(seed, np.random.BitGenerator):
+        return int(np.random.Generator(seed).integers(0, 2**64, dtype=_U64))
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = np.random.SeedSequence(seed)
+    return int(seed.generate_state(1, _U64)[0])
+
+
+def _stream(seed) -> tuple[int, int]:
+    """``(key, index)`` of a solve's restart stream: ``(s, i)`` is stream ``i`` of seed ``s`` (sample
+    ``i`` of a batch solved with seed ``s``); any other seed is stream 0 of its own key."""
+    if isinstance(seed, tuple) and len(seed) == 2 and isinstance(seed[1], (int, np.integer)) and seed[1] >= 0:
+        if not isinstance(seed[1], bool):
+            return _key(seed[0]), int(seed[1])
+    return _key(seed), 0
+
+
 class IKSolver:
     """A reusable IK solver: validation and set-up happen once, :meth:`solve` runs the iterations.
 
@@ -84,7 +122,7 @@ class IKSolver:
         rotation_tolerance: [rad] success threshold on every target's rotation error.
         max_iterations: per attempt (default 100; 500 for ``dls``).
         max_restarts: random restarts after the first attempt (0: local solve only).
-        timeout: [s] wall-clock budget of one solve (``None``: no limit).
+        timeout: [s] wall-clock budget of one solve (``None``: no limit; batches ignore it).
         stall_iterations: abandon an attempt whose best cost has not dropped enough (LM: 10 %, else 1 %)
             in this many iterations (default 3 for LM, 5 otherwise).
         objective: optional secondary :class:`~kinejac.ik.objectives.Objective`, minimised in the null
@@ -120,6 +158,8 @@ class IKSolver:
     ) -> None:
         if not isinstance(robot, Robot):
             raise InvalidValueError(f"IKSolver needs a kinejac.Robot, got {type(robot).__name__}")
+        if isinstance(method, str) and method.lower() in METHODS:
+            method = method.lower()  # type: ignore[assignment]
         if method not in METHODS:
             raise InvalidChoiceError("IK method", method, METHODS)
         if frame is not None:
@@ -146,15 +186,35 @@ class IKSolver:
         self.max_step = _positive("max_step", max_step)
         self.dls_error_scale = 0.1
         self.objective, self.seed, self.record_history = objective, _check_seed(seed), bool(history)
-        self.limits = Limits(robot)
         # restarts alternate between the middle half of each joint range and the full range
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
+        self._tree = core.tree_of(robot)
         self._mid = self._middle(robot)
-        self._run = {"lm": self._lm, "gn": self._gn, "dls": self._dls}[method]
-        self._residual: Residual | None = None
-        self._targets: tuple[FrameTarget, ...] | None = None
+        self._opts = self._options(self.timeout)
+        self._batch_opts = self._options(None)
+        self._tasks: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._pose_task = None
+        if frame is not None:
+            fid = robot.frame_id(frame)
+            ti = np.array([[fid, -1, 1]], dtype=np.int64)
+            self._pose_task = (ti, np.ones((1, 6)), core.support(self._tree, [fid]))
+
+    def _options(self, timeout: float | None) -> np.ndarray:
+        o = np.zeros(_core.N_OPTIONS)
+        o[_core.O_METHOD] = METHODS.index(self.method)
+        o[_core.O_PTOL], o[_core.O_RTOL] = self.position_tolerance, self.rotation_tolerance
+        o[_core.O_MAX_IT], o[_core.O_RESTARTS] = self.max_iterations, self.max_restarts
+        o[_core.O_STALL], o[_core.O_PROGRESS] = self.stall_iterations, self.stall_progress
+        o[_core.O_TAU] = self.lm_tau
+        o[_core.O_DLS_EPS], o[_core.O_DLS_LAM2] = self.dls_epsilon, self.dls_max_damping**2
+        o[_core.O_MAX_STEP], o[_core.O_DLS_ERR] = self.max_step, self.dls_error_scale
+        o[_core.O_TIMEOUT] = np.inf if timeout is None else timeout
+        o[_core.O_HISTORY] = float(self.record_history)
+        o[_core.O_SPREAD0], o[_core.O_SPREAD1] = self.restart_spreads
+        o[_core.O_POLISH] = 1.0
+        return o
 
     @staticmethod
     def _middle(robot: Robot) -> np.ndarray:
@@ -166,31 +226,28 @@ class IKSolver:
         return q
 
     # -- set-up per call -------------------------------------------------------------------------
-    def _prepare(self, target, frame, weights, mask, relative_to) -> Residual:
-        res = self._residual
-        if (
-            res is not None
-            and weights is None
-            and mask is None
-            and relative_to is None
-            and (frame is None or frame == self.frame)
-            and self._targets is not None
-            and self._targets[0].frame == self.frame
-        ):
-            T = quick_pose(target)
-            if T is not None and res.set_pose(T):
-                return res
+    def _fast_pose(self, target) -> np.ndarray | None:
+        """``(1, 1, 4, 4)`` float64 for a plain pose target of the default frame, else ``None``."""
+        if self._pose_task is None:
+            return None
+        if type(target) is np.ndarray and target.shape == (4, 4) and target.dtype is _F64:
+            return target.reshape(1, 1, 4, 4) if target.flags.c_contiguous else target.copy().reshape(1, 1, 4, 4)
+        if isinstance(target, pin.SE3):
+            return target.homogeneous.reshape(1, 1, 4, 4)
+        return None
+
+    def _problem(self, target, frame, weights, mask, relative_to):
+        """Validated targets: ``(ti, tw, path, T (1, nt, 4, 4))``."""
         targets = as_targets(target, frame or self.frame, weights=weights, mask=mask, relative_to=relative_to)
-        res = self._residual
-        if res is None or not res.retarget(targets):
-            res = Residual(self.robot, targets)
-            self._residual = res
-        self._targets = targets
-        return res
+        key = tuple((t.frame, t.relative_to, t.weights.tobytes()) for t in targets)
+        tasks = self._tasks.get(key)
+        if tasks is None:
+            tasks = self._tasks[key] = task_arrays(self.robot, targets)
+        return (*tasks, np.array([[t.T for t in targets]], dtype=float))
 
     def _start(self, q0) -> np.ndarray:
         if q0 is None:
-            return self._mid.copy()
+            return self._mid
         q = self.robot._check_q(q0, "q0")
         if q.ndim != 1:
             raise ShapeError(f"expected q0 of shape ({self.robot.nq},), got {q.shape}")
@@ -209,335 +266,123 @@ class IKSolver:
     ) -> IKResult:
         """Solve for ``target`` (see :func:`solve_ik`), starting at ``q0`` (default: mid-limits).
 
-        ``seed`` overrides the solver's seed for the restarts (anything ``numpy.random.default_rng`` takes).
+        ``seed`` overrides the solver's seed for the restarts (anything ``numpy.random.default_rng``
+        takes; ``(s, i)`` is sample ``i`` of a batch solved with seed ``s``).
         """
         t0 = _perf()
-        res = self._prepare(target, frame, weights, mask, relative_to)
-        q = self._start(q0)
-        return self._search(res, q, t0, self.seed if seed is None else _check_seed(seed))
-
-    def _search(self, res: Residual, q: np.ndarray, t0: float, seed) -> IKResult:
-        """The restart loop: attempts from ``q``, then from seeded random configurations."""
-        deadline = math.inf if self.timeout is None else t0 + self.timeout
-        if self.robot.nv == 0:  # nothing moves: the only configuration either reaches the targets or not
-            e, _ = res.evaluate(q)
-            best = self._finish(res, q, 0.5 * float(e @ e), 0, IKReason.STALLED, None)
-            return IKResult(
-                q.copy(),
-                best.reason is IKReason.CONVERGED,
-                best.position_error,
-                best.rotation_error,
-                0,
-                0,
-                _perf() - t0,
-                best.reason,
-            )
-        spreads = self.restart_spreads
-        timed_out = False
-        iterations, restarts = 0, 0
-        best: _Attempt | None = None
-        rng: np.random.Generator | None = None
-        for attempt in range(self.max_restarts + 1):
-            if attempt:
-                if rng is None:
-                    rng = np.random.default_rng(seed)
-                q = self.limits.random(self.robot, rng, spreads[(attempt - 1) % len(spreads)])
-                restarts += 1
-            out = self._run(res, q, deadline)
-            iterations += out.iterations
-            if best is None or out.cost < best.cost:
-                best = out
-            if out.reason is IKReason.CONVERGED:
-                break
-            if _perf() > deadline:
-                timed_out = True
-                break
-        assert best is not None
-        reason = best.reason
-        if best.stuck and reason is not IKReason.CONVERGED:
-            e, J = res.evaluate(best.q)
-            reason = self._why_stuck(best.q, e, J)
-        if reason is not IKReason.CONVERGED and timed_out:
-            reason = IKReason.TIMEOUT
-        if reason is IKReason.CONVERGED and self.objective is not None:
-            best = self._secondary(res, best)
+        T = None
+        if frame is None and weights is None and mask is None and relative_to is None:
+            T = self._fast_pose(target)
+        if T is not None:
+            ti, tw, path = self._pose_task
+        else:
+            ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
+        Q0 = self._start(q0).reshape(1, -1)
+        key, index = _stream(self.seed if seed is None else _check_seed(seed))
+        seeds = np.array([[key, index]], dtype=_U64)
+        hist = np.empty((self.max_iterations + 1, self.robot.nq)) if self.record_history else None
+        out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist)
+        reason = int(out_i[0, 2])
+        if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
+            ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
+            out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist)
+            reason = int(out_i[0, 2])
+        q = out_q[0]
+        perr, rerr = float(out_f[0, 0]), float(out_f[0, 1])
+        if reason == 0 and self.objective is not None:
+            q, perr, rerr = self._secondary(ti, tw, path, T[0], q)
         history = None
-        if self.record_history and best.history is not None:
-            history = np.array(best.history).reshape(-1, self.robot.nq)
-        q_out = best.q.copy()
-        q_out.flags.writeable = False
+        if hist is not None:
+            history = hist[:n_hist]
+            if not len(history) or not np.array_equal(history[-1], q):
+                history = np.vstack((history, q))  # the returned angles, nearest the start
+        q.flags.writeable = False
         return IKResult(
-            q=q_out,
-            success=reason is IKReason.CONVERGED,
-            position_error=best.position_error,
-            rotation_error=best.rotation_error,
-            iterations=iterations,
-            restarts=restarts,
+            q=q,
+            success=reason == 0,
+            position_error=perr,
+            rotation_error=rerr,
+            iterations=int(out_i[0, 0]),
+            restarts=int(out_i[0, 1]),
             time=_perf() - t0,
-            reason=reason,
+            reason=_REASONS[reason],
             history=history,
         )
 
-    def solve_batch(self, targets, q0=None, *, seed=None) -> IKBatchResult:
-        """Solve many pose targets ``(B, 4, 4)`` for :attr:`frame` at once (LM, vectorised).
+    def solve_batch(self, targets, q0=None, *, seed=None, threads: int | None = None) -> IKBatchResult:
+        """Solve many pose targets ``(B, 4, 4)`` for :attr:`frame` at once, on ``threads`` threads
+        (default: :func:`kinejac.core.default_threads`, every core this process may use).
 
-        Sample ``i`` restarts from ``np.random.default_rng((seed, i))``: ``solve(targets[i],
-        seed=(seed, i))`` gives the same answer. Other methods and target kinds are solved one by
-        one. ``q0``: ``(nq,)`` or ``(B, nq)``. The per-solve ``timeout`` does not apply.
+        Sample ``i`` restarts from stream ``(seed, i)``: ``solve(targets[i], seed=(seed, i))`` gives
+        the same answer, whatever the number of threads. ``q0``: ``(nq,)`` or ``(B, nq)``. The
+        per-solve ``timeout`` does not apply.
         """
+        t0 = _perf()
         if self.frame is None:
             raise InvalidValueError("solve_batch needs a solver built with a frame")
-        if self.method == "lm" and self.objective is None:
-            return solve_batch(self, targets, q0, seed=seed)
-        return self._batch_loop(targets, q0, seed)
-
-    def _batch_loop(self, targets, q0, seed) -> IKBatchResult:
-        t0 = _perf()
-        T = np.asarray(targets, dtype=float)
-        if T.ndim != 3 or T.shape[1:] != (4, 4):
-            raise ShapeError(f"expected targets of shape (B, 4, 4), got {T.shape}")
-        base = self.seed if seed is None else seed
-        Q0 = None if q0 is None else np.broadcast_to(self.robot._check_q(q0, "q0"), (len(T), self.robot.nq))
-        out = [
-            self.solve(T[i], None if Q0 is None else Q0[i], seed=None if base is None else (base, i))
-            for i in range(len(T))
-        ]
+        T = _check_poses(targets)
+        B, nq = T.shape[0], self.robot.nq
+        if q0 is None:
+            Q0 = np.broadcast_to(self._mid, (B, nq))
+        else:
+            Q0 = self.robot.clip(np.broadcast_to(self.robot._check_q(q0, "q0"), (B, nq)).copy())
+        Q0 = np.ascontiguousarray(Q0)
+        base = self.seed if seed is None else _check_seed(seed)
+        seeds = np.empty((B, 2), dtype=_U64)
+        seeds[:, 0] = _key(base)
+        seeds[:, 1] = np.arange(B, dtype=_U64)
+        if threads is None:
+            threads = core.default_threads()
+        threads = _positive("threads", threads, integer=True)
+        ti, tw, path = self._pose_task
+        out_q, out_f, out_i, _ = core.solve(
+            self._tree, ti, tw, path, T.reshape(B, 1, 4, 4), Q0, seeds, self._batch_opts, threads=threads
+        )
+        reason = out_i[:, 2]
+        if self.objective is not None:
+            for i in np.flatnonzero(reason == 0):
+                out_q[i], out_f[i, 0], out_f[i, 1] = self._secondary(ti, tw, path, T[i : i + 1], out_q[i])
+        out_q.flags.writeable = False
         return IKBatchResult(
-            q=np.array([r.q for r in out]).reshape(len(T), self.robot.nq),
-            success=np.array([r.success for r in out], dtype=bool),
-            position_error=np.array([r.position_error for r in out]),
-            rotation_error=np.array([r.rotation_error for r in out]),
-            iterations=np.array([r.iterations for r in out], dtype=int),
-            restarts=np.array([r.restarts for r in out], dtype=int),
-            reason=np.array([r.reason for r in out], dtype=object),
+            q=out_q,
+            success=reason == 0,
+            position_error=out_f[:, 0].copy(),
+            rotation_error=out_f[:, 1].copy(),
+            iterations=out_i[:, 0].copy(),
+            restarts=out_i[:, 1].copy(),
+            reason=np.array([_REASONS[r] for r in reason.tolist()], dtype=object),
             time=_perf() - t0,
         )
 
-    # -- shared pieces -----------------------------------------------------------------------------
-    def _finish(
-        self, res: Residual, q: np.ndarray, F: float, it: int, reason: IKReason, hist, stuck: bool = False
-    ) -> _Attempt:
-        perr, rerr = res.errors(q)
-        if reason is not IKReason.CONVERGED and self._done(perr, rerr):
-            reason, stuck = IKReason.CONVERGED, False
-        return _Attempt(q, F, perr, rerr, it, reason, hist, stuck)
-
-    def _done(self, perr: float, rerr: float) -> bool:
-        return perr <= self.position_tolerance and rerr <= self.rotation_tolerance
-
-    def _why_stuck(self, q: np.ndarray, e: np.ndarray, J: np.ndarray) -> IKReason:
-        if self.limits.blocked(q, J.T @ e) is not None:
-            return IKReason.LIMITS
-        s = np.linalg.svd(J, compute_uv=False)
-        if s.size and s[-1] < 1e-6 * max(1.0, s[0]) and J.shape[0] <= J.shape[1]:
-            return IKReason.SINGULAR
-        return IKReason.STALLED
-
-    @staticmethod
-    def _damped(J: np.ndarray, e: np.ndarray, lam: float) -> np.ndarray:
-        """``-Jᵀ(J Jᵀ + λI)⁻¹ e`` (= ``-(JᵀJ + λI)⁻¹ Jᵀ e``), through the smaller of the two systems."""
-        m, n = J.shape
-        if m <= n:
-            A = J @ J.T
-            A.flat[:: m + 1] += lam
-            x, info = _dposv(A, e)[1:]
-            if info:
-                x = np.linalg.lstsq(A, e, rcond=None)[0]
-            return -(J.T @ x)
-        A = J.T @ J
-        A.flat[:: n + 1] += lam
-        b = J.T @ e
-        x, info = _dposv(A, b)[1:]
-        if info:
-            x = np.linalg.lstsq(A, b, rcond=None)[0]
-        return -x
-
-    # -- methods ------------------------------------------------------------------------------------
-    def _lm(self, res: Residual, q: np.ndarray, deadline: float) -> _Attempt:
-        # the hot loop of the package: ndarray.dot rather than @ and Python floats (each numpy call costs ~0.5 µs)
-        evaluate, limits, step, errors = res.evaluate, self.limits, self.limits.step, res.errors
-        blocked_of = limits.blocked if limits.can_block else None
-        ptol, rtol = self.position_tolerance, self.rotation_tolerance
-        gate = 2.0 * res.gate_factor * (ptol * ptol + rtol * rtol)  # on ‖e‖² = 2F
-        hist = [q.copy()] if self.record_history else None
-        e, J = evaluate(q)
-        F = 0.5 * float(e.dot(e))
-        if 2.0 * F <= gate and self._done(*errors(q)):
-            return self._finish(res, q, F, 0, IKReason.CONVERGED, hist)
-        lam = self.lm_tau * max(float((J * J).sum(axis=0).max()), 1e-12)
-        nu, best_F, best_it = 2.0, F, 0
-        on_bound = blocked_of is not None and blocked_of(q, e.dot(J)) is not None
-        m, n = J.shape
-        small = m <= n  # solve the m x m system J Jᵀ + λI rather than the n x n one
-        eye = np.eye(m if small else n)
-        stall, progress = self.stall_iterations, self.stall_progress
-        reason, stuck = IKReason.MAX_ITERATIONS, False
-        it = 0
-        for it in range(1, self.max_iterations + 1):
-            Jf = J
-            blocked = None
-            if on_bound and blocked_of is not None:
-                blocked = blocked_of(q, e.dot(J))
-                if blocked is not None:
-                    Jf = J.copy()
-                    Jf[:, blocked] = 0.0
-            if small:
-                x, info = _dposv(Jf.dot(Jf.T) + eye * lam, e)[1:]
-                if info:
-                    x = np.linalg.lstsq(Jf.dot(Jf.T) + eye * lam, e, rcond=None)[0]
-                delta_neg = x.dot(-Jf)
-            else:
-                b = e.dot(Jf)
-                x, info = _dposv(Jf.T.dot(Jf) + eye * lam, b)[1:]
-                if info:
-                    x = np.linalg.lstsq(Jf.T.dot(Jf) + eye * lam, b, rcond=None)[0]
-                delta_neg = -x
-            q_new, taken, clamped = step(q, delta_neg)
-            e_new, J_new = evaluate(q_new)
-            F_new = 0.5 * float(e_new.dot(e_new))
-            if F_new < F:
-                if small and taken is delta_neg:
-                    # J δ = λx - e for δ = -Jᵀx, so the predicted decrease is ½(‖e‖² - λ²‖x‖²)
-                    pred = F - 0.5 * lam * lam * float(x.dot(x))
-                else:
-                    Jd = J.dot(taken)
-                    pred = -float(e.dot(Jd)) - 0.5 * float(Jd.dot(Jd))
-                rho = (F - F_new) / pred if pred > 0 else 1.0
-                lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-                nu = 2.0
-                q, e, J, F = q_new, e_new, J_new, F_new
-                on_bound = clamped or blocked is not None
-                if hist is not None:
-                    hist.append(q.copy())
-                if 2.0 * F <= gate and self._done(*errors(q)):
-                    return self._finish(res, q, F, it, IKReason.CONVERGED, hist)
-                if F < progress * best_F:
-                    best_F, best_it = F, it
-            else:
-                lam *= nu
-                nu *= 2.0
-            if it - best_it >= stall or lam > 1e12:
-                reason, stuck = IKReason.STALLED, True
-                break
-            if _perf() > deadline:
-                reason = IKReason.TIMEOUT
-                break
-        return self._finish(res, q, F, it, reason, hist, stuck)
-
-    def _gn(self, res: Residual, q: np.ndarray, deadline: float) -> _Attempt:
-        evaluate, limits, errors = res.evaluate, self.limits, res.errors
-        ptol, rtol = self.position_tolerance, self.rotation_tolerance
-        gate = 2.0 * res.gate_factor * (ptol * ptol + rtol * rtol)
-        hist = [q.copy()] if self.record_history else None
-        e, J = evaluate(q)
-        F = 0.5 * (e @ e)
-        if 2.0 * F <= gate and self._done(*errors(q)):
-            return self._finish(res, q, F, 0, IKReason.CONVERGED, hist)
-        best_F, best_it, stall = F, 0, self.stall_iterations
-        reason, stuck = IKReason.MAX_ITERATIONS, False
-        it = 0
-        for it in range(1, self.max_iterations + 1):
-            g = J.T @ e
-            blocked = limits.blocked(q, g)
-            Jf = J
-            if blocked is not None:
-                Jf = J.copy()
-                Jf[:, blocked] = 0.0
-            A = Jf.T @ Jf
-            A.flat[:: A.shape[0] + 1] += 1e-12 * (1.0 + A.trace())  # keeps a rank-deficient JᵀJ solvable
-            b = Jf.T @ e
-            x, info = _dposv(A, b)[1:]
-            delta = -(x if not info else np.linalg.lstsq(Jf, e, rcond=None)[0])
-            alpha, accepted = 1.0, False
-            for _ in range(12):
-                q_new, taken, _ = limits.step(q, alpha * delta)
-                e_new, J_new = evaluate(q_new)
-                F_new = 0.5 * (e_new @ e_new)
-                if F_new < F and F_new <= F + 1e-4 * (g @ taken):
-                    accepted = True
-                    break
-                alpha *= 0.5
-            if not accepted:
-                reason, stuck = IKReason.STALLED, True
-                break
-            q, e, J, F = q_new, e_new, J_new, F_new
-            if hist is not None:
-                hist.append(q.copy())
-            if 2.0 * F <= gate and self._done(*errors(q)):
-                return self._finish(res, q, F, it, IKReason.CONVERGED, hist)
-            if F < self.stall_progress * best_F:
-                best_F, best_it = F, it
-            if it - best_it >= stall:
-                reason, stuck = IKReason.STALLED, True
-                break
-            if _perf() > deadline:
-                reason = IKReason.TIMEOUT
-                break
-        return self._finish(res, q, F, it, reason, hist, stuck)
-
-    def _dls(self, res: Residual, q: np.ndarray, deadline: float) -> _Attempt:
-        evaluate, limits, errors = res.evaluate, self.limits, res.errors
-        ptol, rtol = self.position_tolerance, self.rotation_tolerance
-        gate = 2.0 * res.gate_factor * (ptol * ptol + rtol * rtol)
-        hist = [q.copy()] if self.record_history else None
-        eps, lam_max2, max_step = self.dls_epsilon, self.dls_max_damping**2, self.max_step
-        err_scale = self.dls_error_scale
-        e, J = evaluate(q)
-        F = 0.5 * (e @ e)
-        if 2.0 * F <= gate and self._done(*errors(q)):
-            return self._finish(res, q, F, 0, IKReason.CONVERGED, hist)
-        # best_F/best_it drive the stall test (1 % progress); best_q is the true minimum seen
-        best_q, best_q_F, best_F, best_it, stall = q, F, F, 0, self.stall_iterations
-        reason, stuck = IKReason.MAX_ITERATIONS, False
-        it = 0
-        for it in range(1, self.max_iterations + 1):
-            blocked = limits.blocked(q, J.T @ e)
-            Jf = J
-            if blocked is not None:
-                Jf = J.copy()
-                Jf[:, blocked] = 0.0
-            s = np.linalg.svd(Jf, compute_uv=False)
-            s_min = s[-1] if len(s) else 0.0
-            lam2 = 0.0 if s_min >= eps else (1.0 - (s_min / eps) ** 2) * lam_max2
-            lam2 *= min(1.0, math.sqrt(2.0 * F) / err_scale)  # fades out as the error vanishes
-            delta = self._damped(Jf, e, lam2 + 1e-12)
-            big = np.abs(delta).max()
-            if big > max_step:
-                delta *= max_step / big
-            q = limits.step(q, delta)[0]
-            e, J = evaluate(q)
-            F = 0.5 * (e @ e)
-            if hist is not None:
-                hist.append(q.copy())
-            if 2.0 * F <= gate and self._done(*errors(q)):
-                return self._finish(res, q, F, it, IKReason.CONVERGED, hist)
-            if F < self.stall_progress * best_F:
-                best_F, best_it = F, it
-            if F < best_q_F:
-                best_q, best_q_F = q, F
-            if it - best_it >= stall:
-                reason, stuck = IKReason.STALLED, True
-                break
-            if _perf() > deadline:
-                reason = IKReason.TIMEOUT
-                break
-        e, J = evaluate(best_q)
-        return self._finish(res, best_q, 0.5 * float(e @ e), it, reason, hist, stuck)
-
     # -- secondary objective --------------------------------------------------------------------------
-    def _secondary(self, res: Residual, best: _Attempt) -> _Attempt:
+    def _secondary(self, ti, tw, path, T, q: np.ndarray) -> tuple[np.ndarray, float, float]:
         """Descend the objective in the null space of the targets, keeping them within tolerance.
 
         Each step moves along ``-(I - J⁺J) ∇h`` (at most ``max_step`` per joint), then restores the
         targets with a few Gauss-Newton steps ``-J⁺ e``; it is kept only if the targets are still
         within tolerance and ``h`` went down, otherwise the step is halved.
         """
-        robot, obj, limits = self.robot, self.objective, self.limits
-        q, h = best.q, obj.cost(robot, best.q)
+        robot, obj, tree = self.robot, self.objective, self._tree
+        m = int(np.count_nonzero(tw > 0))
+        e, J = np.empty(m), np.empty((m, robot.nv))
+
+        def evaluate(x):
+            return core.evaluate_at(tree, ti, tw, path, T, x, e, J)
+
+        def step(x, d):
+            out = np.empty(robot.nq)
+            core.step_at(tree, x, np.ascontiguousarray(d, dtype=float), out)
+            return out
+
+        def done(p, r):
+            return p <= self.position_tolerance and r <= self.rotation_tolerance
+
+        q = np.array(q, dtype=float)
+        h = obj.cost(robot, q)
         alpha = 1.0
         for _ in range(self.objective_iterations):
             grad = obj.gradient(robot, q)
-            e, J = res.evaluate(q)  # the objective may have used the robot's Data
+            evaluate(q)
             Jp = np.linalg.pinv(J, rcond=1e-8)
             d = -(grad - Jp @ (J @ grad))
             big = float(np.abs(d).max())
@@ -546,14 +391,14 @@ class IKSolver:
             d *= min(1.0, self.max_step / big)
             moved = False
             while alpha > 1e-6:
-                q_new = limits.step(q, alpha * d)[0]
+                q_new = step(q, alpha * d)
                 for _ in range(5):  # back onto the targets
-                    e_new, J_new = res.evaluate(q_new)
-                    if self._done(*res.errors(q_new)):
+                    p, r = evaluate(q_new)
+                    if done(p, r):
                         break
-                    q_new = limits.step(q_new, -np.linalg.pinv(J_new, rcond=1e-8) @ e_new)[0]
+                    q_new = step(q_new, -np.linalg.pinv(J, rcond=1e-8) @ e)
                 h_new = obj.cost(robot, q_new)
-                if h_new < h and self._done(*res.errors(q_new)):
+                if h_new < h and done(*evaluate(q_new)):
                     moved = True
                     break
                 alpha *= 0.5
@@ -563,8 +408,61 @@ class IKSolver:
             alpha = min(1.0, 2.0 * alpha)
             if improvement < 1e-10 * max(1.0, abs(h)):
                 break
-        e, _ = res.evaluate(q)
-        return self._finish(res, q, 0.5 * float(e @ e), best.iterations, best.reason, best.history)
+        p, r = evaluate(q)
+        return q, float(p), float(r)
+
+
+def _check_poses(targets) -> np.ndarray:
+    """``(B, 4, 4)`` rigid transforms as a C-contiguous float array; rotations within the tolerance of
+    :func:`~kinejac.spatial.as_transform` are re-orthonormalised."""
+    T = np.asarray(targets, dtype=float)
+    if T.ndim != 3 or T.shape[1:] != (4, 4):
+        raise ShapeError(f"expected targets of shape (B, 4, 4), got {T.shape}")
+    if not np.isfinite(T).all():
+        bad = int(np.argwhere(~np.isfinite(T))[0][0])
+        raise InvalidValueError(f"targets[{bad}] contains NaN or inf")
+    R = T[:, :3, :3]
+    dev = np.abs(np.swapaxes(R, 1, 2) @ R - np.eye(3)).max(axis=(1, 2), initial=0.0)
+    bad_rows = np.abs(T[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=1, initial=0.0) > 1e-6
+    bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(R) < 0) | bad_rows)
+    if len(bad):
+        as_transform(T[bad[0]], f"targets[{bad[0]}]")  # raises with the precise reason
+    T = np.array(T, dtype=float, order="C")
+    T[:, 3] = (0.0, 0.0, 0.0, 1.0)
+    fix = np.flatnonzero(dev > 1e-10)  # re-orthonormalise what the validation tolerated (as one solve does)
+    if len(fix):
+        U, _, Vt = np.linalg.svd(T[fix, :3, :3])
+        T[fix, :3, :3] = U @ Vt
+    return T
+
+
+_SOLVER_OPTIONS = tuple(
+    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
+)
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # robot -> {options: IKSolver}
+_CACHE_SIZE = 32
+
+
+def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
+    """An :class:`IKSolver` for these settings, built once per robot and settings."""
+    for name in options:
+        if name not in _SOLVER_OPTIONS:
+            close = difflib.get_close_matches(name, _SOLVER_OPTIONS, n=2, cutoff=0.6)
+            raise UnknownOptionError("solve_ik", name, close, _SOLVER_OPTIONS)
+    try:
+        key = (frame, method, tuple(sorted(options.items())))
+        hash(key)
+    except TypeError:  # an unhashable option value: build afresh
+        return IKSolver(robot, frame, method=method, seed=seed, **options)
+    if not isinstance(robot, Robot):
+        return IKSolver(robot, frame, method=method, seed=seed, **options)  # raises the precise error
+    solvers = _cache.setdefault(robot, {})
+    solver = solvers.get(key)
+    if solver is None:
+        if len(solvers) >= _CACHE_SIZE:
+            solvers.pop(next(iter(solvers)))
+        solver = solvers[key] = IKSolver(robot, frame, method=method, seed=0, **options)
+    return solver
 
 
 def solve_ik(
@@ -595,13 +493,13 @@ def solve_ik(
         relative_to: place ``frame`` relative to this frame (``target`` is ``T_relative_frame``).
         seed: seed of the random restarts.
         **options: any :class:`IKSolver` option (``position_tolerance``, ``timeout``, ``max_restarts``,
-            ``objective``, ``history``, ...).
+            ``objective``, ``history``, ...); an unknown name raises :class:`~kinejac.UnknownOptionError`.
 
     Returns:
         An :class:`~kinejac.ik.IKResult`; an unreachable target gives ``success=False`` with the
         closest configuration found. Malformed targets raise :class:`~kinejac.KinejacError`.
 
-    Building an :class:`IKSolver` once is faster when solving repeatedly.
+    The solver behind a call is cached per robot and settings, so repeated calls pay no set-up.
     """
-    solver = IKSolver(robot, frame, method=method, seed=seed, **options)
-    return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to)
+    solver = _cached_solver(robot, frame, method, seed, options)
+    return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=_check_seed(seed))

@@ -1,0 +1,111 @@
+"""kinejac's compiled core (numba): flat kinematic trees, forward kinematics and Jacobians, the SE(3)
+maps, small dense solves and the IK loop, for one problem or a batch on a thread pool.
+
+Internal: :mod:`kinejac.ik` validates user input and hands arrays to :func:`solve`. Layout:
+``tree`` (the robot as arrays; kinematics), ``lie`` (exp/log and their Jacobians),
+``configuration`` (sampling, integration, limits), ``residual`` (task errors and Jacobians),
+``linalg`` (damped normal equations), ``solver`` (LM, GN, DLS, restarts), ``clock``.
+
+Compilation: the first use in a fresh environment compiles the core (about half a minute; a note
+goes to stderr) and numba caches the machine code next to these modules (or in
+``NUMBA_CACHE_DIR``); later processes load it in a fraction of a second. Developers: numba checks
+only the entry module's timestamp, so after editing another module here delete the ``*.nbi`` and
+``*.nbc`` files under ``kinejac/core/__pycache__``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .solver import N_OPTIONS, evaluate_at, solve_range, step_at
+from .tree import Tree, build_tree, support
+
+__all__ = ["N_OPTIONS", "Tree", "default_threads", "evaluate_at", "solve", "step_at", "support", "tree_of"]
+
+_COMPILE_SECONDS = 40  # a cold compile of the solver entry point on a 2-core machine, measured
+_trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_announced = False
+
+
+def tree_of(robot) -> Tree:
+    """The robot's :class:`Tree`, built on first use (the model is treated as read-only)."""
+    tree = _trees.get(robot)
+    if tree is None:
+        tree = _trees[robot] = build_tree(robot)
+    return tree
+
+
+def default_threads() -> int:
+    """Threads of a batched solve: ``KINEJAC_THREADS`` if set, else the cores this process may use."""
+    env = os.environ.get("KINEJAC_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _announce_compile() -> None:
+    """Say once, on stderr, that the core is being compiled (when numba has no cached copy)."""
+    global _announced
+    if _announced:
+        return
+    _announced = True
+    cache = getattr(solve_range, "_cache", None)
+    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    if index is not None and os.path.exists(index):
+        return
+    print(
+        f"kinejac: compiling the IK core, once (~{_COMPILE_SECONDS} s); later runs load it from numba's cache",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=None):
+    """Run the compiled IK loop on ``B`` problems; returns ``out_q (B, nq)``, ``out_f (B, 3)``,
+    ``out_i (B, 3)`` and the number of history rows written into ``hist (H, nq)`` (problem 0).
+
+    With ``threads > 1`` the batch is cut into chunks solved on a pool of threads (the compiled
+    code releases the GIL); every problem's result depends only on its own inputs and seed, so
+    the thread count changes nothing but the speed.
+    """
+    if not _announced:
+        _announce_compile()
+    B, nq = Q0.shape
+    out_q = np.empty((B, nq))
+    out_f = np.empty((B, 3))
+    out_i = np.empty((B, 3), dtype=np.int64)
+    if hist is None:
+        hist = np.empty((1, nq))
+    if threads <= 1 or B < 2:
+        n = solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
+        return out_q, out_f, out_i, n
+    chunk = max(1, min(256, -(-B // (8 * threads))))
+    bounds = [(a, min(a + chunk, B)) for a in range(0, B, chunk)]
+
+    def run(span):
+        solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist)
+
+    for _ in _executor(threads).map(run, bounds):
+        pass
+    return out_q, out_f, out_i, 0
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kinejac-ik")
+        return _pool

@@ -1,0 +1,213 @@
+"""SO(3) and SE(3) maps for the compiled core: exp, log and the Jacobians of the log, scalar and
+allocation-free (3x3 rotations and 3-vectors written out, results into caller-owned arrays).
+
+Conventions as in pinocchio: a twist is ``[v; ω]``; ``log6(R, p)`` is the ``[v; ω]`` with
+``exp6([v; ω]) = (R, p)``; ``Jlog3(R)`` and ``Jlog6(R, p)`` are the right Jacobians of the logs
+(``log(M exp(δ)) ≈ log(M) + Jlog(M) δ``), in pinocchio's closed form. Angles below ``_SMALL`` use
+Taylor expansions, angles beyond ``_NEAR_PI`` take the axis from the symmetric part of ``R``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["exp3", "jlog3", "jlog6", "log3", "log6", "quat_to_rot", "rot_to_quat"]
+
+_SMALL = 1e-3  # [rad]
+_NEAR_PI = 3.0  # [rad]
+_EPS = np.finfo(np.float64).eps
+_JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+
+
+@njit(**_JIT)
+def log3(R: np.ndarray, w: np.ndarray) -> float:
+    """``ω = log3(R)`` into ``w (3,)``; returns the angle ``θ = ‖ω‖`` in ``[0, π]``."""
+    w[0] = R[2, 1] - R[1, 2]
+    w[1] = R[0, 2] - R[2, 0]
+    w[2] = R[1, 0] - R[0, 1]
+    s2 = math.sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2])  # 2 sin θ
+    c2 = R[0, 0] + R[1, 1] + R[2, 2] - 1.0  # 2 cos θ
+    t = math.atan2(s2, c2)
+    if t <= _NEAR_PI:
+        f = t / s2 if s2 > 1e-300 else 0.5
+        w[0] *= f
+        w[1] *= f
+        w[2] *= f
+        return t
+    # near π: the axis from the diagonal, its sign from the antisymmetric part
+    tr = R[0, 0] + R[1, 1] + R[2, 2]
+    i0 = 0
+    best = 2.0 * R[0, 0] - tr + 1.0
+    for i in range(1, 3):
+        v = 2.0 * R[i, i] - tr + 1.0
+        if v > best:
+            best, i0 = v, i
+    i1, i2 = (i0 + 1) % 3, (i0 + 2) % 3
+    s = math.sqrt(best + _EPS + _EPS * _EPS)
+    if R[i2, i1] < R[i1, i2]:
+        s = -s
+    a0 = 0.5 * s
+    a1 = (R[i1, i0] + R[i0, i1]) / (2.0 * s)
+    a2 = (R[i2, i0] + R[i0, i2]) / (2.0 * s)
+    c = (R[i2, i1] - R[i1, i2]) / (2.0 * s)
+    n = math.sqrt(a0 * a0 + a1 * a1 + a2 * a2)
+    t = 2.0 * math.atan2(n, c)
+    f = t / n
+    w[i0], w[i1], w[i2] = a0 * f, a1 * f, a2 * f
+    return t
+
+
+@njit(**_JIT)
+def _coefficients(t: float) -> tuple[float, float, float]:
+    """``α, β, β̇/θ`` of the log Jacobians (pinocchio's closed forms; Taylor below ``_SMALL``)."""
+    if t < _SMALL:
+        u2 = t * t
+        return 1.0 - u2 / 12.0 - u2 * u2 / 720.0, 1.0 / 12.0 + u2 / 720.0, 1.0 / 360.0
+    t2 = t * t
+    st, ct = math.sin(t), math.cos(t)
+    omc = 1.0 - ct
+    alpha = t * st / (2.0 * omc)
+    beta = 1.0 / t2 - st / (2.0 * t * omc)
+    bdot = -2.0 / (t2 * t2) + (t + st) / (2.0 * t2 * t * omc)
+    return alpha, beta, bdot
+
+
+@njit(**_JIT)
+def _diag_skew(M: np.ndarray, r: int, c: int, d: float, v0: float, v1: float, v2: float) -> None:
+    """``M[r:r+3, c:c+3] += d I + ½ [v]ₓ``."""
+    M[r, c] += d
+    M[r + 1, c + 1] += d
+    M[r + 2, c + 2] += d
+    M[r, c + 1] -= 0.5 * v2
+    M[r, c + 2] += 0.5 * v1
+    M[r + 1, c] += 0.5 * v2
+    M[r + 1, c + 2] -= 0.5 * v0
+    M[r + 2, c] -= 0.5 * v1
+    M[r + 2, c + 1] += 0.5 * v0
+
+
+@njit(**_JIT)
+def jlog3(w: np.ndarray, t: float, A: np.ndarray) -> None:
+    """``A (3, 3) = Jlog3`` of the rotation whose log is ``w`` with angle ``t``."""
+    alpha, beta, _ = _coefficients(t)
+    for i in range(3):
+        for j in range(3):
+            A[i, j] = beta * w[i] * w[j]
+    _diag_skew(A, 0, 0, alpha, w[0], w[1], w[2])
+
+
+@njit(**_JIT)
+def log6(R: np.ndarray, p: np.ndarray, e: np.ndarray) -> float:
+    """``e (6,) = log6(R, p)`` ``[v; ω]``; returns the rotation angle θ."""
+    w = e[3:]
+    t = log3(R, w)
+    alpha, beta, _ = _coefficients(t)
+    w0, w1, w2 = w[0], w[1], w[2]
+    p0, p1, p2 = p[0], p[1], p[2]
+    bwp = beta * (w0 * p0 + w1 * p1 + w2 * p2)
+    e[0] = alpha * p0 - 0.5 * (w1 * p2 - w2 * p1) + bwp * w0
+    e[1] = alpha * p1 - 0.5 * (w2 * p0 - w0 * p2) + bwp * w1
+    e[2] = alpha * p2 - 0.5 * (w0 * p1 - w1 * p0) + bwp * w2
+    return t
+
+
+@njit(**_JIT)
+def jlog6(p: np.ndarray, w: np.ndarray, t: float, A: np.ndarray, C: np.ndarray) -> None:
+    """Blocks of ``Jlog6 = [[A, C A], [0, A]]`` for ``(R, p)`` whose rotation log is ``w`` (angle ``t``):
+    ``A (3, 3) = Jlog3``, ``C (3, 3)``."""
+    alpha, beta, bdot = _coefficients(t)
+    w0, w1, w2 = w[0], w[1], w[2]
+    p0, p1, p2 = p[0], p[1], p[2]
+    wp = w0 * p0 + w1 * p1 + w2 * p2
+    k = t * t * bdot + 2.0 * beta
+    v0 = bdot * wp * w0 - k * p0
+    v1 = bdot * wp * w1 - k * p1
+    v2 = bdot * wp * w2 - k * p2
+    for i in range(3):
+        wi, vi = w[i], (v0, v1, v2)[i]
+        for j in range(3):
+            A[i, j] = beta * wi * w[j]
+            C[i, j] = vi * w[j] + beta * wi * p[j]
+    _diag_skew(A, 0, 0, alpha, w0, w1, w2)
+    _diag_skew(C, 0, 0, wp * beta, p0, p1, p2)
+
+
+@njit(**_JIT)
+def exp3(w0: float, w1: float, w2: float, R: np.ndarray) -> None:
+    """``R (3, 3) = exp3(ω)`` (Rodrigues)."""
+    t2 = w0 * w0 + w1 * w1 + w2 * w2
+    t = math.sqrt(t2)
+    if t < _SMALL:
+        a = 1.0 - t2 / 6.0 + t2 * t2 / 120.0  # sin t / t
+        b = 0.5 - t2 / 24.0 + t2 * t2 / 720.0  # (1 - cos t) / t²
+    else:
+        a = math.sin(t) / t
+        b = (1.0 - math.cos(t)) / t2
+    R[0, 0] = 1.0 - b * (w1 * w1 + w2 * w2)
+    R[1, 1] = 1.0 - b * (w0 * w0 + w2 * w2)
+    R[2, 2] = 1.0 - b * (w0 * w0 + w1 * w1)
+    R[0, 1] = -a * w2 + b * w0 * w1
+    R[1, 0] = a * w2 + b * w0 * w1
+    R[0, 2] = a * w1 + b * w0 * w2
+    R[2, 0] = -a * w1 + b * w0 * w2
+    R[1, 2] = -a * w0 + b * w1 * w2
+    R[2, 1] = a * w0 + b * w1 * w2
+
+
+@njit(**_JIT)
+def exp3_left(w0: float, w1: float, w2: float, v0: float, v1: float, v2: float, out: np.ndarray) -> None:
+    """``out (3,) = V(ω) v``, the translation of ``exp6([v; ω])`` (the left Jacobian of SO(3) times v)."""
+    t2 = w0 * w0 + w1 * w1 + w2 * w2
+    t = math.sqrt(t2)
+    if t < _SMALL:
+        b = 0.5 - t2 / 24.0 + t2 * t2 / 720.0  # (1 - cos t) / t²
+        c = 1.0 / 6.0 - t2 / 120.0 + t2 * t2 / 5040.0  # (t - sin t) / t³
+    else:
+        b = (1.0 - math.cos(t)) / t2
+        c = (t - math.sin(t)) / (t2 * t)
+    # V = I + b [ω]ₓ + c [ω]ₓ²,  [ω]ₓ v = ω × v,  [ω]ₓ² v = ω (ω·v) - t² v
+    x0, x1, x2 = w1 * v2 - w2 * v1, w2 * v0 - w0 * v2, w0 * v1 - w1 * v0
+    wv = w0 * v0 + w1 * v1 + w2 * v2
+    out[0] = v0 + b * x0 + c * (w0 * wv - t2 * v0)
+    out[1] = v1 + b * x1 + c * (w1 * wv - t2 * v1)
+    out[2] = v2 + b * x2 + c * (w2 * wv - t2 * v2)
+
+
+@njit(**_JIT)
+def quat_to_rot(x: float, y: float, z: float, w: float, R: np.ndarray) -> None:
+    """``R (3, 3)`` of the unit quaternion ``(x, y, z, w)`` (pinocchio's order)."""
+    R[0, 0] = 1.0 - 2.0 * (y * y + z * z)
+    R[0, 1] = 2.0 * (x * y - z * w)
+    R[0, 2] = 2.0 * (x * z + y * w)
+    R[1, 0] = 2.0 * (x * y + z * w)
+    R[1, 1] = 1.0 - 2.0 * (x * x + z * z)
+    R[1, 2] = 2.0 * (y * z - x * w)
+    R[2, 0] = 2.0 * (x * z - y * w)
+    R[2, 1] = 2.0 * (y * z + x * w)
+    R[2, 2] = 1.0 - 2.0 * (x * x + y * y)
+
+
+@njit(**_JIT)
+def rot_to_quat(R: np.ndarray, out: np.ndarray, o: int) -> None:
+    """The unit quaternion ``(x, y, z, w)`` of ``R`` into ``out[o:o+4]``, with ``w >= 0``
+    (Shepperd's method: the largest of the four squared components is taken first)."""
+    tr = R[0, 0] + R[1, 1] + R[2, 2]
+    if tr >= R[0, 0] and tr >= R[1, 1] and tr >= R[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + tr)
+        w, x, y, z = 0.25 * s, (R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s, (R[1, 0] - R[0, 1]) / s
+    elif R[0, 0] >= R[1, 1] and R[0, 0] >= R[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + R[0, 0] - R[1, 1] - R[2, 2])
+        w, x, y, z = (R[2, 1] - R[1, 2]) / s, 0.25 * s, (R[0, 1] + R[1, 0]) / s, (R[0, 2] + R[2, 0]) / s
+    elif R[1, 1] >= R[2, 2]:
+        s = 2.0 * math.sqrt(1.0 + R[1, 1] - R[0, 0] - R[2, 2])
+        w, x, y, z = (R[0, 2] - R[2, 0]) / s, (R[0, 1] + R[1, 0]) / s, 0.25 * s, (R[1, 2] + R[2, 1]) / s
+    else:
+        s = 2.0 * math.sqrt(1.0 + R[2, 2] - R[0, 0] - R[1, 1])
+        w, x, y, z = (R[1, 0] - R[0, 1]) / s, (R[0, 2] + R[2, 0]) / s, (R[1, 2] + R[2, 1]) / s, 0.25 * s
+    n = math.sqrt(x * x + y * y + z * z + w * w)
+    if w < 0.0:
+        n = -n
+    out[o], out[o + 1], out[o + 2], out[o + 3] = x / n, y / n, z / n, w / n

@@ -1,0 +1,482 @@
+"""The compiled IK loop: Levenberg-Marquardt, Gauss-Newton and damped least squares with joint
+limits, random restarts and stall detection, for one problem or a range of a batch.
+
+One implementation serves a single solve (a batch of one, called directly) and a batch (ranges of
+problems on a thread pool, :mod:`kinejac.core`). The update rules, stall test and restart schedule
+are documented in :mod:`kinejac.ik.solvers`. Options travel in one float array (``O_*`` indices),
+results in ``out_q (B, nq)``, ``out_f (B, 3)`` ``[position error, rotation error, cost]`` and
+``out_i (B, 3)`` ``[iterations, restarts, reason]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .clock import monotonic
+from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
+from .linalg import damped_step
+from .residual import evaluate, scratch
+
+__all__ = ["evaluate_at", "solve_range", "step_at"]
+
+# methods
+LM, GN, DLS = 0, 1, 2
+# reasons (kinejac.ik.IKReason, in this order), and a target that needs the slow validation path
+CONVERGED, MAX_ITERATIONS, TIMEOUT, STALLED, SINGULAR, LIMITS = range(6)
+INVALID_TARGET = -1
+# the options array
+(
+    O_METHOD,
+    O_PTOL,
+    O_RTOL,
+    O_MAX_IT,
+    O_RESTARTS,
+    O_STALL,
+    O_PROGRESS,
+    O_TAU,
+    O_DLS_EPS,
+    O_DLS_LAM2,
+    O_MAX_STEP,
+    O_DLS_ERR,
+    O_TIMEOUT,
+    O_HISTORY,
+    O_SPREAD0,
+    O_SPREAD1,
+    O_POLISH,
+) = range(17)
+N_OPTIONS = 17
+_ORTHO_TOL = 1e-10  # targets further from a rotation than this take the validating slow path
+_LM_MAX_DAMPING = 1e12
+_ARMIJO = 1e-4
+_LINE_SEARCH_STEPS = 12
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+@njit(**_JIT)
+def _workspace(tree, m: int, hist_len: int):
+    nq, nv = tree.dims[0], tree.dims[1]
+    k = max(m, nv, 1)
+    q2 = np.zeros((3, nq))  # current, trial, best of the attempt
+    e2 = np.zeros((2, m))
+    J2 = np.zeros((2, m, nv))
+    vecs = np.zeros((4, nv))  # delta, taken, gradient, spare
+    mask = np.zeros(nv, dtype=np.bool_)
+    A = np.zeros((k, k))
+    bx = np.zeros((2, k))
+    R3 = np.zeros((3, 3))
+    v3 = np.zeros(3)
+    state = np.zeros(1, dtype=np.uint64)
+    hist = np.zeros((2, max(hist_len, 1), nq))
+    hist_n = np.zeros(2, dtype=np.int64)
+    return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n
+
+
+@njit(**_JIT)
+def _valid_targets(T) -> bool:
+    """Finite, last row [0, 0, 0, 1] and a rotation to ``_ORTHO_TOL``."""
+    for k in range(T.shape[0]):
+        for a in range(4):
+            for c in range(4):
+                if not math.isfinite(T[k, a, c]):
+                    return False
+        if T[k, 3, 0] != 0.0 or T[k, 3, 1] != 0.0 or T[k, 3, 2] != 0.0 or T[k, 3, 3] != 1.0:
+            return False
+        for a in range(3):
+            for c in range(a, 3):
+                d = T[k, 0, a] * T[k, 0, c] + T[k, 1, a] * T[k, 1, c] + T[k, 2, a] * T[k, 2, c]
+                if abs(d - (1.0 if a == c else 0.0)) > _ORTHO_TOL:
+                    return False
+        det = (
+            T[k, 0, 0] * (T[k, 1, 1] * T[k, 2, 2] - T[k, 1, 2] * T[k, 2, 1])
+            - T[k, 0, 1] * (T[k, 1, 0] * T[k, 2, 2] - T[k, 1, 2] * T[k, 2, 0])
+            + T[k, 0, 2] * (T[k, 1, 0] * T[k, 2, 1] - T[k, 1, 1] * T[k, 2, 0])
+        )
+        if det < 0.0:
+            return False
+    return True
+
+
+@njit(**_JIT)
+def _cost(e, m) -> float:
+    s = 0.0
+    for i in range(m):
+        s += e[i] * e[i]
+    return 0.5 * s
+
+
+@njit(**_JIT)
+def _gradient(J, e, m, g) -> None:
+    """``g = Jᵀ e`` (the gradient of ½‖e‖²)."""
+    for c in range(J.shape[1]):
+        s = 0.0
+        for r in range(m):
+            s += J[r, c] * e[r]
+        g[c] = s
+
+
+@njit(**_JIT)
+def _record(ws, slot, q) -> None:
+    hist, hist_n = ws[10], ws[11]
+    n = hist_n[slot]
+    if n < hist.shape[1]:
+        hist[slot, n, :] = q
+        hist_n[slot] = n + 1
+
+
+@njit(**_JIT)
+def _step(tree, q, delta, out, taken, ws) -> bool:
+    """``out = q ⊕ delta`` projected into the limits, ``taken`` the tangent step actually taken;
+    returns whether a joint was clamped onto a limit."""
+    taken[:] = delta
+    integrate(tree, q, delta, out, ws[7], ws[8])
+    return project(tree, out, taken)
+
+
+@njit(**_JIT)
+def _lm(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+    """One Levenberg-Marquardt attempt from ``ws[0][0]``; ends with its last iterate there, its error
+    and Jacobian in ``ws[1][0]``, ``ws[2][0]``. Returns ``(F, perr, rerr, iterations, reason, stuck)``."""
+    q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
+    delta, taken, g = vecs[0], vecs[1], vecs[2]
+    ptol, rtol = opts[O_PTOL], opts[O_RTOL]
+    q, e, J = q2[0], e2[0], J2[0]
+    qn, en, Jn = q2[1], e2[1], J2[1]
+    nv = J.shape[1]
+    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
+    F = _cost(e, m)
+    if perr <= ptol and rerr <= rtol:
+        return F, perr, rerr, 0, CONVERGED, False
+    diag = 1e-12
+    for c in range(nv):
+        s = 0.0
+        for r in range(m):
+            s += J[r, c] * J[r, c]
+        diag = max(diag, s)
+    lam = opts[O_TAU] * diag
+    nu = 2.0
+    best_F, best_it = F, 0
+    _gradient(J, e, m, g)
+    on_bound = blocked(tree, q, g, mask)
+    small = m <= nv
+    stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
+    for it in range(1, int(opts[O_MAX_IT]) + 1):
+        any_blocked = False
+        if on_bound:
+            _gradient(J, e, m, g)
+            any_blocked = blocked(tree, q, g, mask)
+        else:
+            mask[:] = False
+        damped_step(J, e, m, lam, mask, A, bx[0], bx[1], delta)
+        clamped = _step(tree, q, delta, qn, taken, ws)
+        pn, rn = evaluate(tree, ti, tw, T, qn, path, ews, en, Jn)
+        Fn = _cost(en, m)
+        if Fn < F:
+            x = bx[1]
+            if small and not clamped:  # J δ = λx - e for δ = -Jᵀx: predicted decrease ½(‖e‖² - λ²‖x‖²)
+                xx = 0.0
+                for i in range(m):
+                    xx += x[i] * x[i]
+                pred = F - 0.5 * lam * lam * xx
+            else:
+                ed = dd = 0.0
+                for r in range(m):
+                    s = 0.0
+                    for c in range(nv):
+                        s += J[r, c] * taken[c]
+                    ed += e[r] * s
+                    dd += s * s
+                pred = -ed - 0.5 * dd
+            rho = (F - Fn) / pred if pred > 0.0 else 1.0
+            lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+            nu = 2.0
+            q[:] = qn
+            e[:] = en
+            J[:, :] = Jn
+            F, perr, rerr = Fn, pn, rn
+            on_bound = clamped or any_blocked
+            if record:
+                _record(ws, 0, q)
+            if perr <= ptol and rerr <= rtol:
+                return F, perr, rerr, it, CONVERGED, False
+            if F < progress * best_F:
+                best_F, best_it = F, it
+        else:
+            lam *= nu
+            nu *= 2.0
+        if it - best_it >= stall or lam > _LM_MAX_DAMPING:
+            return F, perr, rerr, it, STALLED, True
+        if monotonic() > deadline:
+            return F, perr, rerr, it, TIMEOUT, False
+    return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
+
+
+@njit(**_JIT)
+def _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+    """One Gauss-Newton attempt with an Armijo line search (see :func:`_lm` for the contract)."""
+    q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
+    delta, taken, g, trial = vecs[0], vecs[1], vecs[2], vecs[3]
+    ptol, rtol = opts[O_PTOL], opts[O_RTOL]
+    q, e, J = q2[0], e2[0], J2[0]
+    qn, en, Jn = q2[1], e2[1], J2[1]
+    nv = J.shape[1]
+    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
+    F = _cost(e, m)
+    if perr <= ptol and rerr <= rtol:
+        return F, perr, rerr, 0, CONVERGED, False
+    best_F, best_it = F, 0
+    stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
+    for it in range(1, int(opts[O_MAX_IT]) + 1):
+        _gradient(J, e, m, g)
+        blocked(tree, q, g, mask)
+        tr = 0.0
+        for c in range(nv):
+            if not mask[c]:
+                for r in range(m):
+                    tr += J[r, c] * J[r, c]
+        damped_step(J, e, m, 1e-12 * (1.0 + tr), mask, A, bx[0], bx[1], delta)  # keeps a rank-deficient JᵀJ solvable
+        alpha, accepted = 1.0, False
+        pn = rn = Fn = 0.0
+        for _ in range(_LINE_SEARCH_STEPS):
+            for c in range(nv):
+                trial[c] = alpha * delta[c]
+            _step(tree, q, trial, qn, taken, ws)
+            pn, rn = evaluate(tree, ti, tw, T, qn, path, ews, en, Jn)
+            Fn = _cost(en, m)
+            slope = 0.0
+            for c in range(nv):
+                slope += g[c] * taken[c]
+            if Fn < F and Fn <= F + _ARMIJO * slope:
+                accepted = True
+                break
+            alpha *= 0.5
+        if not accepted:
+            return F, perr, rerr, it, STALLED, True
+        q[:] = qn
+        e[:] = en
+        J[:, :] = Jn
+        F, perr, rerr = Fn, pn, rn
+        if record:
+            _record(ws, 0, q)
+        if perr <= ptol and rerr <= rtol:
+            return F, perr, rerr, it, CONVERGED, False
+        if F < progress * best_F:
+            best_F, best_it = F, it
+        if it - best_it >= stall:
+            return F, perr, rerr, it, STALLED, True
+        if monotonic() > deadline:
+            return F, perr, rerr, it, TIMEOUT, False
+    return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
+
+
+@njit(**_JIT)
+def _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+    """One damped-least-squares attempt: every step taken (capped at ``max_step``), damping from the
+    smallest singular value; ends at the best iterate seen (see :func:`_lm` for the contract)."""
+    q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
+    delta, taken, g = vecs[0], vecs[1], vecs[2]
+    ptol, rtol = opts[O_PTOL], opts[O_RTOL]
+    q, e, J, qb = q2[0], e2[0], J2[0], q2[2]
+    nv = J.shape[1]
+    eps, lam_max2, max_step, err_scale = opts[O_DLS_EPS], opts[O_DLS_LAM2], opts[O_MAX_STEP], opts[O_DLS_ERR]
+    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
+    F = _cost(e, m)
+    if perr <= ptol and rerr <= rtol:
+        return F, perr, rerr, 0, CONVERGED, False
+    best_F, best_it = F, 0  # the stall test (1 % progress)
+    qb[:] = q  # the true minimum seen
+    best_q_F = F
+    stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
+    Jf = np.empty((m, nv))
+    reason, stuck, it = MAX_ITERATIONS, False, 0
+    for it in range(1, int(opts[O_MAX_IT]) + 1):
+        _gradient(J, e, m, g)
+        blocked(tree, q, g, mask)
+        for r in range(m):
+            for c in range(nv):
+                Jf[r, c] = 0.0 if mask[c] else J[r, c]
+        s_min = 0.0
+        if min(m, nv) > 0:
+            s = np.linalg.svd(Jf)[1]
+            s_min = s[min(m, nv) - 1]
+        lam2 = 0.0 if s_min >= eps else (1.0 - (s_min / eps) ** 2) * lam_max2
+        lam2 *= min(1.0, math.sqrt(2.0 * F) / err_scale)  # fades out as the error vanishes
+        damped_step(J, e, m, lam2 + 1e-12, mask, A, bx[0], bx[1], delta)
+        big = 0.0
+        for c in range(nv):
+            big = max(big, abs(delta[c]))
+        if big > max_step:
+            for c in range(nv):
+                delta[c] *= max_step / big
+        _step(tree, q, delta, q2[1], taken, ws)
+        q[:] = q2[1]
+        perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
+        F = _cost(e, m)
+        if record:
+            _record(ws, 0, q)
+        if perr <= ptol and rerr <= rtol:
+            return F, perr, rerr, it, CONVERGED, False
+        if F < progress * best_F:
+            best_F, best_it = F, it
+        if F < best_q_F:
+            qb[:] = q
+            best_q_F = F
+        if it - best_it >= stall:
+            reason, stuck = STALLED, True
+            break
+        if monotonic() > deadline:
+            reason = TIMEOUT
+            break
+    q[:] = qb
+    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
+    return _cost(e, m), perr, rerr, it, reason, stuck
+
+
+@njit(**_JIT)
+def _attempt(method, tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+    if method == LM:
+        return _lm(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+    if method == GN:
+        return _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+    return _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+
+
+@njit(**_JIT)
+def _why_stuck(tree, q, e, J, m, ws) -> int:
+    """Why an attempt that stalled stopped: held by the limits, at a singularity, or otherwise."""
+    g, mask = ws[3][2], ws[4]
+    _gradient(J, e, m, g)
+    if blocked(tree, q, g, mask):
+        return LIMITS
+    nv = J.shape[1]
+    if 0 < m <= nv:
+        s = np.linalg.svd(J[:m].copy())[1]
+        if s[m - 1] < 1e-6 * max(1.0, s[0]):
+            return SINGULAR
+    return STALLED
+
+
+@njit(**_JIT)
+def _solve_one(
+    tree, ti, tw, T, path, q0, key, index, opts, ews, ws, q_out
+) -> tuple[float, float, float, int, int, int]:
+    """The restart loop for one problem: attempts from ``q0``, then from seeded random draws,
+    alternately within the middle ``spread0`` and ``spread1`` fractions of the limits, until one
+    converges, ``max_restarts`` or the time budget; then, on failure, a patient local solve from the
+    best configuration found. The best configuration by cost goes to ``q_out``."""
+    q2, e2, J2, state, hist_n = ws[0], ws[1], ws[2], ws[9], ws[11]
+    t0 = monotonic()
+    timeout = opts[O_TIMEOUT]
+    deadline = t0 + timeout if math.isfinite(timeout) else math.inf
+    if not _valid_targets(T):
+        return math.nan, math.nan, math.nan, 0, 0, INVALID_TARGET
+    m = e2.shape[1]
+    method = int(opts[O_METHOD])
+    record = opts[O_HISTORY] > 0.0
+    state[0] = seed_state(np.uint64(key), np.uint64(index))
+    q2[0, :] = q0
+    hist_n[:] = 0
+    if tree.dims[1] == 0:  # nothing moves: the only configuration reaches the targets or not
+        perr, rerr = evaluate(tree, ti, tw, T, q2[0], path, ews, e2[0], J2[0])
+        q_out[:] = q0
+        ok = perr <= opts[O_PTOL] and rerr <= opts[O_RTOL]
+        return perr, rerr, _cost(e2[0], m), 0, 0, CONVERGED if ok else STALLED
+    best_F, best_p, best_r, best_reason, best_stuck = math.inf, math.inf, math.inf, MAX_ITERATIONS, False
+    iterations, restarts = 0, 0
+    timed_out = False
+    for attempt in range(int(opts[O_RESTARTS]) + 1):
+        if attempt:
+            spread = opts[O_SPREAD0] if (attempt - 1) % 2 == 0 else opts[O_SPREAD1]
+            random_configuration(tree, spread, state, q2[0])
+            restarts += 1
+        if record:
+            hist_n[0] = 0
+            _record(ws, 0, q2[0])
+        F, perr, rerr, it, reason, stuck = _attempt(method, tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+        iterations += it
+        if F < best_F:
+            best_F, best_p, best_r, best_reason, best_stuck = F, perr, rerr, reason, stuck
+            q_out[:] = q2[0]
+            if record:
+                _keep_history(ws)
+        if reason == CONVERGED:
+            break
+        if monotonic() > deadline:
+            timed_out = True
+            break
+    if best_reason != CONVERGED and opts[O_POLISH] > 0.0 and not timed_out:
+        # a patient local solve from the best configuration: the closest configuration found
+        patient = opts.copy()
+        patient[O_STALL] = max(opts[O_STALL], 10.0)
+        patient[O_PROGRESS] = 0.999
+        q2[0, :] = q_out
+        F, perr, rerr, it, reason, stuck = _attempt(method, tree, ti, tw, T, path, ews, ws, patient, m, deadline, False)
+        iterations += it
+        if F < best_F:
+            best_F, best_p, best_r, best_reason, best_stuck = F, perr, rerr, reason, stuck
+            q_out[:] = q2[0]
+        if reason == TIMEOUT:
+            timed_out = True
+    if best_reason != CONVERGED:
+        if best_stuck:
+            q2[0, :] = q_out
+            evaluate(tree, ti, tw, T, q2[0], path, ews, e2[0], J2[0])
+            best_reason = _why_stuck(tree, q2[0], e2[0], J2[0], m, ws)
+        if timed_out:
+            best_reason = TIMEOUT
+    nearest_to_seed(tree, q_out, q0)
+    return best_p, best_r, best_F, iterations, restarts, best_reason
+
+
+@njit(**_JIT)
+def _keep_history(ws) -> None:
+    hist, hist_n = ws[10], ws[11]
+    n = hist_n[0]
+    hist[1, :n] = hist[0, :n]
+    hist_n[1] = n
+
+
+@njit(**_JIT)
+def solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
+    """Solve problems ``start:stop`` of a batch: targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``,
+    seeds ``(B, 2) uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the
+    returned attempt of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
+    nj, nv = tree.jf.shape[0], tree.dims[1]
+    m = 0
+    for k in range(tw.shape[0]):
+        for a in range(6):
+            if tw[k, a] > 0.0:
+                m += 1
+    ews = scratch(nj, nv)
+    hist_len = hist.shape[0] if opts[O_HISTORY] > 0.0 else 1
+    ws = _workspace(tree, m, hist_len)
+    for b in range(start, stop):
+        p, r, F, it, rs, reason = _solve_one(
+            tree, ti, tw, Ts[b], path, Q0[b], seeds[b, 0], seeds[b, 1], opts, ews, ws, out_q[b]
+        )
+        out_f[b, 0], out_f[b, 1], out_f[b, 2] = p, r, F
+        out_i[b, 0], out_i[b, 1], out_i[b, 2] = it, rs, reason
+    n = 0
+    if opts[O_HISTORY] > 0.0:
+        n = min(ws[11][1], hist.shape[0])
+        hist[:n] = ws[10][1, :n]
+    return n
+
+
+@njit(**_JIT)
+def evaluate_at(tree, ti, tw, path, T, q, e, J) -> tuple[float, float]:
+    """:func:`~kinejac.core.residual.evaluate` with its own scratch (for the Python-side stages)."""
+    ews = scratch(tree.jf.shape[0], tree.dims[1])
+    return evaluate(tree, ti, tw, T, q, path, ews, e, J)
+
+
+@njit(**_JIT)
+def step_at(tree, q, delta, out) -> bool:
+    """``out = q ⊕ delta`` projected into the limits; whether a joint was clamped."""
+    taken = delta.copy()
+    R3 = np.zeros((3, 3))
+    v3 = np.zeros(3)
+    integrate(tree, q, delta, out, R3, v3)
+    return project(tree, out, taken)
