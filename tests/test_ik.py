@@ -419,3 +419,68 @@ def test_dls_returns_the_best_configuration_it_saw(robots):
         costs.append(np.linalg.norm(T[:3, 3] - far[:3, 3]))
     reached = np.linalg.norm(kinejac.pose(robot, result.q, frame)[:3, 3] - far[:3, 3])
     assert reached <= min(costs) + 1e-9
+
+
+def test_failure_returns_the_best_configuration_found(robots):
+    """Out of reach: every method ends at (about) the same closest configuration, never worse than
+    the best of its attempts by the cost it minimises, ½‖log6(T_target⁻¹ T(q))‖²."""
+
+    def cost(q):
+        M = pin.SE3(far).actInv(pin.SE3(kinejac.pose(robot, q, frame)))
+        return 0.5 * float(np.sum(pin.log6(M).vector ** 2))
+
+    robot, frame = robots["panda"], "panda_hand_tcp"
+    far = np.eye(4)
+    far[:3, 3] = [3.0, 0.0, 0.5]
+    reached = {}
+    for method in ("lm", "gn"):
+        res = solve_ik(robot, far, frame, method=method, timeout=None, max_restarts=20)
+        assert not res.success and res.reason is not IKReason.CONVERGED
+        p_err, _ = _errors(robot, res.q, frame, far)
+        assert p_err == pytest.approx(res.position_error, abs=1e-9)
+        reached[method] = p_err
+        # no attempt of the search ends closer than what is returned
+        local = IKSolver(robot, frame, method=method, timeout=None, max_restarts=0)
+        for k in range(5):
+            other = local.solve(far, q0=robot.random_configuration(k))
+            assert cost(res.q) <= cost(other.q) + 1e-6
+    assert abs(reached["lm"] - reached["gn"]) < 0.01  # LM no longer stops short of the minimum
+
+
+def test_full_turn_joints_come_back_nearest_the_start():
+    ur5 = kinejac.load("ur5")  # every joint ±2π
+    res = solve_ik(ur5, np.array([0.4, 0.1, 0.4]), "tool0")
+    assert res.success
+    assert (np.abs(res.q) <= np.pi + 1e-12).all()  # the start is 0: no angle is a turn away from it
+    assert res.q[1] == pytest.approx(0.4259, abs=1e-3)  # not -5.857, the same angle a turn away
+    q0 = np.full(6, 5.0)
+    res = solve_ik(ur5, np.array([0.4, 0.1, 0.4]), "tool0", q0=q0)
+    assert res.success and ur5.within_limits(res.q, tol=0.0)
+    for k in range(6):  # no equivalent angle within the limits is nearer the start
+        turns = res.q[k] + 2 * np.pi * np.arange(-3, 4)
+        inside = turns[(turns >= ur5.lower[k]) & (turns <= ur5.upper[k])]
+        assert abs(res.q[k] - q0[k]) <= np.abs(inside - q0[k]).min() + 1e-12
+
+
+def test_unknown_options_and_method_names_in_any_case():
+    ur5 = kinejac.load("ur5")
+    T = kinejac.pose(ur5, np.zeros(6), "tool0")
+    with pytest.raises(kinejac.UnknownOptionError, match="'tolerence'; did you mean 'position_tolerance'") as info:
+        solve_ik(ur5, T, "tool0", tolerence=1e-3)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, KinejacError)
+    assert solve_ik(ur5, T, "tool0", method="LM").success
+    assert solve_ik(ur5, T, "tool0", method="Gn").success
+
+
+def test_solve_ik_reuses_its_solver(robots):
+    robot, frame = robots["ur5"], "tool0"
+    from kinejac.ik import solvers
+
+    T = kinejac.pose(robot, robot.random_configuration(2), frame)
+    first = solve_ik(robot, T, frame, timeout=None, max_restarts=7)
+    built = len(solvers._cache[robot])
+    again = solve_ik(robot, T, frame, timeout=None, max_restarts=7, seed=3)
+    assert len(solvers._cache[robot]) == built  # the same solver, another seed per call
+    assert np.array_equal(first.q, again.q) and first.iterations == again.iterations  # converged at once
+    fresh = IKSolver(robot, frame, timeout=None, max_restarts=7).solve(T)
+    assert np.array_equal(first.q, fresh.q)

@@ -16,7 +16,7 @@ from numba import njit
 
 __all__ = ["exp3", "jlog3", "jlog6", "log3", "log6", "quat_to_rot", "rot_to_quat"]
 
-_SMALL = 1e-3  # [rad]
+_SMALL = 0.2  # [rad]: below, the series (their truncation and the closed forms' rounding both < 1e-13)
 _NEAR_PI = 3.0  # [rad]
 _EPS = np.finfo(np.float64).eps
 _JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
@@ -63,12 +63,16 @@ def log3(R: np.ndarray, w: np.ndarray) -> float:
 @njit(**_JIT)
 def _coefficients(t: float) -> tuple[float, float, float]:
     """``α, β, β̇/θ`` of the log Jacobians (pinocchio's closed forms; Taylor below ``_SMALL``)."""
-    if t < _SMALL:
-        u2 = t * t
-        return 1.0 - u2 / 12.0 - u2 * u2 / 720.0, 1.0 / 12.0 + u2 / 720.0, 1.0 / 360.0
+    if t < _SMALL:  # α = (θ/2) cot(θ/2) = 1 - Σ |B₂ₙ| θ²ⁿ / (2n)!, β = (1 - α)/θ², β̇/θ
+        u = t * t
+        alpha = 1.0 - u * (1.0 / 12.0 + u * (1.0 / 720.0 + u * (1.0 / 30240.0 + u / 1209600.0)))
+        beta = 1.0 / 12.0 + u * (1.0 / 720.0 + u * (1.0 / 30240.0 + u * (1.0 / 1209600.0 + u / 47900160.0)))
+        bdot = 1.0 / 360.0 + u * (1.0 / 7560.0 + u * (1.0 / 201600.0 + u / 5987520.0))
+        return alpha, beta, bdot
     t2 = t * t
-    st, ct = math.sin(t), math.cos(t)
-    omc = 1.0 - ct
+    st = math.sin(t)
+    h = math.sin(0.5 * t)
+    omc = 2.0 * h * h  # 1 - cos θ without cancellation
     alpha = t * st / (2.0 * omc)
     beta = 1.0 / t2 - st / (2.0 * t * omc)
     bdot = -2.0 / (t2 * t2) + (t + st) / (2.0 * t2 * t * omc)
@@ -136,16 +140,20 @@ def jlog6(p: np.ndarray, w: np.ndarray, t: float, A: np.ndarray, C: np.ndarray) 
 
 
 @njit(**_JIT)
+def _sinc_versine(t: float) -> tuple[float, float]:
+    """``sin t / t`` and ``(1 - cos t) / t²`` (= ``2 sin²(t/2) / t²``), accurate at every angle."""
+    if t < 1e-4:
+        return 1.0 - t * t / 6.0, 0.5 - t * t / 24.0
+    h = math.sin(0.5 * t)
+    return math.sin(t) / t, 2.0 * h * h / (t * t)
+
+
+@njit(**_JIT)
 def exp3(w0: float, w1: float, w2: float, R: np.ndarray) -> None:
     """``R (3, 3) = exp3(ω)`` (Rodrigues)."""
     t2 = w0 * w0 + w1 * w1 + w2 * w2
     t = math.sqrt(t2)
-    if t < _SMALL:
-        a = 1.0 - t2 / 6.0 + t2 * t2 / 120.0  # sin t / t
-        b = 0.5 - t2 / 24.0 + t2 * t2 / 720.0  # (1 - cos t) / t²
-    else:
-        a = math.sin(t) / t
-        b = (1.0 - math.cos(t)) / t2
+    a, b = _sinc_versine(t)
     R[0, 0] = 1.0 - b * (w1 * w1 + w2 * w2)
     R[1, 1] = 1.0 - b * (w0 * w0 + w2 * w2)
     R[2, 2] = 1.0 - b * (w0 * w0 + w1 * w1)
@@ -162,11 +170,10 @@ def exp3_left(w0: float, w1: float, w2: float, v0: float, v1: float, v2: float, 
     """``out (3,) = V(ω) v``, the translation of ``exp6([v; ω])`` (the left Jacobian of SO(3) times v)."""
     t2 = w0 * w0 + w1 * w1 + w2 * w2
     t = math.sqrt(t2)
-    if t < _SMALL:
-        b = 0.5 - t2 / 24.0 + t2 * t2 / 720.0  # (1 - cos t) / t²
-        c = 1.0 / 6.0 - t2 / 120.0 + t2 * t2 / 5040.0  # (t - sin t) / t³
+    b = _sinc_versine(t)[1]
+    if t < _SMALL:  # (t - sin t) / t³
+        c = 1.0 / 6.0 - t2 * (1.0 / 120.0 - t2 * (1.0 / 5040.0 - t2 / 362880.0))
     else:
-        b = (1.0 - math.cos(t)) / t2
         c = (t - math.sin(t)) / (t2 * t)
     # V = I + b [ω]ₓ + c [ω]ₓ²,  [ω]ₓ v = ω × v,  [ω]ₓ² v = ω (ω·v) - t² v
     x0, x1, x2 = w1 * v2 - w2 * v1, w2 * v0 - w0 * v2, w0 * v1 - w1 * v0

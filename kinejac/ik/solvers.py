@@ -443,12 +443,19 @@ _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # robot -> {opt
 _CACHE_SIZE = 32
 
 
+def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
+    """Options close to ``name``, as a whole or by one of their words (``tolerence`` → ``*_tolerance``)."""
+    close = difflib.get_close_matches(name, options, n=2, cutoff=0.6)
+    if not close:
+        close = [o for o in options if difflib.get_close_matches(name, o.split("_"), n=1, cutoff=0.75)]
+    return close
+
+
 def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
     """An :class:`IKSolver` for these settings, built once per robot and settings."""
     for name in options:
         if name not in _SOLVER_OPTIONS:
-            close = difflib.get_close_matches(name, _SOLVER_OPTIONS, n=2, cutoff=0.6)
-            raise UnknownOptionError("solve_ik", name, close, _SOLVER_OPTIONS)
+            raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
     try:
         key = (frame, method, tuple(sorted(options.items())))
         hash(key)

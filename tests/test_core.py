@@ -1,0 +1,252 @@
+"""The compiled core against pinocchio (the oracle): kinematics on every robot that loads, the SE(3)
+maps, integration on the manifold, the limits, the restart streams and the small solves."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+
+import numpy as np
+import pinocchio as pin
+import pytest
+from conftest import ROBOT_CASES, get_robot
+from hypothesis import given
+from hypothesis import strategies as st
+from test_properties import PROFILE
+from urdf_gen import robot_specs
+
+import kinejac
+from kinejac import core
+from kinejac.core import configuration, lie, linalg
+from kinejac.core.residual import scratch
+from kinejac.core.tree import ANGLE, HOLD, WRAP, forward, frame_jacobian, frame_pose
+
+ERD = sorted(n for n in kinejac.available_robots() if n.startswith("erd:"))
+
+
+def _compiled_pose_jacobian(robot, q, fid):
+    tree = core.tree_of(robot)
+    oR, op, m33, v3, _, _ = scratch(tree.jf.shape[0], robot.nv)
+    R, p, J = np.empty((3, 3)), np.empty(3), np.empty((6, robot.nv))
+    forward(tree, q, core.support(tree, [fid]), oR, op, m33[0], v3[0])
+    frame_pose(tree, fid, oR, op, R, p)
+    frame_jacobian(tree, fid, oR, op, p, J)
+    return R, p, J
+
+
+def _assert_kinematics_match(robot, frames, n=4, seed=0):
+    model, data = robot.model, robot.model.createData()
+    for q in robot.random_configuration(np.random.default_rng(seed), n):
+        pin.computeJointJacobians(model, data, q)
+        pin.updateFramePlacements(model, data)
+        for f in frames:
+            fid = robot.frame_id(f)
+            R, p, J = _compiled_pose_jacobian(robot, q, fid)
+            M = data.oMf[fid]
+            scale = max(1.0, np.abs(M.translation).max())
+            assert np.abs(R - M.rotation).max() < 1e-12, (robot.name, f)
+            assert np.abs(p - M.translation).max() < 1e-12 * scale, (robot.name, f)
+            if robot.nv == 0:  # pinocchio crashes on a 6 x 0 frame Jacobian
+                continue
+            J_ref = pin.getFrameJacobian(model, data, fid, pin.LOCAL_WORLD_ALIGNED).reshape(6, -1)
+            assert np.abs(J - J_ref).max() < 1e-12 * scale, (robot.name, f)
+
+
+@pytest.mark.parametrize("case", sorted(ROBOT_CASES))
+def test_compiled_kinematics_match_pinocchio_on_the_bundled_robots(case):
+    robot, _ = get_robot(case)
+    _assert_kinematics_match(robot, robot.frame_names[1:], n=6)
+
+
+@pytest.mark.skipif(not ERD, reason="example-robot-data is not installed")
+def test_compiled_kinematics_match_pinocchio_on_every_example_robot_data_model_that_loads():
+    loaded = 0
+    for name in ERD:
+        try:
+            robot = kinejac.load(name)
+        except kinejac.URDFError:  # a few models need files or features pinocchio lacks
+            continue
+        loaded += 1
+        frames = robot.frame_names[1:]
+        _assert_kinematics_match(robot, frames[:: max(1, len(frames) // 12)], n=2)
+    assert loaded >= 50
+
+
+@given(spec=robot_specs(), seed=st.integers(0, 2**32 - 1))
+@PROFILE
+def test_compiled_kinematics_match_pinocchio_on_generated_robots(spec, seed):
+    with tempfile.TemporaryDirectory() as folder:
+        robot = kinejac.load(spec.write(folder), root_joint=spec.root_joint)
+    _assert_kinematics_match(robot, robot.frame_names[1:], n=2, seed=seed)
+
+
+def _random_poses(rng):
+    Ms = [pin.SE3.Random() for _ in range(40)]
+    # small angles (Taylor branch), no rotation, and angles close to π (axis from the symmetric part)
+    Ms += [pin.SE3(pin.exp3(rng.normal(size=3) * s), rng.normal(size=3)) for s in (0.0, 1e-9, 1e-5, 1e-3, 0.01)]
+    for d in (0.2, 1e-3, 1e-6, 1e-9, 1e-12):
+        u = rng.normal(size=3)
+        Ms.append(pin.SE3(pin.exp3(u / np.linalg.norm(u) * (np.pi - d)), rng.normal(size=3)))
+    return Ms
+
+
+def test_log_maps_and_their_jacobians_match_pinocchio():
+    pin.seed(3)
+    for k, M in enumerate(_random_poses(np.random.default_rng(0))):
+        e, w = np.empty(6), np.empty(3)
+        t = lie.log6(M.rotation, M.translation, e)
+        assert np.abs(e - pin.log6(M).vector).max() < 1e-9, k
+        assert t == pytest.approx(np.linalg.norm(pin.log3(M.rotation)), abs=1e-9)
+        assert lie.log3(M.rotation, w) == pytest.approx(t, abs=1e-12) and np.array_equal(w, e[3:])
+        A, C = np.empty((3, 3)), np.empty((3, 3))
+        lie.jlog6(M.translation, e[3:], t, A, C)
+        J = np.block([[A, C @ A], [np.zeros((3, 3)), A]])
+        assert np.abs(J - pin.Jlog6(M)).max() < 1e-7, k
+        lie.jlog3(e[3:], t, A)
+        assert np.abs(A - pin.Jlog3(M.rotation)).max() < 1e-7, k
+
+
+def test_exp_maps_and_quaternions_match_pinocchio():
+    rng = np.random.default_rng(1)
+    for s in (0.0, 1e-8, 1e-4, 0.5, 3.0):
+        w, v = rng.normal(size=3) * s, rng.normal(size=3)
+        R, out = np.empty((3, 3)), np.empty(3)
+        lie.exp3(*w, R)
+        M = pin.exp6(np.r_[v, w])
+        assert np.abs(R - M.rotation).max() < 1e-14
+        lie.exp3_left(*w, *v, out)
+        assert np.abs(out - M.translation).max() < 1e-14
+        quat = pin.Quaternion(M.rotation)
+        lie.quat_to_rot(quat.x, quat.y, quat.z, quat.w, R)
+        assert np.abs(R - M.rotation).max() < 1e-14
+        q4 = np.empty(4)
+        lie.rot_to_quat(M.rotation, q4, 0)
+        assert np.abs(pin.Quaternion(q4[3], *q4[:3]).matrix() - M.rotation).max() < 1e-14 and q4[3] >= 0
+
+
+@pytest.mark.parametrize("case", ["test_floating", "test_planar", "test_left", "panda", "ur5"])
+def test_integration_matches_pinocchio_on_the_manifold(case):
+    robot, _ = get_robot(case)
+    tree = core.tree_of(robot)
+    rng = np.random.default_rng(4)
+    out = np.empty(robot.nq)
+    for q in robot.random_configuration(rng, 10):
+        for scale in (1e-9, 0.1, 2.0):
+            d = rng.normal(size=robot.nv) * scale
+            configuration.integrate(tree, q, d, out, np.empty((3, 3)), np.empty(3))
+            want = pin.integrate(robot.model, q, d)
+            # quaternions may differ in sign only: compare the configurations' poses and the rest
+            assert (
+                np.abs(
+                    kinejac.pose(robot, out, ROBOT_CASES[case][2]) - kinejac.pose(robot, want, ROBOT_CASES[case][2])
+                ).max()
+                < 1e-12
+            )
+            assert np.abs(pin.difference(robot.model, want, out)).max() < 1e-12
+
+
+def test_random_configurations_lie_within_the_limits_and_follow_the_spread():
+    robot = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    tree = core.tree_of(robot)
+    state = np.array([configuration.seed_state(np.uint64(7), np.uint64(0))], dtype=np.uint64)
+    q = np.empty(robot.nq)
+    draws = []
+    for _ in range(2000):
+        configuration.random_configuration(tree, 0.5, state, q)
+        draws.append(q.copy())
+    draws = np.array(draws)
+    mid, half = (robot.lower + robot.upper) / 2, (robot.upper - robot.lower) / 2
+    assert (np.abs(draws - mid) <= 0.5 * half + 1e-12).all()
+    assert (np.abs(draws - mid).max(axis=0) > 0.49 * half).all()  # the whole middle half is used
+    # uniform: the mean of each joint is the middle, within 4 standard errors
+    assert (np.abs(draws.mean(axis=0) - mid) < 4 * (0.5 * half / math.sqrt(3)) / math.sqrt(2000)).all()
+    # floating bases: unit quaternions, translations in ±1 m
+    floating, _ = get_robot("test_floating")
+    q = np.empty(floating.nq)
+    configuration.random_configuration(core.tree_of(floating), 1.0, state, q)
+    assert np.linalg.norm(q[3:7]) == pytest.approx(1.0, abs=1e-12) and (np.abs(q[:3]) <= 1.0).all()
+    assert floating.within_limits(q)
+
+
+def test_restart_streams_are_reproducible_and_independent():
+    def draws(key, index, n=5):
+        state = np.array([configuration.seed_state(np.uint64(key), np.uint64(index))], dtype=np.uint64)
+        return [configuration.uniform(state) for _ in range(n)]
+
+    assert draws(1, 0) == draws(1, 0)
+    assert draws(1, 0) != draws(1, 1) and draws(1, 0) != draws(2, 0)
+    u = np.array(draws(5, 3, 20000))
+    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.01
+
+
+def test_limits_wrap_hold_and_give_angles_nearest_the_seed():
+    ur5 = kinejac.load("ur5")  # ±2π: full turns, wrapped
+    tree = core.tree_of(ur5)
+    assert (tree.mode == WRAP).all()
+    q = np.array([7.0, -7.0, 0.0, 0.0, 0.0, 0.0])
+    taken = np.zeros(6)
+    assert not configuration.project(tree, q, taken)
+    assert q[0] == pytest.approx(7.0 - 2 * np.pi) and q[1] == pytest.approx(-7.0 + 2 * np.pi)
+    q = np.array([-5.857, 0.3, 6.0, 0.0, 0.0, 0.0])
+    configuration.nearest_to_seed(tree, q, np.zeros(6))
+    assert q[0] == pytest.approx(-5.857 + 2 * np.pi) and q[2] == pytest.approx(6.0 - 2 * np.pi) and q[1] == 0.3
+    panda = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    tree = core.tree_of(panda)
+    assert (tree.mode == HOLD).all()
+    q = (panda.lower + panda.upper) / 2
+    q[3] = panda.upper[3]
+    mask = np.zeros(7, dtype=bool)
+    assert configuration.blocked(tree, q, -np.ones(7), mask) and mask.tolist() == [False] * 3 + [True] + [False] * 3
+    assert not configuration.blocked(tree, q, np.ones(7), mask) and not mask.any()
+    q[3] += 0.5
+    taken = np.zeros(7)
+    assert configuration.project(tree, q, taken) and q[3] == panda.upper[3] and taken[3] == pytest.approx(-0.5)
+
+
+def test_absurd_limits_are_unbounded():
+    if "erd:iris" not in ERD:
+        pytest.skip("example-robot-data's iris is not installed")
+    iris = kinejac.load("erd:iris")
+    assert np.isinf(iris.lower).any()
+    assert (np.abs(iris.random_configuration(0, 100)) <= max(np.pi, 1.0) + 1e-12).all()
+    report = kinejac.check_derivatives(iris, iris.frame_names[-1])
+    assert report.ok, report
+    tree = core.tree_of(iris)
+    assert (tree.mode[np.isinf(iris.lower) & np.isinf(iris.upper)] == ANGLE).all()
+    T = kinejac.pose(iris, np.array([0.3, 7.0, -0.2, 1.0]), iris.frame_names[-1])
+    res = kinejac.solve_ik(iris, T, iris.frame_names[-1], mask=[0, 0, 0, 1, 1, 1])
+    assert res.success and (np.abs(res.q) <= np.pi).all()  # plain angles, nearest the start (0)
+
+
+def test_damped_step_matches_lapack():
+    rng = np.random.default_rng(7)
+    for m, n in ((6, 7), (6, 6), (3, 7), (6, 3), (12, 7)):
+        for lam in (1e-9, 1e-3, 10.0):
+            J, e = rng.normal(size=(m, n)), rng.normal(size=m)
+            J[:, 0] = 0.0 if m > 3 else J[:, 0]  # rank-deficient: definite only through the damping
+            mask = np.zeros(n, dtype=bool)
+            mask[n - 1] = True
+            Jf = J * ~mask
+            if m <= n:  # the m x m system, as the core solves it
+                S = Jf @ Jf.T + lam * np.eye(m)
+                want = -Jf.T @ np.linalg.solve(S, e)
+            else:
+                S = Jf.T @ Jf + lam * np.eye(n)
+                want = -np.linalg.solve(S, Jf.T @ e)
+            tol = 1e-14 * np.linalg.cond(S) * max(1.0, np.abs(want).max())  # both solves err by cond · ε
+            A, b, x, d = np.empty((max(m, n), max(m, n))), np.empty(max(m, n)), np.empty(max(m, n)), np.empty(n)
+            linalg.damped_step(J, e, m, lam, mask, A, b, x, d)
+            assert np.abs(d - want).max() < tol, (m, n, lam)
+    # not positive definite: the least-squares fallback
+    J, e = rng.normal(size=(6, 7)), rng.normal(size=6)
+    A, b, x, d = np.empty((7, 7)), np.empty(7), np.empty(7), np.empty(7)
+    linalg.damped_step(J, e, 6, -50.0, np.zeros(7, dtype=bool), A, b, x, d)
+    want = -J.T @ np.linalg.solve(J @ J.T - 50.0 * np.eye(6), e)
+    assert np.abs(d - want).max() < 1e-8 * max(1.0, np.abs(want).max())
+
+
+def test_threads_default_is_settable(monkeypatch):
+    monkeypatch.setenv("KINEJAC_THREADS", "3")
+    assert core.default_threads() == 3
+    monkeypatch.delenv("KINEJAC_THREADS")
+    assert core.default_threads() >= 1
