@@ -33,6 +33,7 @@ _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _announced = False
+_NO_HISTORY = np.empty((1, 64))  # a dummy history buffer (nothing is written to it)
 
 
 def tree_of(robot) -> Tree:
@@ -71,9 +72,10 @@ def _announce_compile() -> None:
     )
 
 
-def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=None):
+def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=None, out=None):
     """Run the compiled IK loop on ``B`` problems; returns ``out_q (B, nq)``, ``out_f (B, 3)``,
-    ``out_i (B, 3)`` and the number of history rows written into ``hist (H, nq)`` (problem 0).
+    ``out_i (B, 3)`` (into ``out`` if given) and the number of history rows written into
+    ``hist (H, nq)`` (problem 0). ``tree`` is ``tuple(tree_of(robot))``.
 
     With ``threads > 1`` the batch is cut into chunks solved on a pool of threads (the compiled
     code releases the GIL); every problem's result depends only on its own inputs and seed, so
@@ -82,11 +84,11 @@ def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=Non
     if not _announced:
         _announce_compile()
     B, nq = Q0.shape
-    out_q = np.empty((B, nq))
-    out_f = np.empty((B, 3))
-    out_i = np.empty((B, 3), dtype=np.int64)
+    if out is None:
+        out = np.empty((B, nq)), np.empty((B, 3)), np.empty((B, 3), dtype=np.int64)
+    out_q, out_f, out_i = out
     if hist is None:
-        hist = np.empty((1, nq))
+        hist = _NO_HISTORY[:, :nq]
     if threads <= 1 or B < 2:
         n = solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
         return out_q, out_f, out_i, n

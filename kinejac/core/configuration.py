@@ -86,9 +86,9 @@ def random_configuration(tree, spread: float, state: np.ndarray, q: np.ndarray) 
     """A configuration drawn uniformly within the limits into ``q (nq,)``, every bounded 1-DOF range
     shrunk to its middle ``spread`` fraction; angles without limits over a full turn, translations
     without limits in ±1 m, rotations of floating and spherical joints uniformly over SO(3)."""
-    lo, hi = tree.lo, tree.hi
-    for n in range(tree.cj.shape[0]):
-        kind, iq = tree.cj[n, 0], tree.cj[n, 1]
+    _, _, cj, _, _, lo, hi, _, _, _ = tree
+    for n in range(cj.shape[0]):
+        kind, iq = cj[n, 0], cj[n, 1]
         if kind == REVOLUTE:
             q[iq] = _draw(lo[iq], hi[iq], math.pi, spread, state)
         elif kind == PRISMATIC:
@@ -130,8 +130,9 @@ def _quat_times_exp(q: np.ndarray, o: int, w0: float, w1: float, w2: float, out:
 def integrate(tree, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray, v3: np.ndarray) -> None:
     """``out = q ⊕ d`` on the configuration manifold (as ``pinocchio.integrate``); ``R (3, 3)`` and
     ``v3 (3,)`` are scratch."""
-    for n in range(tree.cj.shape[0]):
-        kind, iq, iv = tree.cj[n, 0], tree.cj[n, 1], tree.cj[n, 2]
+    cj = tree[2]
+    for n in range(cj.shape[0]):
+        kind, iq, iv = cj[n, 0], cj[n, 1], cj[n, 2]
         if kind == REVOLUTE or kind == PRISMATIC:
             out[iq] = q[iq] + d[iv]
         elif kind == CONTINUOUS:
@@ -176,7 +177,7 @@ def _wrap_into(x: float, lo: float, hi: float) -> float:
 def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
     """Bring ``q`` into the limits in place; ``taken (nv,)``, the tangent step that led to ``q``, is
     corrected for the clamped joints. Returns whether a 1-DOF joint was clamped onto a limit."""
-    lo, hi, mode, cv = tree.lo, tree.hi, tree.mode, tree.cv
+    _, _, _, _, _, lo, hi, mode, cv, _ = tree
     clamped = False
     for k in range(q.shape[0]):
         m = mode[k]
@@ -197,7 +198,7 @@ def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
 def blocked(tree, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
     """``mask (nv,)``: the joints on a limit that the descent direction ``-grad`` pushes outward
     (dropped from the next linear solve). Returns whether any is."""
-    lo, hi, mode, cv = tree.lo, tree.hi, tree.mode, tree.cv
+    _, _, _, _, _, lo, hi, mode, cv, _ = tree
     for k in range(mask.shape[0]):
         mask[k] = False
     any_ = False
@@ -214,7 +215,7 @@ def blocked(tree, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
 def nearest_to_seed(tree, q: np.ndarray, seed: np.ndarray) -> None:
     """Replace each full-turn or unlimited revolute angle of ``q`` by its equivalent ``q + 2πk``
     nearest ``seed``, staying within the limits."""
-    lo, hi, mode = tree.lo, tree.hi, tree.mode
+    _, _, _, _, _, lo, hi, mode, _, _ = tree
     for k in range(q.shape[0]):
         if mode[k] == WRAP or mode[k] == ANGLE:
             y = q[k] + _TWO_PI * round((seed[k] - q[k]) / _TWO_PI)

@@ -1,9 +1,9 @@
 """Small dense linear algebra for the compiled core: the damped normal equations by Cholesky.
 
 ``damped_step`` solves ``(J Jᵀ + λI) x = e`` (δ = -Jᵀx) when ``J`` has no more rows than columns,
-else ``(JᵀJ + λI) δ = -Jᵀe``: the same step, through the smaller system. Columns flagged in ``mask``
-are treated as zero (joints held on a limit). Where the matrix is not numerically positive
-definite, a least-squares solve (LAPACK, rare) takes over.
+else ``(JᵀJ + λI) δ = -Jᵀe``: the same step, through the smaller system. Joints held on a limit
+are dropped by zeroing their columns first (:func:`without_columns`). Where the matrix is not
+numerically positive definite, a least-squares solve (LAPACK, rare) takes over.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["cholesky_solve", "damped_step"]
+__all__ = ["cholesky_solve", "damped_step", "without_columns"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -31,11 +31,12 @@ def cholesky_solve(A: np.ndarray, b: np.ndarray, n: int, x: np.ndarray) -> bool:
             return False
         d = math.sqrt(d)
         A[j, j] = d
+        inv = 1.0 / d
         for i in range(j + 1, n):
             v = A[i, j]
             for k in range(j):
                 v -= A[i, k] * A[j, k]
-            A[i, j] = v / d
+            A[i, j] = v * inv
     for i in range(n):  # L y = b
         v = b[i]
         for k in range(i):
@@ -50,59 +51,64 @@ def cholesky_solve(A: np.ndarray, b: np.ndarray, n: int, x: np.ndarray) -> bool:
 
 
 @njit(**_JIT)
-def damped_step(J, e, m, lam, mask, A, b, x, delta) -> None:
-    """``delta (nv,) = -Jᵀ (J Jᵀ + λI)⁻¹ e = -(JᵀJ + λI)⁻¹ Jᵀ e`` for the first ``m`` rows of ``J``,
-    columns in ``mask`` zeroed. ``x`` holds the solution of the system solved (``(m,)`` if
-    ``m <= nv``, else ``(nv,)``); ``A``, ``b`` are scratch of at least ``max(m, nv)``."""
+def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np.ndarray) -> np.ndarray:
+    """``J`` itself, or (if ``any_``) a copy in ``out`` of its first ``m`` rows with the columns in
+    ``mask`` zeroed."""
+    if not any_:
+        return J
+    for r in range(m):
+        for c in range(J.shape[1]):
+            out[r, c] = 0.0 if mask[c] else J[r, c]
+    return out
+
+
+@njit(**_JIT)
+def damped_step(J, e, m, lam, A, b, x, delta) -> None:
+    """``delta (nv,) = -Jᵀ (J Jᵀ + λI)⁻¹ e = -(JᵀJ + λI)⁻¹ Jᵀ e`` for the first ``m`` rows of ``J``.
+    ``x`` holds the solution of the system solved (``(m,)`` if ``m <= nv``, else ``(nv,)``); ``A``,
+    ``b`` are scratch of at least ``max(m, nv)``."""
     n = J.shape[1]
+    k = m if m <= n else n
     if m <= n:
         for i in range(m):
             for j in range(i + 1):
                 s = 0.0
                 for c in range(n):
-                    if not mask[c]:
-                        s += J[i, c] * J[j, c]
+                    s += J[i, c] * J[j, c]
                 A[i, j] = s
             A[i, i] += lam
-        if not cholesky_solve(A, e, m, x):
-            M = np.empty((m, m))
-            for i in range(m):
-                for j in range(m):
-                    s = lam if i == j else 0.0
-                    for c in range(n):
-                        if not mask[c]:
-                            s += J[i, c] * J[j, c]
-                    M[i, j] = s
-            x[:m] = np.linalg.lstsq(M, e[:m].copy())[0]
-        for c in range(n):
+            b[i] = e[i]
+    else:
+        for i in range(n):
             s = 0.0
-            if not mask[c]:
-                for i in range(m):
-                    s += J[i, c] * x[i]
-            delta[c] = -s
-        return
-    for i in range(n):
-        s = 0.0
-        if not mask[i]:
             for r in range(m):
                 s += J[r, i] * e[r]
-        b[i] = s
-        for j in range(i + 1):
-            s = 0.0
-            if not (mask[i] or mask[j]):
+            b[i] = s
+            for j in range(i + 1):
+                s = 0.0
                 for r in range(m):
                     s += J[r, i] * J[r, j]
-            A[i, j] = s
-        A[i, i] += lam
-    if not cholesky_solve(A, b, n, x):
-        M = np.empty((n, n))
-        for i in range(n):
-            for j in range(n):
+                A[i, j] = s
+            A[i, i] += lam
+    if not cholesky_solve(A, b, k, x):  # not positive definite: rebuild the full matrix, least squares
+        M = np.empty((k, k))
+        for i in range(k):
+            for j in range(k):
                 s = lam if i == j else 0.0
-                if not (mask[i] or mask[j]):
+                if m <= n:
+                    for c in range(n):
+                        s += J[i, c] * J[j, c]
+                else:
                     for r in range(m):
                         s += J[r, i] * J[r, j]
                 M[i, j] = s
-        x[:n] = np.linalg.lstsq(M, b[:n].copy())[0]
-    for c in range(n):
-        delta[c] = -x[c]
+        x[:k] = np.linalg.lstsq(M, b[:k].copy())[0]
+    if m <= n:
+        for c in range(n):
+            s = 0.0
+            for i in range(m):
+                s += J[i, c] * x[i]
+            delta[c] = -s
+    else:
+        for c in range(n):
+            delta[c] = -x[c]

@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .lie import jlog3, jlog6, log3, log6
+from .lie import jlog3, log3, log6_jlog6
 from .tree import forward, frame_jacobian, frame_pose
 
 __all__ = ["evaluate", "scratch"]
@@ -32,14 +32,17 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 @njit(**_JIT)
 def scratch(nj: int, nv: int):
-    """Work arrays of :func:`evaluate` (allocated once per batch of problems)."""
-    oR = np.zeros((nj, 3, 3))
-    oR[0, 0, 0] = oR[0, 1, 1] = oR[0, 2, 2] = 1.0
-    op = np.zeros((nj, 3))
-    m33 = np.zeros((9, 3, 3))  # Rm, Rf, Rb, Rx, RM, A, C, R scratch, spare
-    v3 = np.zeros((8, 3))  # pm, pf, pb, px, pM, ω, scratch, spare
-    e6 = np.zeros(6)
-    J6 = np.zeros((4, 6, nv))  # frame (world-aligned, then local), reference, scratch
+    """Work arrays of :func:`evaluate` (views of one allocation, made once per batch of problems)."""
+    sizes = (nj * 9, nj * 3, 81, 24, 6, 24 * nv)
+    buf = np.zeros(sum(sizes))
+    o = np.cumsum(np.array((0,) + sizes))  # noqa: RUF005 (numba has no starred tuple unpacking)
+    oR = buf[o[0] : o[1]].reshape((nj, 3, 3))
+    oR[0, 0, 0] = oR[0, 1, 1] = oR[0, 2, 2] = 1.0  # the world
+    op = buf[o[1] : o[2]].reshape((nj, 3))
+    m33 = buf[o[2] : o[3]].reshape((9, 3, 3))  # Rm, Rf, Rb, Rx, RM, A, C, R scratch, spare
+    v3 = buf[o[3] : o[4]].reshape((8, 3))  # pm, pf, pb, px, pM, ω, scratch, spare
+    e6 = buf[o[4] : o[5]]
+    J6 = buf[o[5] : o[6]].reshape((4, 6, nv))  # frame (world-aligned, then local), reference, scratch
     return oR, op, m33, v3, e6, J6
 
 
@@ -51,6 +54,16 @@ def _local(R, Jw, out) -> None:
             x0, x1, x2 = Jw[h, c], Jw[h + 1, c], Jw[h + 2, c]
             for a in range(3):
                 out[h + a, c] = R[0, a] * x0 + R[1, a] * x1 + R[2, a] * x2
+
+
+@njit(**_JIT)
+def _target_error(T, k, Rx, px, RM, pM) -> None:
+    """``M = T[k]⁻¹ X`` as ``RM (3, 3)``, ``pM (3,)``: the pose ``(Rx, px)`` seen from target ``k``."""
+    for a in range(3):
+        d0, d1, d2 = px[0] - T[k, 0, 3], px[1] - T[k, 1, 3], px[2] - T[k, 2, 3]
+        pM[a] = T[k, 0, a] * d0 + T[k, 1, a] * d1 + T[k, 2, a] * d2
+        for c in range(3):
+            RM[a, c] = T[k, 0, a] * Rx[0, c] + T[k, 1, a] * Rx[1, c] + T[k, 2, a] * Rx[2, c]
 
 
 @njit(**_JIT)
@@ -70,6 +83,29 @@ def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
         f, ref, full = ti[k, 0], ti[k, 1], ti[k, 2]
         frame_pose(tree, f, oR, op, Rf, pf)
         frame_jacobian(tree, f, oR, op, pf, Jt)
+        if ref < 0 and full:  # the common task, fused: Jlog6(M) · diag(Rfᵀ, Rfᵀ) · J_world
+            _target_error(T, k, Rf, pf, RM, pM)
+            t = log6_jlog6(RM, pM, e6, A, C)
+            R = m33[7]
+            for a in range(3):  # R = A Rfᵀ, then C R into Rm
+                for c in range(3):
+                    R[a, c] = A[a, 0] * Rf[c, 0] + A[a, 1] * Rf[c, 1] + A[a, 2] * Rf[c, 2]
+            for a in range(3):
+                for c in range(3):
+                    Rm[a, c] = C[a, 0] * R[0, c] + C[a, 1] * R[1, c] + C[a, 2] * R[2, c]
+            for c in range(nv):
+                l0, l1, l2, a0, a1, a2 = Jt[0, c], Jt[1, c], Jt[2, c], Jt[3, c], Jt[4, c], Jt[5, c]
+                for a in range(3):
+                    J[row + a, c] = tw[k, a] * (
+                        R[a, 0] * l0 + R[a, 1] * l1 + R[a, 2] * l2 + Rm[a, 0] * a0 + Rm[a, 1] * a1 + Rm[a, 2] * a2
+                    )
+                    J[row + 3 + a, c] = tw[k, 3 + a] * (R[a, 0] * a0 + R[a, 1] * a1 + R[a, 2] * a2)
+            for a in range(6):
+                e[row + a] = tw[k, a] * e6[a]
+            row += 6
+            perr = max(perr, math.sqrt(pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]))
+            rerr = max(rerr, t)
+            continue
         _local(Rf, Jt, Jl)
         if ref < 0:
             Rx[:, :] = Rf
@@ -98,18 +134,9 @@ def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
                 Jl[3, c] -= a0
                 Jl[4, c] -= a1
                 Jl[5, c] -= a2
-        # M = T_t⁻¹ X
-        for a in range(3):
-            pM[a] = (
-                T[k, 0, a] * (px[0] - T[k, 0, 3])
-                + T[k, 1, a] * (px[1] - T[k, 1, 3])
-                + T[k, 2, a] * (px[2] - T[k, 2, 3])
-            )
-            for c in range(3):
-                RM[a, c] = T[k, 0, a] * Rx[0, c] + T[k, 1, a] * Rx[1, c] + T[k, 2, a] * Rx[2, c]
+        _target_error(T, k, Rx, px, RM, pM)  # M = T_t⁻¹ X
         if full:
-            t = log6(RM, pM, e6)
-            jlog6(pM, e6[3:], t, A, C)
+            t = log6_jlog6(RM, pM, e6, A, C)
             p2 = pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]
             for a in range(6):
                 e[row + a] = tw[k, a] * e6[a]

@@ -17,7 +17,7 @@ from numba import njit
 
 from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
-from .linalg import damped_step
+from .linalg import damped_step, without_columns
 from .residual import evaluate, scratch
 
 __all__ = ["evaluate_at", "solve_range", "step_at"]
@@ -57,21 +57,28 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 @njit(**_JIT)
 def _workspace(tree, m: int, hist_len: int):
-    nq, nv = tree.dims[0], tree.dims[1]
+    """The solver's work arrays (views of a few allocations, made once per batch of problems)."""
+    dims = tree[9]
+    nq, nv = dims[0], dims[1]
     k = max(m, nv, 1)
-    q2 = np.zeros((3, nq))  # current, trial, best of the attempt
-    e2 = np.zeros((2, m))
-    J2 = np.zeros((2, m, nv))
-    vecs = np.zeros((4, nv))  # delta, taken, gradient, spare
+    h = max(hist_len, 1)
+    sizes = (3 * nq, 2 * m, 2 * m * nv, 4 * nv, k * k, 2 * k, 9, 3, 2 * h * nq, m * nv)
+    buf = np.zeros(sum(sizes))
+    o = np.cumsum(np.array((0,) + sizes))  # noqa: RUF005 (numba has no starred tuple unpacking)
+    q2 = buf[o[0] : o[1]].reshape((3, nq))  # current, trial, best of the attempt
+    e2 = buf[o[1] : o[2]].reshape((2, m))
+    J2 = buf[o[2] : o[3]].reshape((2, m, nv))
+    vecs = buf[o[3] : o[4]].reshape((4, nv))  # delta, taken, gradient, spare
+    A = buf[o[4] : o[5]].reshape((k, k))
+    bx = buf[o[5] : o[6]].reshape((2, k))
+    R3 = buf[o[6] : o[7]].reshape((3, 3))
+    v3 = buf[o[7] : o[8]]
+    hist = buf[o[8] : o[9]].reshape((2, h, nq))
+    Jm = buf[o[9] : o[10]].reshape((m, nv))  # J with the held joints' columns zeroed
     mask = np.zeros(nv, dtype=np.bool_)
-    A = np.zeros((k, k))
-    bx = np.zeros((2, k))
-    R3 = np.zeros((3, 3))
-    v3 = np.zeros(3)
     state = np.zeros(1, dtype=np.uint64)
-    hist = np.zeros((2, max(hist_len, 1), nq))
     hist_n = np.zeros(2, dtype=np.int64)
-    return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n
+    return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n, Jm
 
 
 @njit(**_JIT)
@@ -167,9 +174,7 @@ def _lm(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
         if on_bound:
             _gradient(J, e, m, g)
             any_blocked = blocked(tree, q, g, mask)
-        else:
-            mask[:] = False
-        damped_step(J, e, m, lam, mask, A, bx[0], bx[1], delta)
+        damped_step(without_columns(J, m, mask, any_blocked, ws[12]), e, m, lam, A, bx[0], bx[1], delta)
         clamped = _step(tree, q, delta, qn, taken, ws)
         pn, rn = evaluate(tree, ti, tw, T, qn, path, ews, en, Jn)
         Fn = _cost(en, m)
@@ -230,13 +235,12 @@ def _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
     stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
     for it in range(1, int(opts[O_MAX_IT]) + 1):
         _gradient(J, e, m, g)
-        blocked(tree, q, g, mask)
+        Jf = without_columns(J, m, mask, blocked(tree, q, g, mask), ws[12])
         tr = 0.0
         for c in range(nv):
-            if not mask[c]:
-                for r in range(m):
-                    tr += J[r, c] * J[r, c]
-        damped_step(J, e, m, 1e-12 * (1.0 + tr), mask, A, bx[0], bx[1], delta)  # keeps a rank-deficient JᵀJ solvable
+            for r in range(m):
+                tr += Jf[r, c] * Jf[r, c]
+        damped_step(Jf, e, m, 1e-12 * (1.0 + tr), A, bx[0], bx[1], delta)  # keeps a rank-deficient JᵀJ solvable
         alpha, accepted = 1.0, False
         pn = rn = Fn = 0.0
         for _ in range(_LINE_SEARCH_STEPS):
@@ -289,21 +293,18 @@ def _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
     qb[:] = q  # the true minimum seen
     best_q_F = F
     stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
-    Jf = np.empty((m, nv))
     reason, stuck, it = MAX_ITERATIONS, False, 0
     for it in range(1, int(opts[O_MAX_IT]) + 1):
         _gradient(J, e, m, g)
         blocked(tree, q, g, mask)
-        for r in range(m):
-            for c in range(nv):
-                Jf[r, c] = 0.0 if mask[c] else J[r, c]
+        Jf = without_columns(J, m, mask, True, ws[12])
         s_min = 0.0
         if min(m, nv) > 0:
             s = np.linalg.svd(Jf)[1]
             s_min = s[min(m, nv) - 1]
         lam2 = 0.0 if s_min >= eps else (1.0 - (s_min / eps) ** 2) * lam_max2
         lam2 *= min(1.0, math.sqrt(2.0 * F) / err_scale)  # fades out as the error vanishes
-        damped_step(J, e, m, lam2 + 1e-12, mask, A, bx[0], bx[1], delta)
+        damped_step(Jf, e, m, lam2 + 1e-12, A, bx[0], bx[1], delta)
         big = 0.0
         for c in range(nv):
             big = max(big, abs(delta[c]))
@@ -378,7 +379,7 @@ def _solve_one(
     state[0] = seed_state(np.uint64(key), np.uint64(index))
     q2[0, :] = q0
     hist_n[:] = 0
-    if tree.dims[1] == 0:  # nothing moves: the only configuration reaches the targets or not
+    if tree[9][1] == 0:  # nothing moves: the only configuration reaches the targets or not
         perr, rerr = evaluate(tree, ti, tw, T, q2[0], path, ews, e2[0], J2[0])
         q_out[:] = q0
         ok = perr <= opts[O_PTOL] and rerr <= opts[O_RTOL]
@@ -443,7 +444,7 @@ def solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out
     """Solve problems ``start:stop`` of a batch: targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``,
     seeds ``(B, 2) uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the
     returned attempt of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
-    nj, nv = tree.jf.shape[0], tree.dims[1]
+    nj, nv = tree[0].shape[0], tree[9][1]
     m = 0
     for k in range(tw.shape[0]):
         for a in range(6):
@@ -468,7 +469,7 @@ def solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out
 @njit(**_JIT)
 def evaluate_at(tree, ti, tw, path, T, q, e, J) -> tuple[float, float]:
     """:func:`~kinejac.core.residual.evaluate` with its own scratch (for the Python-side stages)."""
-    ews = scratch(tree.jf.shape[0], tree.dims[1])
+    ews = scratch(tree[0].shape[0], tree[9][1])
     return evaluate(tree, ti, tw, T, q, path, ews, e, J)
 
 

@@ -63,6 +63,9 @@ class Tree(NamedTuple):
     ``lo, hi (nq,)``: position limits (±inf where unbounded); ``mode (nq,)``: how the limits treat
     each coordinate (free, hold, wrap, clamp, angle); ``cv (nq,)``: the tangent index of 1-DOF
     joint coordinates, else -1. ``dims``: ``[nq, nv]``.
+
+    Compiled code takes it as a plain tuple (``tuple(tree)``: numba unboxes a tuple twice as fast as
+    a named tuple) and unpacks it in this field order.
     """
 
     jf: np.ndarray
@@ -158,10 +161,11 @@ def build_tree(robot) -> Tree:
 
 def support(tree: Tree, frames) -> np.ndarray:
     """The joints moving any of ``frames`` (their ancestors), sorted (parents before children)."""
-    parent = tree.ji[:, PARENT]
+    ji, fi = tree[1], tree[4]  # a Tree or its plain tuple
+    parent = ji[:, PARENT]
     out: set[int] = set()
     for f in frames:
-        j = int(tree.fi[f])
+        j = int(fi[f])
         while j > 0 and j not in out:
             out.add(j)
             j = int(parent[j])
@@ -223,10 +227,25 @@ def _motion(jf, ji, j, q, Rm, pm) -> None:
 def forward(tree, q, joints, oR, op, Rm, pm) -> None:
     """Placements in the world ``oR (nj, 3, 3)``, ``op (nj, 3)`` of ``joints`` (sorted) at ``q``;
     ``Rm (3, 3)``, ``pm (3,)`` are scratch."""
-    jf, ji = tree.jf, tree.ji
+    jf, ji = tree[0], tree[1]
     for n in range(joints.shape[0]):
         j = joints[n]
         par = ji[j, PARENT]
+        k = ji[j, ALIGNED]
+        if ji[j, TYPE] == REVOLUTE and k >= 0:  # the common joint: R = B · Rot(e_k, θ), no translation
+            t = jf[j, _SCALE] * q[ji[j, IQ]] + jf[j, _OFFSET]
+            c, s = math.cos(t), math.sin(t)
+            k1, k2 = (k + 1) % 3, (k + 2) % 3
+            for a in range(3):
+                b0 = oR[par, a, 0] * jf[j, 0] + oR[par, a, 1] * jf[j, 3] + oR[par, a, 2] * jf[j, 6]
+                b1 = oR[par, a, 0] * jf[j, 1] + oR[par, a, 1] * jf[j, 4] + oR[par, a, 2] * jf[j, 7]
+                b2 = oR[par, a, 0] * jf[j, 2] + oR[par, a, 1] * jf[j, 5] + oR[par, a, 2] * jf[j, 8]
+                op[j, a] = op[par, a] + oR[par, a, 0] * jf[j, 9] + oR[par, a, 1] * jf[j, 10] + oR[par, a, 2] * jf[j, 11]
+                bk, bk1, bk2 = (b0, b1, b2)[k], (b0, b1, b2)[k1], (b0, b1, b2)[k2]
+                oR[j, a, k] = bk
+                oR[j, a, k1] = c * bk1 + s * bk2
+                oR[j, a, k2] = c * bk2 - s * bk1
+            continue
         _motion(jf, ji, j, q, Rm, pm)
         for a in range(3):
             # B = R_parent · R_placement (row a), then oR = B · Rm, op = op_parent + R_parent p_pl + B pm
@@ -249,8 +268,8 @@ def forward(tree, q, joints, oR, op, Rm, pm) -> None:
 @njit(**_JIT)
 def frame_pose(tree, f, oR, op, R, p) -> None:
     """``T_world_frame`` of frame ``f`` as ``R (3, 3)``, ``p (3,)`` from the joint placements."""
-    ff = tree.ff
-    j = tree.fi[f]
+    ff = tree[3]
+    j = tree[4][f]
     for a in range(3):
         p[a] = op[j, a] + oR[j, a, 0] * ff[f, 9] + oR[j, a, 1] * ff[f, 10] + oR[j, a, 2] * ff[f, 11]
         for c in range(3):
@@ -276,11 +295,11 @@ def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
 def frame_jacobian(tree, f, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of frame ``f`` at the point ``p (3,)`` [m] (world
     coordinates; the frame origin gives pinocchio's ``LOCAL_WORLD_ALIGNED``)."""
-    jf, ji = tree.jf, tree.ji
+    jf, ji, fi = tree[0], tree[1], tree[4]
     for r in range(6):
         for c in range(J.shape[1]):
             J[r, c] = 0.0
-    j = tree.fi[f]
+    j = fi[f]
     while j > 0:
         kind, iv = ji[j, TYPE], ji[j, IV]
         d0, d1, d2 = p[0] - op[j, 0], p[1] - op[j, 1], p[2] - op[j, 2]

@@ -37,7 +37,7 @@ class Problem:
 
     def __init__(self, robot: Robot, targets: tuple[FrameTarget, ...]) -> None:
         self.robot = robot
-        self.tree = core.tree_of(robot)
+        self.tree = tuple(core.tree_of(robot))
         self.ti, self.tw, self.path = task_arrays(robot, targets)
         self.T = np.array([t.T for t in targets], dtype=float).reshape(-1, 4, 4)
         self.m = int(np.count_nonzero(self.tw > 0))

@@ -55,6 +55,23 @@ class IKResult:
     reason: IKReason
     history: np.ndarray | None = None
 
+    @classmethod
+    def _of(cls, q, success, position_error, rotation_error, iterations, restarts, time, reason, history) -> IKResult:
+        """Build without the frozen dataclass's per-field ``__setattr__`` (the solvers' hot path)."""
+        r = object.__new__(cls)
+        r.__dict__.update(
+            q=q,
+            success=success,
+            position_error=position_error,
+            rotation_error=rotation_error,
+            iterations=iterations,
+            restarts=restarts,
+            time=time,
+            reason=reason,
+            history=history,
+        )
+        return r
+
     def __repr__(self) -> str:
         return (
             f"IKResult(success={self.success}, reason={self.reason.value}, position_error={self.position_error:.2e} m, "
@@ -103,17 +120,3 @@ class IKBatchResult:
     def success_rate(self) -> float:
         """Fraction of samples solved."""
         return float(np.mean(self.success)) if len(self) else 0.0
-
-
-@dataclass
-class _Attempt:
-    """One local solve (an attempt of the restart loop); internal."""
-
-    q: np.ndarray
-    cost: float
-    position_error: float
-    rotation_error: float
-    iterations: int
-    reason: IKReason
-    history: list | None
-    stuck: bool = False  # ended by the stall test; the precise reason is worked out only if it is returned

@@ -42,6 +42,7 @@ import inspect
 import time
 import weakref
 from functools import lru_cache
+from threading import get_ident
 from typing import Literal
 
 import numpy as np
@@ -71,6 +72,8 @@ _U64 = np.uint64
 
 def _check_seed(seed):
     """A seed ``numpy.random.default_rng`` takes, checked now rather than at the first restart."""
+    if type(seed) is int and seed >= 0:
+        return seed
     if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)):
         return seed
     try:
@@ -190,11 +193,12 @@ class IKSolver:
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
-        self._tree = core.tree_of(robot)
+        self._tree = tuple(core.tree_of(robot))
         self._mid = self._middle(robot)
         self._opts = self._options(self.timeout)
         self._batch_opts = self._options(None)
         self._tasks: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._buffers: dict[int, tuple] = {}  # per thread: the seed and output arrays of one solve
         self._pose_task = None
         if frame is not None:
             fid = robot.frame_id(frame)
@@ -278,36 +282,33 @@ class IKSolver:
         else:
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
         Q0 = self._start(q0).reshape(1, -1)
-        key, index = _stream(self.seed if seed is None else _check_seed(seed))
-        seeds = np.array([[key, index]], dtype=_U64)
-        hist = np.empty((self.max_iterations + 1, self.robot.nq)) if self.record_history else None
-        out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist)
+        buffers = self._buffers.get(get_ident())
+        if buffers is None:
+            buffers = self._buffers[get_ident()] = _single_buffers(self.robot.nq, self.max_iterations)
+        seeds, out, hist = buffers
+        seeds[0, 0], seeds[0, 1] = _stream(self.seed if seed is None else _check_seed(seed))
+        if not self.record_history:
+            hist = None
+        out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist, out=out)
         reason = int(out_i[0, 2])
         if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-            out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist)
+            out_q, out_f, out_i, n_hist = core.solve(
+                self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist, out=out
+            )
             reason = int(out_i[0, 2])
-        q = out_q[0]
+        q = out_q[0].copy()
         perr, rerr = float(out_f[0, 0]), float(out_f[0, 1])
         if reason == 0 and self.objective is not None:
             q, perr, rerr = self._secondary(ti, tw, path, T[0], q)
         history = None
         if hist is not None:
-            history = hist[:n_hist]
+            history = hist[:n_hist].copy()
             if not len(history) or not np.array_equal(history[-1], q):
                 history = np.vstack((history, q))  # the returned angles, nearest the start
         q.flags.writeable = False
-        return IKResult(
-            q=q,
-            success=reason == 0,
-            position_error=perr,
-            rotation_error=rerr,
-            iterations=int(out_i[0, 0]),
-            restarts=int(out_i[0, 1]),
-            time=_perf() - t0,
-            reason=_REASONS[reason],
-            history=history,
-        )
+        it, restarts = out_i[0, :2].tolist()
+        return IKResult._of(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
 
     def solve_batch(self, targets, q0=None, *, seed=None, threads: int | None = None) -> IKBatchResult:
         """Solve many pose targets ``(B, 4, 4)`` for :attr:`frame` at once, on ``threads`` threads
@@ -412,6 +413,12 @@ class IKSolver:
         return q, float(p), float(r)
 
 
+def _single_buffers(nq: int, max_iterations: int) -> tuple:
+    """``seeds (1, 2)``, ``(out_q, out_f, out_i)`` and a history buffer for one solve."""
+    out = np.empty((1, nq)), np.empty((1, 3)), np.empty((1, 3), dtype=np.int64)
+    return np.empty((1, 2), dtype=_U64), out, np.empty((max_iterations + 1, nq))
+
+
 def _check_poses(targets) -> np.ndarray:
     """``(B, 4, 4)`` rigid transforms as a C-contiguous float array; rotations within the tolerance of
     :func:`~kinejac.spatial.as_transform` are re-orthonormalised."""
@@ -439,7 +446,7 @@ def _check_poses(targets) -> np.ndarray:
 _SOLVER_OPTIONS = tuple(
     p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
 )
-_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # robot -> {options: IKSolver}
+_cache: dict[int, tuple[weakref.ref, dict]] = {}  # id(robot) -> (robot, {options: IKSolver})
 _CACHE_SIZE = 32
 
 
@@ -457,13 +464,17 @@ def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver
         if name not in _SOLVER_OPTIONS:
             raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
     try:
-        key = (frame, method, tuple(sorted(options.items())))
+        key = (frame, method, tuple(sorted(options.items()))) if options else (frame, method)
         hash(key)
     except TypeError:  # an unhashable option value: build afresh
         return IKSolver(robot, frame, method=method, seed=seed, **options)
     if not isinstance(robot, Robot):
         return IKSolver(robot, frame, method=method, seed=seed, **options)  # raises the precise error
-    solvers = _cache.setdefault(robot, {})
+    entry = _cache.get(id(robot))
+    if entry is None or entry[0]() is not robot:
+        entry = _cache[id(robot)] = (weakref.ref(robot), {})
+        weakref.finalize(robot, _cache.pop, id(robot), None)
+    solvers = entry[1]
     solver = solvers.get(key)
     if solver is None:
         if len(solvers) >= _CACHE_SIZE:
