@@ -2,7 +2,7 @@
 
 ``v = argmin ½‖J v - ξ‖² + ½ λ² ‖v‖²`` within per-joint velocity bounds, for a desired twist ``ξ``
 (Whitney 1969). The damping ``λ² = (1 - (σ_min/ε)²) λ_max²`` when ``σ_min < ε``, else 0 (as in
-:mod:`kinejac.ik.solvers`; a 1e-12 floor keeps the QP strictly convex), so away from singularities
+:mod:`kinejac.ik.solvers`; a 1e-10 floor keeps the QP strictly convex), so away from singularities
 and limits ``v`` is the least-norm solution ``J⁺ ξ``. The bounds keep ``q + v dt`` within the
 position limits and ``|v|`` within the velocity limits (:class:`kinejac.motion.limits.JointBounds`);
 when a joint saturates the others compensate (the QP's optimum, which the saturation in the null
@@ -84,6 +84,6 @@ def joint_velocities(
     J = kin.jacobian(robot, q, frame, reference).reshape(6, robot.nv)
     lo, hi = velocity_bounds(robot, q, dt, position_limits=position_limits, velocity_limits=velocity_limits)
     H = J.T @ J
-    H[np.diag_indices_from(H)] += _damping(J, epsilon, max_damping) + 1e-12
+    H[np.diag_indices_from(H)] += _damping(J, epsilon, max_damping) + 1e-10
     v = _QP(robot.nv, 0, "joint_velocities").solve(H, -(J.T @ xi), lo, hi)
     return np.clip(v, lo, hi)
