@@ -49,7 +49,7 @@ def test_matches_an_independent_bounded_least_squares_solve(panda):
         v = velocity_ik(panda, q, tasks, dt, damping=lam)
         # the same problem, stated independently: ½‖A Δq - b‖² within box bounds, by scipy
         e = _frame_error(panda, q, T_target)
-        J = _fd_jacobian(lambda x: _frame_error(panda, x, T_target), panda, q)
+        J = _fd_jacobian(lambda x, T_target=T_target: _frame_error(panda, x, T_target), panda, q)
         A = np.vstack([np.sqrt(w_frame) * J, np.sqrt(w_post) * np.eye(7), np.sqrt(lam) * np.eye(7)])
         b = -np.concatenate([np.sqrt(w_frame) * gain * e, np.sqrt(w_post) * (q - q_ref), np.zeros(7)])
         lo = np.maximum(panda.lower - q, -panda.velocity_limit * dt)
@@ -121,7 +121,11 @@ def test_never_leaves_the_limits_pushing_into_them_for_5000_steps(panda):
         at_acceleration += int(np.sum(np.abs(v_new - v) > acc * dt * (1 - 1e-6)))
         v = v_new
     # the limits were actually reached, many times each
-    assert at_position > 500 and at_velocity > 500 and at_acceleration > 500, (at_position, at_velocity, at_acceleration)
+    assert at_position > 500 and at_velocity > 500 and at_acceleration > 500, (
+        at_position,
+        at_velocity,
+        at_acceleration,
+    )
 
 
 def test_posture_moves_the_null_space_without_disturbing_the_frame(panda):
@@ -140,7 +144,7 @@ def test_posture_moves_the_null_space_without_disturbing_the_frame(panda):
             errors.append(np.abs(pin.log6(pin.SE3(T_hold).actInv(T)).vector).max())
         return x, np.array(errors)
 
-    alone, drift = run([PostureTask(q_ref, 1.0, gain=0.2)])
+    _, drift = run([PostureTask(q_ref, 1.0, gain=0.2)])
     assert drift[-1] > 0.1  # the posture alone would move the tool a lot
     strict, e_strict = run([FrameTask(FRAME, T_hold)], [PostureTask(q_ref, 1.0, gain=0.2)])
     weighted, e_weighted = run([FrameTask(FRAME, T_hold), PostureTask(q_ref, 1e-4, gain=0.2)])
@@ -206,6 +210,7 @@ def test_linear_constraint_hook(panda):
         def fill(self, robot, q, dt, C, lower, upper):
             super().fill(robot, q, dt, C, lower, upper)
             lower[:] = 1e3  # 1 km/s upwards
+
     with pytest.raises(InfeasibleError, match="infeasible"):
         velocity_ik(panda, q, [FrameTask(FRAME, goal)], 0.01, constraints=[Impossible()])
 
@@ -282,7 +287,7 @@ def test_optimal_with_a_tiny_damping_and_a_rank_deficient_hessian(panda):
         T = kinejac.pose(panda, panda.integrate(q, rng.normal(size=7) * 0.1), FRAME)
         task = FrameTask(FRAME, T)
         x = velocity_ik(panda, q, [task], dt, damping=lam) * dt
-        J = _fd_jacobian(lambda y: _frame_error(panda, y, T), panda, q)
+        J = _fd_jacobian(lambda y, T=T: _frame_error(panda, y, T), panda, q)
         e = _frame_error(panda, q, T)
         g = J.T @ (J @ x + e) + lam * x  # gradient of the cost at x
         lo = np.maximum(panda.lower - q, -panda.velocity_limit * dt)

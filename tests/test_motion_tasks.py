@@ -17,7 +17,11 @@ def _task_rows(task, robot, q):
 
 @pytest.mark.parametrize(
     "robot_name, frame, relative_to",
-    [("panda", "panda_hand_tcp", None), ("panda", "panda_hand_tcp", "panda_link2"), ("kinejac_test_robot", "left_tool", "right_tool")],
+    [
+        ("panda", "panda_hand_tcp", None),
+        ("panda", "panda_hand_tcp", "panda_link2"),
+        ("kinejac_test_robot", "left_tool", "right_tool"),
+    ],
 )
 @pytest.mark.parametrize("kind", ["pose", "position", "orientation"])
 def test_frame_task_jacobian_by_finite_differences(robot_name, frame, relative_to, kind):

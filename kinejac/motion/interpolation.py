@@ -14,6 +14,7 @@ A segment is cut into ``n = ⌈max(L / max_step, θ / max_rotation_step)⌉`` eq
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -82,14 +83,17 @@ def interpolate_poses(
     """Poses ``(N, 4, 4)`` through the waypoints ``poses`` (``(K, 4, 4)`` or a list), no two
     consecutive ones more than ``max_step`` [m] or ``max_rotation_step`` [rad] apart; every
     waypoint is kept exactly."""
-    max_step, max_rotation_step = positive("max_step [m]", max_step), positive("max_rotation_step [rad]", max_rotation_step)
+    max_step, max_rotation_step = (
+        positive("max_step [m]", max_step),
+        positive("max_rotation_step [rad]", max_rotation_step),
+    )
     if interpolation not in INTERPOLATIONS:
         raise InvalidChoiceError("interpolation", interpolation, INTERPOLATIONS)
     waypoints = as_pose_list(poses)
     if not waypoints:
         raise ShapeError("interpolate_poses needs at least one pose, got none")
     out = [waypoints[0].homogeneous]
-    for A, B in zip(waypoints[:-1], waypoints[1:]):
+    for A, B in pairwise(waypoints):
         seg = Segment(A, B, interpolation)
         n = seg.steps(max_step, max_rotation_step)
         out.extend(seg.at(k / n).homogeneous for k in range(1, n + 1))

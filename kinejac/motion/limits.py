@@ -36,6 +36,8 @@ from ..robot import Robot
 
 __all__ = ["JointBounds", "stopping_velocity"]
 
+_maximum, _minimum = np.maximum, np.minimum
+
 
 def stopping_velocity(distance: np.ndarray, dt: float, acceleration: np.ndarray) -> np.ndarray:
     """``v_stop(D)`` [rad/s or m/s]: the largest velocity towards a limit ``distance`` ``D`` away
@@ -85,7 +87,11 @@ class JointBounds:
         qi, vi = [], []
         if position_limits:
             for j in robot.joints:
-                if j.nq == 1 and j.nv == 1 and (math.isfinite(robot.lower[j.idx_q]) or math.isfinite(robot.upper[j.idx_q])):
+                if (
+                    j.nq == 1
+                    and j.nv == 1
+                    and (math.isfinite(robot.lower[j.idx_q]) or math.isfinite(robot.upper[j.idx_q]))
+                ):
                     qi.append(j.idx_q)
                     vi.append(j.idx_v)
         self.qi, self.vi = np.array(qi, dtype=int), np.array(vi, dtype=int)
@@ -107,8 +113,10 @@ class JointBounds:
             # the common arm: position box clipped into the velocity box, two numpy calls
             if dt != self._dt:
                 self._dt, self._vdt = dt, self.velocity_limit * dt
+                self._neg_vdt = -self._vdt
             box = self._limits2 - q
-            np.clip(box, -self._vdt, self._vdt, out=box)
+            _maximum(box, self._neg_vdt, out=box)  # np.clip costs three times these two ufunc calls
+            _minimum(box, self._vdt, out=box)
             return box[0], box[1]
         return self._general(q, dt, v_prev)
 
@@ -137,7 +145,9 @@ class JointBounds:
             box[:, self.vi] = _meet(p, box[0, self.vi], box[1, self.vi])
         return box[0], box[1]
 
-    def velocity_bounds(self, q: np.ndarray, dt: float, v_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def velocity_bounds(
+        self, q: np.ndarray, dt: float, v_prev: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`step_bounds` divided by ``dt``: bounds on ``v`` [rad/s or m/s]."""
         dt = positive("dt [s]", dt)
         lo, hi = self.step_bounds(q, dt, v_prev)

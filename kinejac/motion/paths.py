@@ -319,4 +319,3 @@ def _names_of_v(robot: Robot, idx) -> list[str]:
             if j.idx_v <= k < j.idx_v + j.nv:
                 out.append(j.name)
     return out
-

@@ -29,6 +29,7 @@ solved again with DAQP's proximal-point iterations (``eps_prox``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pinocchio as pin
@@ -45,6 +46,7 @@ __all__ = ["InfeasibleError", "VelocityIK", "velocity_ik"]
 _BIG = 1e30  # DAQP's infinity
 _PROX = 1e-6  # DAQP's proximal weight for the re-solve of a nearly singular box QP
 _computeJointJacobians = pin.computeJointJacobians
+_maximum, _minimum = np.maximum, np.minimum
 
 
 class InfeasibleError(KinejacError):
@@ -63,8 +65,14 @@ def _daqp():
 class _QP:
     """One DAQP workspace for QPs of a fixed size: ``min ½xᵀHx + fᵀx``, ``lo ≤ x ≤ hi``, ``c_lo ≤ C x ≤ c_hi``."""
 
-    _EXIT = {-1: "primal infeasible", -2: "cycling", -3: "unbounded", -4: "iteration limit", -5: "not convex",
-             -6: "overdetermined initial active set"}
+    _EXIT: ClassVar[dict[int, str]] = {
+        -1: "primal infeasible",
+        -2: "cycling",
+        -3: "unbounded",
+        -4: "iteration limit",
+        -5: "not convex",
+        -6: "overdetermined initial active set",
+    }
 
     def __init__(self, n: int, m: int, what: str) -> None:
         self.n, self.m, self.what = n, m, what
@@ -223,7 +231,8 @@ class VelocityIK:
                 c.fill(robot, q, dt, C[sl], c_lo[sl], c_hi[sl])
             c_lo, c_hi = c_lo * dt, c_hi * dt
         x = self._qp1.solve(H, f, lo, hi, C, c_lo, c_hi)
-        np.clip(x, lo, hi, out=x)  # DAQP meets bounds to its tolerance (1e-6 relative); make them exact
+        # DAQP meets bounds to its tolerance (1e-6 relative); make them exact
+        _minimum(_maximum(x, lo, out=x), hi, out=x)
         if self.secondary:
             x = self._second_level(q, H, x, lo, hi, C, c_lo, c_hi)
         return x / dt

@@ -25,7 +25,7 @@ import pinocchio as pin
 
 from .._checks import as_real_array, positive
 from ..errors import InvalidValueError, KinejacError, ShapeError
-from ..ik.targets import FrameTarget, as_targets, quick_pose
+from ..ik.targets import as_targets, quick_pose
 from ..robot import Robot
 
 __all__ = ["FrameTask", "PostureTask", "Task"]
@@ -104,9 +104,10 @@ class FrameTask(Task):
         self.gain = _gain(gain)
         self._axis_weights = axis_weights
         self._robot: Robot | None = None
-        self._target: FrameTarget | None = None
+        self._T: pin.SE3 | None = None
         self._T_inv: pin.SE3 | None = None
         self._full = True
+        self._fast_target = False
         self._set_weights(np.full(6, math.sqrt(self.weight)))
         if target is not None:
             self.set_target(target)
@@ -118,27 +119,32 @@ class FrameTask(Task):
     @property
     def target(self) -> np.ndarray | None:
         """The target pose ``T_ref_frame`` (4, 4), or ``None``."""
-        return None if self._target is None else self._target.T.copy()
+        return None if self._T is None else self._T.homogeneous
 
     def set_target(self, target) -> None:
-        """A new target of the same kinds as the constructor's (a 4x4 array is the fast path)."""
-        if self._target is not None and self._full and self._axis_weights is None:
+        """A new target of the same kinds as the constructor's (a 4x4 array or ``SE3`` is the fast path)."""
+        if self._fast_target:
             T = quick_pose(target)
             if T is not None:  # a plainly valid pose: skip the parsing (control loops call this every step)
-                self._T_inv = T.inverse()
-                self._target = FrameTarget(self.frame, T.homogeneous, self._target.weights, self.relative_to)
+                self._T, self._T_inv = T, T.inverse()
                 return
         (t,) = as_targets(target, self.frame, weights=self._axis_weights, relative_to=self.relative_to)
         w = np.asarray(t.weights, dtype=float)
-        self._target = t
-        self._T_inv = t.se3.inverse()
+        self._T = t.se3
+        self._T_inv = self._T.inverse()
         self._full = bool((w > 0).all())
+        # later 4x4 targets may skip the parsing if this one was a full pose with unit axis weights
+        self._fast_target = self._full and self._axis_weights is None
         self._set_weights(np.sqrt(self.weight * w))
 
     def _set_weights(self, sqrt_w: np.ndarray) -> None:
         self._sqrt_w = sqrt_w
         self._sqrt_w_col = sqrt_w[:, None].copy()
         self._sqrt_w_gain = sqrt_w * self.gain
+        # isotropic: H += w JᵀJ and f += w gain Jᵀe, without weighting J first
+        self._isotropic = bool((sqrt_w == sqrt_w[0]).all())
+        self._w = float(sqrt_w[0] ** 2)
+        self._w_gain = self._w * self.gain
 
     def bind(self, robot: Robot) -> None:
         self._fid = robot.frame_id(self.frame)
@@ -174,6 +180,13 @@ class FrameTask(Task):
 
     def accumulate(self, robot: Robot, q: np.ndarray, H: np.ndarray, f: np.ndarray) -> None:
         e, J = self._error_jacobian(robot)
+        if self._isotropic:
+            JtJ = J.T.dot(J)
+            if self._w != 1.0:
+                JtJ *= self._w
+            H += JtJ
+            f += e.dot(J) * self._w_gain
+            return
         Jw = J * self._sqrt_w_col
         H += Jw.T.dot(Jw)
         f += (e * self._sqrt_w_gain).dot(Jw)
@@ -222,7 +235,9 @@ class PostureTask(Task):
         if w.ndim == 0:
             w = np.full(nv, float(w))
         if w.shape != (nv,):
-            raise ShapeError(f"expected the posture weight to be a number or of shape ({nv},) (nv = {nv}), got {w.shape}")
+            raise ShapeError(
+                f"expected the posture weight to be a number or of shape ({nv},) (nv = {nv}), got {w.shape}"
+            )
         self._w = w.astype(float)
         self._w_gain = self._w * self.gain
         self._plain = robot.nq == nv and all(j.nq == j.nv for j in robot.joints)
