@@ -86,6 +86,16 @@ class _QP:
         self.retries = 0  # proximal re-solves (see solve)
 
     def solve(self, H, f, lo, hi, C=None, c_lo=None, c_hi=None) -> np.ndarray:
+        if self.ready and not self.m:  # the hot path: update the workspace in place and solve
+            model = self.model
+            model.update(H=H, f=f, bupper=hi, blower=lo)  # DAQP takes ±inf for simple bounds
+            x, _, exitflag, info = model.solve()
+            if exitflag >= 1:
+                self.info = info
+                return x
+        return self._solve(H, f, lo, hi, C, c_lo, c_hi)
+
+    def _solve(self, H, f, lo, hi, C, c_lo, c_hi) -> np.ndarray:
         if self.m:
             upper, lower = self.upper, self.lower
             upper[: self.n], lower[: self.n] = hi, lo

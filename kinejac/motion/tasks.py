@@ -163,10 +163,15 @@ class FrameTask(Task):
         return X, Jx
 
     def _error_jacobian(self, robot: Robot) -> tuple[np.ndarray, np.ndarray]:
-        if self._T_inv is None:
+        T_inv = self._T_inv
+        if T_inv is None:
             raise KinejacError(f"{self!r} has no target: call set_target() first")
+        if self._ref is None and self._full and robot.nv > 1:  # the hot path, one call less
+            model, data, fid = robot.model, robot.data, self._fid
+            M = T_inv * _updateFramePlacement(model, data, fid)
+            return _log6(M).vector, _Jlog6(M).dot(_getFrameJacobian(model, data, fid, _LOCAL))
         X, Jx = self._pose_and_jacobian(robot)
-        M = self._T_inv * X
+        M = T_inv * X
         if self._full:
             return _log6(M).vector, _Jlog6(M) @ Jx
         R = M.rotation
@@ -185,7 +190,10 @@ class FrameTask(Task):
             if self._w != 1.0:
                 JtJ *= self._w
             H += JtJ
-            f += e.dot(J) * self._w_gain
+            g = e.dot(J)
+            if self._w_gain != 1.0:
+                g *= self._w_gain
+            f += g
             return
         Jw = J * self._sqrt_w_col
         H += Jw.T.dot(Jw)
