@@ -74,3 +74,23 @@ def test_bad_limits():
         JointBounds(panda, velocity_limit=0.0)
     with pytest.raises(kinejac.ShapeError, match="acceleration_limit"):
         JointBounds(panda, acceleration_limit=np.ones(6))
+
+
+def test_the_arm_fast_paths_equal_the_general_rule():
+    panda = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    rng = np.random.default_rng(0)
+    for acc in (None, np.linspace(3.0, 20.0, 7)):
+        fast = JointBounds(panda, acceleration_limit=acc)
+        assert fast._fast or fast._fast_acc
+        for _ in range(300):
+            q = panda.random_configuration(rng)
+            j = rng.integers(7)
+            q[j] = panda.upper[j] + rng.normal() * 1e-3  # near, at or beyond a limit
+            k = rng.integers(7)
+            q[k] = panda.lower[k] + rng.normal() * 1e-4
+            v = rng.normal(size=7) * 2.0
+            for dt in (1e-3, 1e-2):
+                a = fast.step_bounds(q, dt, v)
+                b = fast._general(q, dt, v)
+                assert np.allclose(a, b, rtol=0, atol=1e-15)
+                assert np.all(a[0] <= a[1])

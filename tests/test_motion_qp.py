@@ -298,3 +298,29 @@ def test_optimal_with_a_tiny_damping_and_a_rank_deficient_hessian(panda):
         scale = np.abs(J.T @ e).max()  # the gradient at Δq = 0
         assert np.abs(g[free]).max(initial=0.0) < 1e-5 * scale
         assert np.all(g[at_lo] > -1e-5 * scale) and np.all(g[at_hi] < 1e-5 * scale)
+
+
+def test_floating_base_continuous_and_prismatic_joints():
+    """Every q layout at once: quaternion base, (cos, sin) continuous joint, prismatic and mimic joints."""
+    robot = kinejac.load("kinejac_test_robot", root_joint="floating")
+    rng = np.random.default_rng(4)
+    q = robot.random_configuration(rng)
+    q[:3] = 0.0
+    goal = kinejac.pose(robot, robot.integrate(q, rng.normal(size=robot.nv) * 0.2), "right_tool")
+    frame = FrameTask("right_tool", goal)
+    ik = VelocityIK(robot, [frame], secondary=[PostureTask(q, 1.0, gain=0.1)], acceleration_limit=50.0)
+    v = np.zeros(robot.nv)
+    for _ in range(400):
+        v = ik.solve(q, 0.01, v_prev=v)
+        q = robot.integrate(q, v * 0.01)
+        assert robot.within_limits(q, tol=1e-12)
+    assert np.abs(frame.error(robot, q)).max() < 1e-8
+    # and a path of the same frame: no joint jump, every row on target
+    start = kinejac.pose(robot, q, "right_tool")
+    end = start.copy()
+    end[:3, 3] += [0.05, -0.05, 0.02]
+    res = kinejac.solve_ik_path(robot, [end], "right_tool", q, max_joint_step=0.05)
+    assert res.success
+    assert np.abs(robot.difference(res.q[:-1], res.q[1:])).max() <= 0.05
+    T = kinejac.pose(robot, res.q, "right_tool")
+    assert np.abs(T - res.poses).max() < 1e-5

@@ -103,6 +103,12 @@ class JointBounds:
         self._fast = self._all and self.velocity_limit is not None
         self._limits2 = np.stack((self.lower, self.upper)) if self._all else None
         self._dt, self._vdt = None, None
+        self._fast_acc = bool(
+            self._all
+            and self.velocity_limit is not None
+            and self.acceleration_limit is not None
+            and np.isfinite(self.acceleration_limit).all()
+        )
         self.any = self.velocity_limit is not None or self.acceleration_limit is not None or len(qi) > 0
 
     def step_bounds(self, q: np.ndarray, dt: float, v_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +124,32 @@ class JointBounds:
             _maximum(box, self._neg_vdt, out=box)  # np.clip costs three times these two ufunc calls
             _minimum(box, self._vdt, out=box)
             return box[0], box[1]
+        if self._fast_acc:
+            return self._arm_with_acceleration(q, dt, v_prev)
         return self._general(q, dt, v_prev)
+
+    def _arm_with_acceleration(self, q: np.ndarray, dt: float, v_prev: np.ndarray | None):
+        """The plain arm with finite acceleration limits: the general rule with fewer numpy calls."""
+        if dt != self._dt:
+            self._dt, self._vdt = dt, self.velocity_limit * dt
+            self._neg_vdt = -self._vdt
+        h = self.acceleration_limit * dt  # velocity change per step
+        reach = h * dt
+        base = np.zeros(self.nv) if v_prev is None else v_prev * dt
+        # velocity box clipped into the acceleration box (which has precedence)
+        a_lo, a_hi = base - reach, base + reach
+        lo = _minimum(_maximum(self._neg_vdt, a_lo), a_hi)
+        hi = _maximum(_minimum(self._vdt, a_hi), a_lo)
+        # braking-aware position bounds, both sides at once: D (2, nv) = distances to the limits
+        D = self._limits2 - q
+        D[0] *= -1.0
+        inside = D > 0.0
+        Dp = _maximum(D, 0.0)
+        n = np.floor((np.sqrt(1.0 + 8.0 * Dp / (h * dt)) - 1.0) * 0.5)
+        stop = (Dp + reach * n * (n + 1.0) * 0.5) / (n + 1.0)  # v_stop(D) dt
+        p_hi = np.where(inside[1], stop[1], D[1])
+        p_lo = np.where(inside[0], -stop[0], -D[0])
+        return _minimum(_maximum(p_lo, lo), hi), _maximum(_minimum(p_hi, hi), lo)
 
     def _general(self, q: np.ndarray, dt: float, v_prev: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         nv = self.nv
