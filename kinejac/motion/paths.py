@@ -132,6 +132,7 @@ def solve_ik_path(
     position_tolerance: float = 1e-6,
     rotation_tolerance: float = 1e-6,
     max_iterations: int = 100,
+    stall_iterations: int = 20,
     mask=None,
     relative_to: str | None = None,
     velocity_scale: float | None = None,
@@ -154,6 +155,9 @@ def solve_ik_path(
         max_bisections: how many times a step may be halved before the path stops.
         position_tolerance, rotation_tolerance: [m], [rad] IK tolerances at every pose.
         max_iterations: per local IK solve.
+        stall_iterations: a local solve gives up when its cost has not dropped 10 % in this many
+            iterations (:class:`~kinejac.IKSolver`'s LM default, 3, suits random restarts; near a
+            singularity a local solve converges slowly but surely, so the path is more patient).
         mask: ``(6,)`` free axes of the target (as in :func:`kinejac.solve_ik`).
         relative_to: poses are relative to this frame.
         velocity_scale: if given (in (0, 1]), time stamps at that fraction of the joint velocity
@@ -194,6 +198,7 @@ def solve_ik_path(
         position_tolerance=position_tolerance,
         rotation_tolerance=rotation_tolerance,
         max_iterations=max_iterations,
+        stall_iterations=stall_iterations,
         max_restarts=0,
         timeout=None,
     )
