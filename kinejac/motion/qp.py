@@ -204,7 +204,6 @@ class VelocityIK:
             r += int(c.rows)
         self._qp1 = _QP(nv, mc, "velocity IK")
         self._qp2: dict[int, _QP] = {}
-        self._zeros = np.zeros(nv)
 
     def __repr__(self) -> str:
         second = f", secondary={list(self.secondary)}" if self.secondary else ""
