@@ -3,7 +3,7 @@
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
-``dexterity`` (manipulability), ``workspace_map`` -> ``viewer``, ``cli``.
+``dexterity`` (manipulability), ``workspace_map``, ``motion`` (Cartesian paths, velocity QP) -> ``viewer``, ``cli``.
 """
 
 from .check import DerivativeReport, check_derivatives
@@ -42,6 +42,17 @@ from .ik import (
     solve_ik_batch,
 )
 from .kinematics import hessian, jacobian, jacobian_dot, pose, twist, vjp
+from .motion import (
+    FrameTask,
+    InfeasibleError,
+    LinearConstraint,
+    PathReason,
+    PathResult,
+    PostureTask,
+    VelocityIK,
+    solve_ik_path,
+    velocity_ik,
+)
 from .robot import JointInfo, Robot
 from .spatial import Reference
 from .urdf import available_robots, load
@@ -55,16 +66,22 @@ __all__ = [
     "Ellipsoid",
     "FrameNotFound",
     "FrameTarget",
+    "FrameTask",
     "IKBatchResult",
     "IKReason",
     "IKResult",
     "IKSolver",
+    "InfeasibleError",
     "InvalidChoiceError",
     "InvalidValueError",
     "JointInfo",
     "JointNotFound",
     "KinejacError",
+    "LinearConstraint",
     "NotFoundError",
+    "PathReason",
+    "PathResult",
+    "PostureTask",
     "Reference",
     "Robot",
     "RobotNotFound",
@@ -73,6 +90,7 @@ __all__ = [
     "URDFError",
     "URDFNotFound",
     "UnknownOptionError",
+    "VelocityIK",
     "Viewer",
     "Workspace",
     "__version__",
@@ -91,8 +109,10 @@ __all__ = [
     "singularity",
     "solve_ik",
     "solve_ik_batch",
+    "solve_ik_path",
     "twist",
     "velocity_ellipsoid",
+    "velocity_ik",
     "vjp",
     "workspace",
 ]

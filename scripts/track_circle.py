@@ -1,24 +1,25 @@
-"""Resolved-rate control: the Panda's tool tracks a circle with damped-least-squares differential IK.
+"""Velocity IK in a control loop: the Panda's tool tracks a circle at 1 kHz, within its limits.
 
-Every control period ``dt`` the desired tool twist is the circle's velocity (feed-forward) plus a
-proportional correction of the position and orientation errors; :func:`kinejac.ik.joint_velocities`
-turns it into joint velocities (damped near singularities, within the joint velocity and position
-limits), which are integrated with ``robot.integrate``. The tool keeps pointing down. Prints the
-tracking error over the laps (max and RMS); the viewer shows the circle and replays the motion
-(``--headless``: no viewer, for the tests).
+Every control period ``dt`` a :class:`kinejac.VelocityIK` (built once) solves one small QP: a
+:class:`kinejac.FrameTask` asks the tool to be at the circle's next point, pointing down, at the end
+of the period (dead-beat, ``gain = 1``), a light :class:`kinejac.PostureTask` keeps the elbow near
+its start, and the joint position and velocity limits are constraints (``--acceleration-limit``
+adds acceleration limits). The joint velocity is integrated with ``robot.integrate``. Prints the
+tracking error (max and RMS), the limit violations (none) and the time per control step; the viewer
+shows the circle and replays the motion (``--headless``: no viewer, for the tests).
 
-Run: ``python scripts/track_circle.py [--radius 0.1] [--period 4] [--laps 2]``.
+Run: ``python scripts/track_circle.py [--radius 0.1] [--period 4] [--laps 2] [--dt 0.001]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
-import pinocchio as pin
 
 import kinejac
-from kinejac.ik import joint_velocities, solve_ik
+from kinejac.ik import solve_ik
 
 __all__ = ["circle", "main", "track"]
 
@@ -35,25 +36,58 @@ def circle(t: float | np.ndarray, center, radius: float, period: float) -> tuple
     return np.asarray(center) + radius * unit, radius * w * tangent
 
 
-def track(robot, q0, center, radius: float, period: float, laps: float, dt: float = 0.01, gain: float = 20.0):
-    """Run the control loop from ``q0``; returns the configurations ``(N + 1, nq)`` and the
-    position errors ``(N,)`` [m] at each control instant.
+def track(
+    robot,
+    q0,
+    center,
+    radius: float,
+    period: float,
+    laps: float,
+    dt: float = 0.001,
+    *,
+    posture_weight: float = 1e-4,
+    posture_gain: float = 0.01,
+    acceleration_limit=None,
+):
+    """Run the control loop from ``q0``; returns the configurations ``(N + 1, nq)``, the velocities
+    ``(N, nv)``, the position errors ``(N,)`` [m] after each step and the solve times ``(N,)`` [s].
 
-    The textbook resolved-rate law: ``ξ = [v_d(t) + K (p_d(t) - p); K log(R_d Rᵀ)]``, ``K = gain`` [1/s].
+    Step ``k`` targets the circle at ``t = (k + 1) dt``: the pose the tool should have when the
+    velocity has been applied for one period.
     """
-    q = q0
-    trajectory, errors = [q0], []
-    for k in range(round(laps * period / dt)):
-        p_desired, v_desired = circle(k * dt, center, radius, period)
-        T_world_tool = kinejac.pose(robot, q, FRAME)
-        position_error = p_desired - T_world_tool[:3, 3]
-        errors.append(np.linalg.norm(position_error))
-        linear = v_desired + gain * position_error
-        angular = gain * pin.log3(R_WORLD_TOOL @ T_world_tool[:3, :3].T)  # world axes
-        v = joint_velocities(robot, q, FRAME, np.r_[linear, angular], dt)
+    T_target = np.eye(4)
+    T_target[:3, :3] = R_WORLD_TOOL
+    frame = kinejac.FrameTask(FRAME, T_target, 1.0)
+    posture = kinejac.PostureTask(q0, posture_weight, gain=posture_gain)
+    ik = kinejac.VelocityIK(robot, [frame, posture], acceleration_limit=acceleration_limit)
+    n = round(laps * period / dt)
+    points, _ = circle(np.arange(1, n + 1) * dt, center, radius, period)
+    q, v = q0, np.zeros(robot.nv)
+    trajectory, velocities, errors, times = [q0], [], np.empty(n), np.empty(n)
+    perf = time.perf_counter
+    for k in range(n):
+        T_target[:3, 3] = points[k]
+        t0 = perf()
+        frame.set_target(T_target)
+        v = ik.solve(q, dt, v_prev=v)
+        times[k] = perf() - t0
         q = robot.integrate(q, v * dt)
+        errors[k] = np.linalg.norm(kinejac.pose(robot, q, FRAME)[:3, 3] - points[k])
         trajectory.append(q)
-    return np.array(trajectory), np.array(errors)
+        velocities.append(v)
+    return np.array(trajectory), np.array(velocities), errors, times
+
+
+def violations(robot, trajectory: np.ndarray, velocities: np.ndarray, dt: float, acceleration_limit=None) -> dict:
+    """Counts of samples beyond the position, velocity (and acceleration) limits, to 1e-9."""
+    out = {
+        "position": int(np.sum(~robot.within_limits(trajectory, tol=1e-9))),
+        "velocity": int(np.sum(np.abs(velocities) > robot.velocity_limit * (1 + 1e-9))),
+    }
+    if acceleration_limit is not None:
+        acc = np.abs(np.diff(np.vstack([np.zeros(robot.nv), velocities]), axis=0)) / dt
+        out["acceleration"] = int(np.sum(acc > np.asarray(acceleration_limit) * (1 + 1e-9) + 1e-9))
+    return out
 
 
 def main(argv=None) -> int:
@@ -61,7 +95,8 @@ def main(argv=None) -> int:
     parser.add_argument("--radius", type=float, default=0.1, help="[m]")
     parser.add_argument("--period", type=float, default=4.0, help="[s] per lap")
     parser.add_argument("--laps", type=float, default=2.0)
-    parser.add_argument("--dt", type=float, default=0.01, help="[s] control period")
+    parser.add_argument("--dt", type=float, default=0.001, help="[s] control period")
+    parser.add_argument("--acceleration-limit", type=float, default=None, help="[rad/s^2], all joints")
     parser.add_argument("--headless", action="store_true", help="no viewer")
     args = parser.parse_args(argv)
 
@@ -75,14 +110,19 @@ def main(argv=None) -> int:
         print(f"could not reach the start of the circle: {first}")
         return 1
 
-    trajectory, errors = track(robot, first.q, center, args.radius, args.period, args.laps, args.dt)
+    trajectory, velocities, errors, times = track(
+        robot, first.q, center, args.radius, args.period, args.laps, args.dt, acceleration_limit=args.acceleration_limit
+    )
     print(
         f"tracked {args.laps:g} lap(s) of a {args.radius:g} m circle in {args.period:g} s per lap, "
         f"{len(errors)} steps of {args.dt * 1e3:g} ms"
     )
     print(f"max tracking error {errors.max():.3e} m")
     print(f"rms tracking error {np.sqrt(np.mean(errors**2)):.3e} m")
-    print(f"joint limits respected: {bool(robot.within_limits(trajectory).all())}")
+    bad = violations(robot, trajectory, velocities, args.dt, args.acceleration_limit)
+    print("limit violations: " + ", ".join(f"{k} {n}" for k, n in bad.items()))
+    print(f"joint limits respected: {not any(bad.values())}")
+    print(f"velocity IK step: median {np.median(times) * 1e6:.1f} us, p99 {np.percentile(times, 99) * 1e6:.1f} us")
 
     if not args.headless:
         from kinejac.viewer import Viewer
@@ -91,7 +131,8 @@ def main(argv=None) -> int:
             ts = np.linspace(0.0, args.period, 100)
             viewer.show_path(circle(ts, center, args.radius, args.period)[0], name="desired")
             viewer.show_frames([FRAME])
-            viewer.play(trajectory[::4], dt=4 * args.dt, repetitions=100)
+            stride = max(1, round(0.04 / args.dt))  # 25 frames per second
+            viewer.play(trajectory[::stride], dt=stride * args.dt, repetitions=100)
             viewer.wait()
     return 0
 

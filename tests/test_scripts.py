@@ -30,7 +30,8 @@ def floats_after(text: str, label: str) -> list[float]:
 
 
 @pytest.mark.parametrize(
-    "name", ["quickstart.py", "demo_ik.py", "track_circle.py", "manipulability_map.py", "multi_frame_ik.py"]
+    "name",
+    ["quickstart.py", "demo_ik.py", "track_circle.py", "draw_line.py", "manipulability_map.py", "multi_frame_ik.py"],
 )
 def test_example_scripts_say_what_they_show(name):
     source = (SCRIPTS / name).read_text()
@@ -60,8 +61,27 @@ def test_track_circle_headless():
     out = run_script("track_circle.py", "--headless")
     (worst,) = floats_after(out, "max tracking error")
     (rms,) = floats_after(out, "rms tracking error")
-    assert 0 < rms <= worst < 1e-3  # [m] on a 10 cm circle at 16 cm/s
+    assert 0 < rms <= worst < 1e-4  # [m] on a 10 cm circle at 16 cm/s, 1 kHz
+    assert "limit violations: position 0, velocity 0" in out
     assert "joint limits respected: True" in out
+
+
+def test_track_circle_with_acceleration_limits():
+    out = run_script("track_circle.py", "--headless", "--laps", "0.5", "--acceleration-limit", "10")
+    assert "limit violations: position 0, velocity 0, acceleration 0" in out
+    (rms,) = floats_after(out, "rms tracking error")
+    assert rms < 1e-3  # the start from rest lags behind the moving target, then catches up
+
+
+def test_draw_line_headless():
+    out = run_script("draw_line.py", "--headless")
+    naive = re.search(r"naive IK: jumps above 0\.1 rad: (\d+), largest joint step (" + _FLOAT + ")", out)
+    assert int(naive.group(1)) >= 1 and float(naive.group(2)) > 1.0  # the naive solutions flip branches
+    (fraction,) = floats_after(out, "solve_ik_path: fraction")
+    (largest,) = floats_after(out, "largest joint step")[1:]
+    (error,) = floats_after(out, "largest waypoint error")
+    assert fraction == 1.0 and largest < 0.1 and error < 1e-5
+    assert "kinejac viewer: http://" in out and "the naive motion, then the followed one" in out
 
 
 def test_manipulability_map_headless(tmp_path):

@@ -1,11 +1,14 @@
-"""Differential IK for control: resolved-rate motion control with damped least squares.
+"""Differential IK for control: resolved-rate motion control of one frame, as a small QP.
 
-``v = Jᵀ(J Jᵀ + λ² I)⁻¹ ξ`` for a desired twist ``ξ`` (Whitney 1969; damping as in
-:mod:`kinejac.ik.solvers`: ``λ² = (1 - (σ_min/ε)²) λ_max²`` when ``σ_min < ε``, else 0). Limits are
-enforced by saturation in the null space (a simplified SNS, Flacco, De Luca & Khatib 2012): each
-joint velocity is bounded by its velocity limit and by the distance to its position limits over
-``dt``; the joint that overshoots its bound most is fixed at that bound and the twist is re-solved
-with the others, until every joint is within its bounds.
+``v = argmin ½‖J v - ξ‖² + ½ λ² ‖v‖²`` within per-joint velocity bounds, for a desired twist ``ξ``
+(Whitney 1969). The damping ``λ² = (1 - (σ_min/ε)²) λ_max²`` when ``σ_min < ε``, else 0 (as in
+:mod:`kinejac.ik.solvers`; a 1e-10 floor keeps the QP strictly convex), so away from singularities
+and limits ``v`` is the least-norm solution ``J⁺ ξ``. The bounds keep ``q + v dt`` within the
+position limits and ``|v|`` within the velocity limits (:class:`kinejac.motion.limits.JointBounds`);
+when a joint saturates the others compensate (the QP's optimum, which the saturation in the null
+space of Flacco, De Luca & Khatib 2012 approximates). This is the one-frame interface of the
+velocity QP of :mod:`kinejac.motion.qp` (same bounds, same DAQP solver); use
+:func:`kinejac.velocity_ik` for several tasks, a posture, acceleration limits or priorities.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import numpy as np
 from .. import kinematics as kin
 from .._checks import positive
 from ..errors import InvalidValueError, ShapeError
+from ..motion.limits import JointBounds
+from ..motion.qp import _QP
 from ..robot import Robot
 from ..spatial import Reference
 
@@ -23,34 +28,19 @@ __all__ = ["joint_velocities", "velocity_bounds"]
 
 def velocity_bounds(robot: Robot, q, dt: float, *, position_limits: bool = True, velocity_limits: bool = True):
     """Per-joint velocity bounds ``(lo, hi)`` ``(nv,)`` [rad/s or m/s] that keep ``q + v dt`` within
-    the position limits (1-DOF joints) and ``|v|`` within the velocity limits."""
+    the position limits (1-DOF joints) and ``|v|`` within the velocity limits. A joint already
+    outside its position limits may only move back, as fast as its velocity limit allows."""
     q = robot._check_q(q)
     dt = positive("dt [s]", dt)
-    lo = np.full(robot.nv, -np.inf)
-    hi = np.full(robot.nv, np.inf)
-    if velocity_limits:
-        lo, hi = -robot.velocity_limit.copy(), robot.velocity_limit.copy()
-    if position_limits:
-        for j in robot.joints:
-            if j.nq == 1 and j.nv == 1:
-                a, b = robot.lower[j.idx_q], robot.upper[j.idx_q]
-                x = q[j.idx_q]
-                lo[j.idx_v] = max(lo[j.idx_v], (a - x) / dt)
-                hi[j.idx_v] = min(hi[j.idx_v], (b - x) / dt)
-    # a joint already outside its limits may only move back: never an empty interval
-    bad = lo > hi
-    lo[bad] = hi[bad] = np.where(np.abs(lo[bad]) < np.abs(hi[bad]), lo[bad], hi[bad])
-    return lo, hi
+    bounds = JointBounds(robot, position_limits=position_limits, velocity_limit=bool(velocity_limits))
+    return bounds.velocity_bounds(q, dt)
 
 
-def _dls(J: np.ndarray, xi: np.ndarray, epsilon: float, max_damping: float) -> np.ndarray:
-    if J.shape[1] == 0:
-        return np.zeros(0)
+def _damping(J: np.ndarray, epsilon: float, max_damping: float) -> float:
+    """``λ²`` from the smallest singular value of ``J``."""
     s = np.linalg.svd(J, compute_uv=False)
     s_min = s[-1] if len(s) else 0.0
-    lam2 = 0.0 if s_min >= epsilon else (1.0 - (s_min / epsilon) ** 2) * max_damping**2
-    A = J @ J.T + (lam2 + 1e-12) * np.eye(J.shape[0])
-    return J.T @ np.linalg.solve(A, xi)
+    return 0.0 if s_min >= epsilon else (1.0 - (s_min / epsilon) ** 2) * max_damping**2
 
 
 def joint_velocities(
@@ -89,17 +79,11 @@ def joint_velocities(
     if not np.isfinite(xi).all():
         raise InvalidValueError(f"twist_desired contains NaN or inf: {xi.tolist()}")
     dt = positive("dt [s]", dt)
-    J = kin.jacobian(robot, q, frame, reference)
+    if robot.nv == 0:
+        return np.zeros(0)
+    J = kin.jacobian(robot, q, frame, reference).reshape(6, robot.nv)
     lo, hi = velocity_bounds(robot, q, dt, position_limits=position_limits, velocity_limits=velocity_limits)
-    v = np.zeros(robot.nv)
-    free = np.ones(robot.nv, dtype=bool)
-    for _ in range(robot.nv + 1):
-        rest = xi - J[:, ~free] @ v[~free]
-        v[free] = _dls(J[:, free], rest, epsilon, max_damping)
-        over = np.where(free, np.maximum(v - hi, lo - v), -np.inf)
-        worst = int(np.argmax(over))
-        if over[worst] <= 1e-12:
-            break
-        v[worst] = hi[worst] if v[worst] > hi[worst] else lo[worst]
-        free[worst] = False
+    H = J.T @ J
+    H[np.diag_indices_from(H)] += _damping(J, epsilon, max_damping) + 1e-10
+    v = _QP(robot.nv, 0, "joint_velocities").solve(H, -(J.T @ xi), lo, hi)
     return np.clip(v, lo, hi)

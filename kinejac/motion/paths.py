@@ -1,0 +1,326 @@
+"""Cartesian paths without joint jumps: follow interpolated poses with local IK solves.
+
+:func:`solve_ik_path` starts at ``q0`` and its frame's pose ``T(q0)``, and goes through the given
+waypoints in order, interpolating between consecutive ones (:mod:`kinejac.motion.interpolation`)
+at no more than ``max_cartesian_step`` [m] and ``max_rotation_step`` [rad]. Each pose is solved by
+one local IK solve (Levenberg-Marquardt from the previous configuration, no random restarts, one
+:class:`~kinejac.IKSolver` built per call). A solution is accepted only if it reaches the pose and
+no joint moved more than ``max_joint_step`` from the previous configuration. Otherwise the
+Cartesian step is halved, up to ``max_bisections`` times: a fast but continuous joint motion
+(near a singularity) passes with smaller steps, a branch flip does not shrink with the step. When
+even the smallest step fails, the path stops there: ``fraction < 1``, with the reason
+(:class:`PathReason`) and the pose that could not be reached. So consecutive configurations never
+differ by more than ``max_joint_step`` in any joint (the tangent difference, ``robot.difference``;
+a full-turn joint wrapping by 2π counts as the jump it is).
+
+``fraction`` is the part of the path followed, measured in interpolation steps (each segment
+weighs ``max(L / max_cartesian_step, θ / max_rotation_step)``), as MoveIt's ``computeCartesianPath``
+reports it. :func:`time_parameterize` gives time stamps that respect the joint velocity limits.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import pinocchio as pin
+
+from .._checks import positive
+from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
+from ..ik.result import IKReason
+from ..ik.solvers import IKSolver
+from ..robot import Robot
+from .interpolation import INTERPOLATIONS, Interpolation, Segment, as_pose_list
+
+__all__ = ["PathReason", "PathResult", "solve_ik_path", "time_parameterize"]
+
+
+class PathReason(str, Enum):
+    """Why a path ended.
+
+    - ``COMPLETED``: every pose was reached.
+    - ``JOINT_JUMP``: the next pose has an IK solution only beyond ``max_joint_step`` from the
+      current configuration, even at the smallest Cartesian step (another branch: a jump).
+    - ``IK_FAILED``: no solution near the current configuration (out of reach, joint limits, a
+      singularity: see ``PathResult.ik_reason``).
+    """
+
+    COMPLETED = "completed"
+    JOINT_JUMP = "joint_jump"
+    IK_FAILED = "ik_failed"
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """A followed Cartesian path (up to where it stopped).
+
+    Attributes:
+        q: ``(N, nq)`` configurations; ``q[0]`` is ``q0``.
+        poses: ``(N, 4, 4)`` the target pose of each row (``poses[0] = T(q0)``).
+        position_error, rotation_error: ``(N,)`` [m], [rad] the IK error at each row.
+        fraction: part of the path followed, in [0, 1].
+        success: the whole path was followed (``reason is COMPLETED``).
+        reason: :class:`PathReason`.
+        stopped_at: index of the waypoint (in the ``poses`` given) being approached when the path
+            stopped; ``None`` when completed.
+        failed_pose: ``(4, 4)`` the pose that could not be reached; ``None`` when completed.
+        ik_reason: the :class:`~kinejac.IKReason` of the last failed solve (``None`` when completed).
+        max_joint_step: [rad or m] the largest joint motion between consecutive rows.
+        time: ``(N,)`` [s] time stamps (with ``velocity_scale``), else ``None``.
+        solve_time: [s] wall-clock time of the call.
+    """
+
+    q: np.ndarray
+    poses: np.ndarray
+    position_error: np.ndarray
+    rotation_error: np.ndarray
+    fraction: float
+    success: bool
+    reason: PathReason
+    stopped_at: int | None
+    failed_pose: np.ndarray | None
+    ik_reason: IKReason | None
+    max_joint_step: float
+    time: np.ndarray | None
+    solve_time: float
+
+    def __len__(self) -> int:
+        return int(self.q.shape[0])
+
+    @property
+    def message(self) -> str:
+        """One line: how far the path went and why it stopped."""
+        if self.success:
+            return f"followed the whole path: {len(self)} configurations, largest joint step {self.max_joint_step:.3g}"
+        where = f"while heading to waypoint {self.stopped_at}"
+        p = self.failed_pose[:3, 3].round(4).tolist() if self.failed_pose is not None else None
+        if self.reason is PathReason.JOINT_JUMP:
+            why = "the next pose needs a joint jump (another IK branch)"
+        else:
+            why = f"no IK solution near the current configuration ({self.ik_reason.value if self.ik_reason else '?'})"
+        return f"stopped at {self.fraction:.1%} of the path {where}, at position {p}: {why}"
+
+    def __repr__(self) -> str:
+        return (
+            f"PathResult(success={self.success}, fraction={self.fraction:.4f}, reason={self.reason.value}, "
+            f"n={len(self)}, max_joint_step={self.max_joint_step:.3g})"
+        )
+
+
+def _step_fn(robot: Robot):
+    """The largest joint motion between two configurations ``(nq,)``."""
+    plain = robot.nq == robot.nv and all(j.nq == j.nv for j in robot.joints)
+    if plain:
+        return lambda a, b: float(np.abs(b - a).max(initial=0.0))
+    model = robot.model
+    return lambda a, b: float(np.abs(pin.difference(model, a, b)).max(initial=0.0))
+
+
+def solve_ik_path(
+    robot: Robot,
+    poses,
+    frame: str,
+    q0,
+    *,
+    max_joint_step: float = 0.1,
+    max_cartesian_step: float = 0.005,
+    max_rotation_step: float = 0.05,
+    interpolation: Interpolation | None = None,
+    max_bisections: int = 6,
+    position_tolerance: float = 1e-6,
+    rotation_tolerance: float = 1e-6,
+    max_iterations: int = 100,
+    stall_iterations: int = 20,
+    mask=None,
+    relative_to: str | None = None,
+    velocity_scale: float | None = None,
+) -> PathResult:
+    """Follow the Cartesian path from ``T(q0)`` through ``poses`` with ``frame``, never jumping.
+
+    Args:
+        robot: the robot.
+        poses: waypoints ``T_world_frame`` (or ``T_relative_frame``): ``(K, 4, 4)``, one 4x4 pose, or
+            a list of 4x4 arrays / ``pinocchio.SE3``. A dense sequence works too (each step is then
+            within ``max_cartesian_step`` already).
+        frame: the frame to move.
+        q0: ``(nq,)`` the start configuration, within the position limits.
+        max_joint_step: [rad or m] largest allowed motion of any joint between consecutive
+            configurations.
+        max_cartesian_step, max_rotation_step: [m], [rad] interpolation steps.
+        interpolation: ``"se3"`` (the geodesic) or ``"decoupled"`` (straight line + rotation geodesic);
+            default ``"se3"``, or ``"decoupled"`` when ``mask`` frees a rotation axis (the SE(3) geodesic
+            couples position and rotation, so a rotation the task does not care about would bend the line).
+        max_bisections: how many times a step may be halved before the path stops.
+        position_tolerance, rotation_tolerance: [m], [rad] IK tolerances at every pose.
+        max_iterations: per local IK solve.
+        stall_iterations: a local solve gives up when its cost has not dropped 10 % in this many
+            iterations (:class:`~kinejac.IKSolver`'s LM default, 3, suits random restarts; near a
+            singularity a local solve converges slowly but surely, so the path is more patient).
+        mask: ``(6,)`` free axes of the target (as in :func:`kinejac.solve_ik`).
+        relative_to: poses are relative to this frame.
+        velocity_scale: if given (in (0, 1]), time stamps at that fraction of the joint velocity
+            limits (:func:`time_parameterize`) are put in ``PathResult.time``.
+
+    Returns a :class:`PathResult`; a path that cannot be followed is ``success=False``, never an exception.
+    """
+    t_start = _time.perf_counter()
+    if interpolation is None:
+        free_rotation = mask is not None and not np.asarray(mask, dtype=bool).reshape(-1)[3:].all()
+        interpolation = "decoupled" if free_rotation else "se3"
+    if interpolation not in INTERPOLATIONS:
+        raise InvalidChoiceError("interpolation", interpolation, INTERPOLATIONS)
+    max_joint_step = positive("max_joint_step", max_joint_step)
+    max_cartesian_step = positive("max_cartesian_step [m]", max_cartesian_step)
+    max_rotation_step = positive("max_rotation_step [rad]", max_rotation_step)
+    max_bisections = positive("max_bisections", max_bisections, integer=True, zero=True)
+    if velocity_scale is not None:
+        velocity_scale = positive("velocity_scale", velocity_scale)
+        if velocity_scale > 1.0:
+            raise InvalidValueError(f"velocity_scale must be in (0, 1], got {velocity_scale}")
+    q0 = robot._check_q(q0, "q0")
+    if q0.ndim != 1:
+        raise ShapeError(f"expected q0 of shape ({robot.nq},), got {q0.shape}")
+    if not robot.within_limits(q0):
+        outside = (q0 < robot.lower - 1e-9) | (q0 > robot.upper + 1e-9)
+        names = [j.name for j in robot.joints if j.nq and outside[j.idx_q : j.idx_q + j.nq].any()]
+        raise InvalidValueError(
+            f"q0 is outside the position limits of robot {robot.name!r} (joints {', '.join(names)}); the path "
+            "must start inside them (robot.clip(q0) gives the nearest configuration inside)"
+        )
+    waypoints = as_pose_list(poses)
+    if not waypoints:
+        raise ShapeError("solve_ik_path needs at least one waypoint, got none")
+    solver = IKSolver(
+        robot,
+        frame,
+        position_tolerance=position_tolerance,
+        rotation_tolerance=rotation_tolerance,
+        max_iterations=max_iterations,
+        stall_iterations=stall_iterations,
+        max_restarts=0,
+        timeout=None,
+    )
+    extra = {}
+    if mask is not None:
+        extra["mask"] = mask
+    if relative_to is not None:
+        extra["relative_to"] = relative_to
+    T0 = _start_pose(robot, q0, frame, relative_to)
+    segments = [Segment(A, B, interpolation) for A, B in zip([T0, *waypoints[:-1]], waypoints)]
+    weights = [max(s.length / max_cartesian_step, s.angle / max_rotation_step) for s in segments]
+    total = sum(weights)
+    joint_step = _step_fn(robot)
+
+    qs, Ts, perrs, rerrs = [q0.copy()], [T0.homogeneous], [0.0], [0.0]
+    q = q0
+    largest = 0.0
+    reason, stopped_at, failed, ik_reason = PathReason.COMPLETED, None, None, None
+    done_weight = 0.0
+    for i, seg in enumerate(segments):
+        n = seg.steps(max_cartesian_step, max_rotation_step)
+        ds_nominal = 1.0 / n
+        s = 0.0
+        while s < 1.0:
+            ds = min(ds_nominal, 1.0 - s)
+            if 1.0 - (s + ds) < 1e-12:
+                ds = 1.0 - s
+            accepted = None
+            for _ in range(max_bisections + 1):
+                s_new = 1.0 if ds == 1.0 - s else s + ds
+                T = seg.at(s_new)
+                result = solver.solve(T, q, **extra)
+                step = joint_step(q, result.q)
+                if result.success and step <= max_joint_step:
+                    accepted = (s_new, T, result, step)
+                    break
+                ik_reason = result.reason
+                last_jump = result.success  # solved, but too far away
+                failed = T.homogeneous
+                ds *= 0.5
+            if accepted is None:
+                reason = PathReason.JOINT_JUMP if last_jump else PathReason.IK_FAILED
+                if reason is PathReason.JOINT_JUMP:
+                    ik_reason = IKReason.CONVERGED
+                stopped_at = i
+                done_weight += s * weights[i]
+                break
+            s, T, result, step = accepted
+            q = result.q
+            largest = max(largest, step)
+            qs.append(np.array(q))
+            Ts.append(T.homogeneous)
+            perrs.append(result.position_error)
+            rerrs.append(result.rotation_error)
+        if stopped_at is not None:
+            break
+        done_weight += weights[i]
+    success = stopped_at is None
+    if success:
+        failed, ik_reason = None, None
+        fraction = 1.0
+    else:
+        fraction = done_weight / total if total > 0 else 0.0
+    Q = np.array(qs).reshape(len(qs), robot.nq)
+    times = None if velocity_scale is None else time_parameterize(robot, Q, velocity_scale=velocity_scale)
+    return PathResult(
+        q=Q,
+        poses=np.array(Ts).reshape(len(Ts), 4, 4),
+        position_error=np.array(perrs),
+        rotation_error=np.array(rerrs),
+        fraction=float(min(fraction, 1.0)),
+        success=success,
+        reason=reason,
+        stopped_at=stopped_at,
+        failed_pose=failed,
+        ik_reason=ik_reason,
+        max_joint_step=largest,
+        time=times,
+        solve_time=_time.perf_counter() - t_start,
+    )
+
+
+def _start_pose(robot: Robot, q0: np.ndarray, frame: str, relative_to: str | None) -> pin.SE3:
+    from ..kinematics import pose
+
+    T = pose(robot, q0, frame)
+    if relative_to is not None:
+        T = np.linalg.inv(pose(robot, q0, relative_to)) @ T
+    return pin.SE3(T[:3, :3].copy(), T[:3, 3].copy())
+
+
+def time_parameterize(robot: Robot, q, *, velocity_scale: float = 1.0, velocity_limit=None) -> np.ndarray:
+    """Time stamps ``(N,)`` [s] (from 0) for a joint path ``q`` ``(N, nq)`` moved along linearly
+    between rows, as fast as the velocity limits allow: each segment lasts
+    ``max_j |Δq_j| / (velocity_scale · v_max,j)``, so no joint exceeds ``velocity_scale`` times its limit.
+
+    ``velocity_limit``: ``(nv,)`` [rad/s or m/s] (default ``robot.velocity_limit``). A joint that
+    moves must have a finite limit. Accelerations are not limited (the velocity is piecewise constant).
+    """
+    velocity_scale = positive("velocity_scale", velocity_scale)
+    Q = robot._check_q(q, "q")
+    if Q.ndim != 2:
+        raise ShapeError(f"expected a path q of shape (N, {robot.nq}), got {Q.shape}")
+    vmax = robot.velocity_limit if velocity_limit is None else np.asarray(velocity_limit, dtype=float)
+    if vmax.shape != (robot.nv,) or np.isnan(vmax).any() or (vmax <= 0).any():
+        raise InvalidValueError(f"velocity_limit must be ({robot.nv},) values > 0, got {np.asarray(vmax).tolist()}")
+    if len(Q) < 2:
+        return np.zeros(len(Q))
+    dq = np.abs(robot.difference(Q[:-1], Q[1:]))
+    moving = (dq > 0).any(axis=0)
+    unlimited = moving & ~np.isfinite(vmax)
+    if unlimited.any():
+        names = _names_of_v(robot, np.flatnonzero(unlimited))
+        raise InvalidValueError(f"joints {names} move but have no velocity limit: pass velocity_limit=")
+    durations = (dq / (velocity_scale * vmax)).max(axis=1)
+    return np.concatenate(([0.0], np.cumsum(durations)))
+
+
+def _names_of_v(robot: Robot, idx) -> list[str]:
+    out = []
+    for k in idx:
+        for j in robot.joints:
+            if j.idx_v <= k < j.idx_v + j.nv:
+                out.append(j.name)
+    return out
