@@ -3,10 +3,24 @@
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
-``dexterity`` (manipulability), ``workspace_map`` -> ``viewer``, ``cli``.
+``dexterity`` (manipulability), ``collision``, ``workspace_map`` -> ``viewer``, ``cli``.
 """
 
 from .check import DerivativeReport, check_derivatives
+from .collision import (
+    Box,
+    Capsule,
+    Clearance,
+    CollisionChecker,
+    Cylinder,
+    Mesh,
+    PointCloud,
+    Sphere,
+    clearance,
+    collisions,
+    in_collision,
+    load_scene,
+)
 from .dexterity import (
     MEASURES,
     Ellipsoid,
@@ -50,6 +64,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MEASURES",
+    "Box",
+    "Capsule",
+    "Clearance",
+    "CollisionChecker",
+    "Cylinder",
     "DerivativeReport",
     "Ellipsoid",
     "FrameNotFound",
@@ -63,12 +82,15 @@ __all__ = [
     "JointInfo",
     "JointNotFound",
     "KinejacError",
+    "Mesh",
     "NotFoundError",
+    "PointCloud",
     "Reference",
     "Robot",
     "RobotNotFound",
     "ShapeError",
     "SingularityReport",
+    "Sphere",
     "URDFError",
     "URDFNotFound",
     "Viewer",
@@ -76,13 +98,17 @@ __all__ = [
     "__version__",
     "available_robots",
     "check_derivatives",
+    "clearance",
+    "collisions",
     "force_ellipsoid",
     "generic_rank",
     "hessian",
+    "in_collision",
     "jacobian",
     "jacobian_dot",
     "joint_velocities",
     "load",
+    "load_scene",
     "manipulability",
     "manipulability_gradient",
     "pose",
