@@ -206,7 +206,7 @@ def test_generated_pairs_close_to_moveit_srdf():
     robot = kinejac.load("erd:panda")
     generated = generate_disabled_pairs(robot, samples=2000, seed=0)
     srdf = read_srdf(robot, PANDA_SRDF)
-    adjacent = {p for p, r in srdf.items() if r == "Adjacent"}
+    adjacent = {p for p, r in srdf.items() if r == "adjacent"}
     assert adjacent <= {p for p, r in generated.items() if r == "adjacent"}
     assert len(set(generated) & set(srdf)) >= 0.8 * len(generated)
 

@@ -68,7 +68,8 @@ def check_pairs(robot, pairs: Mapping[tuple[str, str], str] | Iterable[tuple[str
 
 
 def read_srdf(robot, path: str | Path) -> dict[tuple[str, str], str]:
-    """``{(link1, link2): reason}`` from the ``<disable_collisions>`` elements of an SRDF file.
+    """``{(link1, link2): reason}`` from the ``<disable_collisions>`` elements of an SRDF file
+    (reasons in lower case: ``adjacent``, ``never``, ``always``, ``default``, ...).
 
     Raises :class:`SRDFError` for an unreadable file or an element without both links, and
     :class:`LinkNotFound` (listing the robot's links) for a link the robot does not have.
@@ -87,7 +88,7 @@ def read_srdf(robot, path: str | Path) -> dict[tuple[str, str], str]:
         a, b = el.get("link1"), el.get("link2")
         if not a or not b:
             raise SRDFError(f"{path}: a <disable_collisions> element lacks link1 or link2: {ET.tostring(el).decode()}")
-        raw[(a, b)] = el.get("reason", "")
+        raw[(a, b)] = el.get("reason", "").lower()
     return check_pairs(robot, raw, str(path))
 
 
