@@ -181,7 +181,7 @@ def test_loading_a_file_without_metadata_fields_is_a_kinejac_error(tmp_path):
 def test_workspace_leaves_out_collisions():
     robot = kinejac.load("panda")
     robot.set_disabled_pairs(kinejac.collision.generate_disabled_pairs(robot, samples=300, seed=0))
-    table = kinejac.Box([2.0, 2.0, 0.1], _translation([0.0, 0.0, -0.05]))  # top face at z = 0
+    table = kinejac.Box([2.0, 2.0, 0.1], _translation([0.0, 0.0, -0.051]))  # top 1 mm below the base
     free = kinejac.workspace(robot, "panda_hand_tcp", 400, rng=2, self_collision=True, obstacles=[table])
     full = kinejac.workspace(robot, "panda_hand_tcp", 400, rng=2)
     hit = kinejac.in_collision(robot, full.configurations, [table])
