@@ -284,3 +284,23 @@ def test_scene_json(tmp_path):
     bad.write_text(json.dumps([{"type": "mesh", "path": "nothing.stl"}]))
     with pytest.raises(SceneError, match=r"nothing\.stl"):
         load_scene(bad)
+
+
+@needs_erd
+def test_exact_check_agrees_with_pinocchio_srdf_reader(erd_panda):
+    # independent oracle: pinocchio's own pairs (addAllCollisionPairs + removeCollisionPairs from the SRDF)
+    gm = pin.buildGeomFromUrdf(
+        erd_panda.model, str(erd_panda.urdf_path), pin.GeometryType.COLLISION, package_dirs=list(erd_panda.package_dirs)
+    )
+    gm.addAllCollisionPairs()
+    pin.removeCollisionPairs(erd_panda.model, gm, str(PANDA_SRDF))
+    table = Box([1.6, 1.6, 0.04], _T([0.2, 0.0, -0.021]), name="table")
+    k = gm.addGeometryObject(pin.GeometryObject("table", 0, 0, pin.SE3(table.pose), coal.Box(*table.size)))
+    for r in range(k):
+        gm.addCollisionPair(pin.CollisionPair(r, k))
+    gd, data = pin.GeometryData(gm), erd_panda.model.createData()
+    Q = erd_panda.random_configuration(21, size=300)
+    ours = kinejac.in_collision(erd_panda, Q, [table])
+    oracle = np.array([pin.computeCollisions(erd_panda.model, data, gm, gd, q, True) for q in Q])
+    assert 0.05 < ours.mean() < 0.95
+    np.testing.assert_array_equal(ours, oracle)
