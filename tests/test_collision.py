@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import coal
 import numpy as np
@@ -304,3 +306,20 @@ def test_exact_check_agrees_with_pinocchio_srdf_reader(erd_panda):
     oracle = np.array([pin.computeCollisions(erd_panda.model, data, gm, gd, q, True) for q in Q])
     assert 0.05 < ours.mean() < 0.95
     np.testing.assert_array_equal(ours, oracle)
+
+
+def test_readme_scene_format_loads(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    (block,) = re.findall(r"```json\n(.*?)```", readme, flags=re.S)
+    doc = json.loads(block)
+    (tmp_path / "part.stl").write_text(
+        "solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\n"
+        "endloop\nendfacet\nendsolid t\n"
+    )
+    path = tmp_path / "scene.json"
+    path.write_text(json.dumps(doc))
+    scene = load_scene(path)
+    assert [o.kind for o in scene] == ["box", "sphere", "capsule", "cylinder", "point_cloud", "mesh"]
+    assert scene[5].path == (tmp_path / "part.stl").resolve() and scene[5].scale.tolist() == [0.001] * 3
+    robot = kinejac.load("planar_2r")
+    assert isinstance(kinejac.collisions(robot, np.zeros(2), scene), list)
