@@ -323,3 +323,18 @@ def test_readme_scene_format_loads(tmp_path):
     assert scene[5].path == (tmp_path / "part.stl").resolve() and scene[5].scale.tolist() == [0.001] * 3
     robot = kinejac.load("planar_2r")
     assert isinstance(kinejac.collisions(robot, np.zeros(2), scene), list)
+
+
+def test_robot_without_collision_geometry(tmp_path):
+    text = kinejac.load("planar_2r").urdf_path.read_text()
+    bare = re.sub(r"<collision>.*?</collision>", "", text, flags=re.S)
+    path = tmp_path / "bare.urdf"
+    path.write_text(bare)
+    robot = kinejac.load(path)
+    assert not robot.has_collision_geometry and robot.disabled_pairs == {}
+    assert kinejac.collisions(robot, np.zeros(2)) == []
+    assert kinejac.clearance(robot, np.zeros(2)).distance == math.inf
+    unbuilt = kinejac.Robot(robot.model.copy())
+    assert not unbuilt.has_collision_geometry
+    with pytest.raises(KinejacError, match="not loaded from a URDF"):
+        kinejac.collisions(unbuilt, np.zeros(2))

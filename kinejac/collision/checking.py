@@ -104,6 +104,7 @@ class CollisionChecker:
             req.security_margin = 0.0
         self.pairs = tuple(pairs)  #: names of each geometry pair, in ``geom_model.collisionPairs`` order
         self._data = robot.model.createData()
+        self._results = self.geom_data.collisionResults  # a live view of the results, fetched once
 
     def __repr__(self) -> str:
         return f"CollisionChecker({self.robot.name!r}, obstacles={len(self.obstacles)}, pairs={len(self.pairs)})"
@@ -112,19 +113,25 @@ class CollisionChecker:
         q = self.robot._check_q(q)
         return one(q) if q.ndim == 1 else [one(qi) for qi in q]
 
-    def _collide(self, q: np.ndarray, stop_at_first: bool) -> list[int]:
+    def _collide(self, q: np.ndarray) -> list[int]:
+        """Indices of the colliding pairs (every pair checked)."""
         if not self.pairs:
             return []
-        pin.computeCollisions(self.robot.model, self._data, self.geom_model, self.geom_data, q, stop_at_first)
-        return [k for k, r in enumerate(self.geom_data.collisionResults) if r.isCollision()]
+        pin.computeCollisions(self.robot.model, self._data, self.geom_model, self.geom_data, q, False)
+        return [k for k, r in enumerate(self._results) if r.isCollision()]
 
     def collisions(self, q) -> list[tuple[str, str]] | list[list[tuple[str, str]]]:
         """The colliding pairs by name, sorted (empty: free); a list per configuration for ``(B, nq)``."""
-        return self._each(q, lambda qi: sorted({self.pairs[k] for k in self._collide(qi, False)}))
+        return self._each(q, lambda qi: sorted({self.pairs[k] for k in self._collide(qi)}))
+
+    def _any(self, q: np.ndarray) -> bool:
+        if not self.pairs:
+            return False
+        return bool(pin.computeCollisions(self.robot.model, self._data, self.geom_model, self.geom_data, q, True))
 
     def in_collision(self, q) -> bool | np.ndarray:
-        """Whether any checked pair collides: a bool, or ``(B,)`` bools."""
-        out = self._each(q, lambda qi: bool(self._collide(qi, True)))
+        """Whether any checked pair collides (stops at the first): a bool, or ``(B,)`` bools."""
+        out = self._each(q, self._any)
         return np.array(out, dtype=bool) if isinstance(out, list) else out
 
     def distances(self, q) -> np.ndarray:

@@ -142,6 +142,7 @@ def generate_disabled_pairs(
     undecided = np.ones(len(candidates), dtype=bool)
     Q = robot.random_configuration(np.random.default_rng(seed), size=samples)
     active = np.ones(len(pair_of), dtype=bool)
+    results = gd.collisionResults  # a live view: fetched once (each fetch costs ~1 µs per pair read)
     for n, q in enumerate(Q):
         still = undecided[pair_of_arr]
         for k in np.flatnonzero(active & ~still):
@@ -150,7 +151,7 @@ def generate_disabled_pairs(
         pin.computeCollisions(robot.model, data, gm, gd, q, False)
         seen = np.zeros(len(candidates), dtype=bool)
         for k in np.flatnonzero(active):
-            if gd.collisionResults[int(k)].isCollision():
+            if results[int(k)].isCollision():
                 seen[pair_of_arr[k]] = True
         hits += seen
         # a pair seen both colliding and free is a real pair: stop checking it
