@@ -3,10 +3,25 @@
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
-``dexterity`` (manipulability), ``workspace_map``, ``motion`` (Cartesian paths, velocity QP) -> ``viewer``, ``cli``.
+``dexterity`` (manipulability), ``collision``, ``workspace_map``, ``motion`` (Cartesian paths, velocity QP)
+-> ``viewer``, ``cli``; the IK iterations run in the compiled ``core``.
 """
 
 from .check import DerivativeReport, check_derivatives
+from .collision import (
+    Box,
+    Capsule,
+    Clearance,
+    CollisionChecker,
+    Cylinder,
+    Mesh,
+    PointCloud,
+    Sphere,
+    clearance,
+    collisions,
+    in_collision,
+    load_scene,
+)
 from .dexterity import (
     MEASURES,
     Ellipsoid,
@@ -62,6 +77,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MEASURES",
+    "Box",
+    "Capsule",
+    "Clearance",
+    "CollisionChecker",
+    "Cylinder",
     "DerivativeReport",
     "Ellipsoid",
     "FrameNotFound",
@@ -78,15 +98,18 @@ __all__ = [
     "JointNotFound",
     "KinejacError",
     "LinearConstraint",
+    "Mesh",
     "NotFoundError",
     "PathReason",
     "PathResult",
+    "PointCloud",
     "PostureTask",
     "Reference",
     "Robot",
     "RobotNotFound",
     "ShapeError",
     "SingularityReport",
+    "Sphere",
     "URDFError",
     "URDFNotFound",
     "UnknownOptionError",
@@ -96,13 +119,17 @@ __all__ = [
     "__version__",
     "available_robots",
     "check_derivatives",
+    "clearance",
+    "collisions",
     "force_ellipsoid",
     "generic_rank",
     "hessian",
+    "in_collision",
     "jacobian",
     "jacobian_dot",
     "joint_velocities",
     "load",
+    "load_scene",
     "manipulability",
     "manipulability_gradient",
     "pose",

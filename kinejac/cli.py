@@ -21,9 +21,10 @@ and the human-readable angle outputs to degrees. ``--json`` output is always in 
 (m, rad) so scripts need not care about ``--degrees``.
 
 Exit statuses: 0 success; 1 the command ran but its answer is negative (``ik`` found no
-solution, ``doctor``'s derivative check failed); 2 a usage error (unknown robot, frame or joint,
-bad numbers, unreadable or broken URDF, unwritable output file), reported as one line on stderr
-``kinejac: error: ...``; with ``--json`` stdout also gets ``{"error": {"type", "message"}}``.
+solution, ``doctor``'s derivative check failed, ``collisions`` found a colliding pair); 2 a usage
+error (unknown robot, frame or joint, bad numbers, unreadable or broken URDF, unwritable output
+file), reported as one line on stderr ``kinejac: error: ...``; with ``--json`` stdout also gets
+``{"error": {"type", "message"}}``.
 
 JSON schemas (keys are stable; 4x4 poses are nested row lists, ``T_world_frame`` maps frame
 coordinates into world coordinates; ``rpy`` is roll-pitch-yaw with ``R = Rz(yaw) Ry(pitch)
@@ -56,6 +57,10 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   "max"}, "manipulability": {"min", "mean", "median", "max"}, "best": {"position", "manipulability",
   "joints"}}``; the samples themselves are in the ``.npz`` (:meth:`kinejac.Workspace.load`)
 - ``view``: ``{"robot", "url", "frame", "q", "joints"}``
+- ``collisions``: ``{"robot", "q", "joints", "obstacles", "self_collision", "in_collision", "pairs": [[a, b]],
+  "clearance": {"distance", "pair", "point_a", "point_b"}}`` (exit status 1 when ``in_collision``;
+  ``distance`` in m, negative when penetrating; the witness points in world coordinates)
+- ``srdf``: ``{"robot", "out", "samples", "seed", "pairs": {"adjacent", "never", "always"}}`` (counts)
 
 ``view`` and ``ik --view`` start a meshcat server, print its URL and keep it alive until Ctrl-C;
 ``--no-wait`` closes it right after drawing (scripts and tests), ``--open`` opens the browser.
@@ -298,7 +303,13 @@ def _emit_json(payload: dict) -> None:
 
 def _robot(args: argparse.Namespace) -> Robot:
     locked = [n for item in args.lock or () for n in item.split(",") if n]
-    return load(args.robot, root_joint=args.root_joint, locked_joints=locked or None, package_dirs=args.package_dir)
+    return load(
+        args.robot,
+        root_joint=args.root_joint,
+        locked_joints=locked or None,
+        package_dirs=args.package_dir,
+        srdf=args.srdf,
+    )
 
 
 # -- subcommands -----------------------------------------------------------------------------------------
@@ -813,6 +824,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         part=args.part,
         chunk=args.chunk,
         progress=progress,
+        self_collision=args.self_collision,
+        obstacles=args.obstacles or (),
     )
     written = ws.save(out)
     png = ws.plot_png(args.png, plane=args.plane) if args.png else None
@@ -822,6 +835,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         "robot": robot.name,
         "frame": args.frame,
         "samples": len(ws),
+        "rejected": ws.rejected,
         "measure": ws.measure,
         "part": ws.part,
         "seed": args.seed,
@@ -839,6 +853,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         _emit_json(summary)
         return EXIT_OK
     print(f"{len(ws)} samples of frame {args.frame!r} of {robot.name!r}, {ws.measure} manipulability ({ws.part})")
+    if args.self_collision or args.obstacles:
+        print(f"  {ws.rejected} of {args.samples} drawn configurations left out: in collision")
     print(
         f"  reach [m]     x {ws.bounds[0, 0]:.3f} .. {ws.bounds[1, 0]:.3f}, y {ws.bounds[0, 1]:.3f} .. "
         f"{ws.bounds[1, 1]:.3f}, z {ws.bounds[0, 2]:.3f} .. {ws.bounds[1, 2]:.3f}"
@@ -846,6 +862,77 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     print(f"  measure       min {w.min():.4g}, median {np.median(w):.4g}, max {w.max():.4g}")
     print(f"  most dexterous at xyz {_fmt_vec(ws.positions[best], '.3f')} m")
     print(f"wrote {written}" + (f" and {png}" if png else ""))
+    return EXIT_OK
+
+
+def _cmd_collisions(args: argparse.Namespace) -> int:
+    from .collision import CollisionChecker, load_scene
+
+    robot = _robot(args)
+    if not robot.has_collision_geometry:
+        raise KinejacError(f"robot {robot.name!r} has no collision geometry (no <collision> element in its URDF)")
+    scene = load_scene(args.obstacles) if args.obstacles else ()
+    q = _config(robot, args)
+    checker = CollisionChecker(robot, scene, self_collision=not args.no_self_collision)
+    pairs = checker.collisions(q)
+    c = checker.clearance(q)
+    clearance = {"distance": c.distance, "pair": c.pair, "point_a": c.point_a, "point_b": c.point_b}
+    status = EXIT_NEGATIVE if pairs else EXIT_OK
+    if args.json:
+        _emit_json(
+            {
+                "robot": robot.name,
+                "q": q,
+                "joints": _joint_values(robot, q),
+                "obstacles": list(checker.obstacle_names),
+                "self_collision": not args.no_self_collision,
+                "in_collision": bool(pairs),
+                "pairs": [list(p) for p in pairs],
+                "clearance": clearance if c.pair is not None else None,
+            }
+        )
+        return status
+    what = "self-collision" if not args.no_self_collision else "no self-collision check"
+    print(f"robot {robot.name!r} ({what}, {len(scene)} obstacles, {len(checker.pairs)} geometry pairs checked) at")
+    print("\n".join(_fmt_joints(robot, q, args.degrees)))
+    if pairs:
+        print(f"IN COLLISION: {len(pairs)} pair(s)")
+        for a, b in pairs:
+            print(f"  {a} -- {b}")
+    else:
+        print("collision-free")
+    if c.pair is not None:
+        print(f"closest pair {c.pair[0]} -- {c.pair[1]}: signed distance {c.distance:.6f} m")
+    return status
+
+
+def _cmd_srdf(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from .collision import generate_disabled_pairs, write_srdf
+
+    robot = _robot(args)
+    if not robot.has_collision_geometry:
+        raise KinejacError(f"robot {robot.name!r} has no collision geometry (no <collision> element in its URDF)")
+    if args.samples < 1:
+        raise InvalidValueError(f"--samples must be a positive integer, got {args.samples}")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise InvalidValueError(f"--out: folder {str(out.parent)!r} does not exist")
+    pairs = generate_disabled_pairs(robot, samples=args.samples, seed=args.seed)
+    write_srdf(robot, pairs, out)
+    counts = Counter(pairs.values())
+    summary = {k: counts.get(k, 0) for k in ("adjacent", "never", "always")}
+    if args.json:
+        _emit_json(
+            {"robot": robot.name, "out": str(out), "samples": args.samples, "seed": args.seed, "pairs": summary}
+        )
+        return EXIT_OK
+    print(
+        f"{len(pairs)} disabled pairs of {robot.name!r} from {args.samples} samples (seed {args.seed}): "
+        + ", ".join(f"{v} {k}" for k, v in summary.items())
+    )
+    print(f"wrote {out}")
     return EXIT_OK
 
 
@@ -896,6 +983,7 @@ def _robot_options() -> argparse.ArgumentParser:
     p.add_argument("--lock", action="append", metavar="JOINT", help="lock joints at neutral (repeatable)")
     p.add_argument("--root-joint", choices=("floating", "planar"), help="give the robot a moving base")
     p.add_argument("--package-dir", action="append", metavar="DIR", help="where package:// meshes are looked up")
+    p.add_argument("--srdf", metavar="FILE", help="SRDF with the disabled collision pairs (default: generated)")
     return p
 
 
@@ -971,7 +1059,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     p.add_argument("--chunk", type=int, default=1000, help="samples per progress step (with --seed: reproducible)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--self-collision", action="store_true", help="leave out self-colliding configurations")
+    p.add_argument("--obstacles", metavar="SCENE.json", help="leave out configurations touching these obstacles")
     p.set_defaults(run=_cmd_workspace)
+
+    p = sub.add_parser("collisions", parents=[robot, common], help="colliding pairs and clearance (exit 1: collision)")
+    p.add_argument("--q", nargs="+", metavar="Q", help=_Q_HELP)
+    p.add_argument("--obstacles", metavar="SCENE.json", help="obstacles (JSON scene, see the README)")
+    p.add_argument("--no-self-collision", action="store_true", help="check the links against obstacles only")
+    p.set_defaults(run=_cmd_collisions)
+
+    p = sub.add_parser("srdf", parents=[robot, common], help="generate the disabled collision pairs as an SRDF file")
+    p.add_argument("--out", required=True, metavar="FILE.srdf", help="where to write the SRDF")
+    p.add_argument("--samples", type=int, default=10_000, help="random configurations (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    p.set_defaults(run=_cmd_srdf)
 
     p = sub.add_parser("view", parents=[robot, common, viewer], help="show the robot in the browser (meshcat)")
     p.add_argument("--q", nargs="+", metavar="Q", help=_Q_HELP)

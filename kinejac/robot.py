@@ -115,6 +115,10 @@ class Robot:
         self._frame_ids = {f.name: i for i, f in enumerate(model.frames)}
         self.frame_names = tuple(f.name for f in model.frames)
         self._visual_model = None
+        self._collision_model: pin.GeometryModel | None = None
+        self._disabled_pairs: dict[tuple[str, str], str] | None = None
+        self._sphere_model = None
+        self._collision_cache: dict = {}  # CollisionChecker per scene (kinejac.collision.checking)
         # (model without mimic constraints, A, b, G) with q_full = A q + b and v_full = G v:
         # the Hessian of a mimic model is taken through it by the chain rule.
         self._unmimicked = _unmimicked
@@ -186,6 +190,52 @@ class Robot:
             self._visual_model = build_visual_model(self)
         return self._visual_model
 
+    @property
+    def collision_model(self) -> pin.GeometryModel:
+        """The URDF's collision geometry as a pinocchio ``GeometryModel`` (built on first use;
+        empty when the URDF has no ``<collision>`` element)."""
+        if self._collision_model is None:
+            from .collision.geometry import build_collision_model
+
+            self._collision_model = build_collision_model(self)
+        return self._collision_model
+
+    @property
+    def has_collision_geometry(self) -> bool:
+        """Whether the robot has collision geometry (``False`` also when not loaded from a URDF)."""
+        return self.urdf_path is not None and self.collision_model.ngeoms > 0
+
+    @property
+    def disabled_pairs(self) -> dict[tuple[str, str], str]:
+        """``{(link_a, link_b): reason}``: link pairs never checked for self-collision.
+
+        From the SRDF given to :func:`kinejac.load` or :meth:`set_disabled_pairs`; otherwise
+        generated on first use by :func:`kinejac.collision.generate_disabled_pairs` (adjacent
+        links, and pairs never or always in collision over 10,000 seeded random configurations).
+        """
+        if self._disabled_pairs is None:
+            from .collision.pairs import generate_disabled_pairs
+
+            self._disabled_pairs = generate_disabled_pairs(self)
+        return self._disabled_pairs
+
+    def set_disabled_pairs(self, pairs=None, *, srdf: str | Path | None = None) -> None:
+        """Set the disabled pairs: an iterable of ``(link, link)``, a ``{pair: reason}`` mapping, or
+        ``srdf=path`` to read them from an SRDF file. Unknown links raise :class:`KinejacError`
+        (``LinkNotFound``) naming the link and listing the robot's links."""
+        from .collision.pairs import check_pairs, read_srdf
+
+        if srdf is not None:
+            if pairs is not None:
+                raise KinejacError("set_disabled_pairs takes pairs or srdf=path, not both")
+            self._disabled_pairs = read_srdf(self, srdf)
+        elif pairs is None:
+            raise KinejacError("set_disabled_pairs needs pairs or srdf=path")
+        else:
+            self._disabled_pairs = check_pairs(self, pairs, "set_disabled_pairs")
+        self._sphere_model = None
+        self._collision_cache.clear()
+
     def _unmimicked_data(self) -> pin.Data:
         if self._unmimicked_data_cache is None:
             self._unmimicked_data_cache = self._unmimicked[0].createData()
@@ -193,7 +243,7 @@ class Robot:
 
     def copy(self) -> Robot:
         """An independent ``Robot`` sharing nothing mutable (own ``Model`` and ``Data``)."""
-        return Robot(
+        twin = Robot(
             self._model.copy(),
             name=self.name,
             urdf_path=self.urdf_path,
@@ -201,6 +251,9 @@ class Robot:
             root_joint=self.root_joint,
             _unmimicked=self._unmimicked,
         )
+        if self._disabled_pairs is not None:
+            twin._disabled_pairs = dict(self._disabled_pairs)
+        return twin
 
     def __repr__(self) -> str:
         sizes = f"nq={self.nq}, nv={self.nv}, joints={len(self.joint_names)}, frames={len(self.frame_names)}"

@@ -375,6 +375,7 @@ def load(
     root_joint: Literal["floating", "planar"] | None = None,
     locked_joints: Sequence[str] | Mapping[str, float] | None = None,
     package_dirs: Sequence[str | Path] | None = None,
+    srdf: str | Path | None = None,
 ) -> Robot:
     """Load a robot.
 
@@ -386,7 +387,10 @@ def load(
             ``"planar"`` (x, y, yaw) for a moving base, named ``root_joint``.
         locked_joints: joints to remove from the model, frozen at their neutral value (moved
             into the limits) or at the values of a ``{name: value}`` mapping.
-        package_dirs: folders where ``package://`` mesh paths are looked up (viewer only).
+        package_dirs: folders where ``package://`` mesh paths are looked up (viewer and
+            collision geometry).
+        srdf: an SRDF file whose ``<disable_collisions>`` pairs become
+            :attr:`Robot.disabled_pairs` (otherwise they are generated on first use).
 
     Mimic joints are honoured: a mimic joint has no coordinate of its own in ``q``.
     """
@@ -415,7 +419,10 @@ def load(
         model = _lock(full, values, where)
     model.name = name
     dirs = [*(package_dirs or ()), *erd_dirs, str(path.parent)]
-    return Robot(model, name=name, urdf_path=path, package_dirs=dirs, root_joint=root_joint, _unmimicked=unmimicked)
+    robot = Robot(model, name=name, urdf_path=path, package_dirs=dirs, root_joint=root_joint, _unmimicked=unmimicked)
+    if srdf is not None:
+        robot.set_disabled_pairs(srdf=srdf)
+    return robot
 
 
 def build_visual_model(robot: Robot) -> pin.GeometryModel:

@@ -40,6 +40,9 @@ class Workspace:
         robot, frame, measure, part: what was measured (``part`` as a label, e.g. ``"translation"``).
         requested: how many samples were asked for; complete: ``False`` if the run was interrupted
             and only the first ``N < requested`` samples were computed.
+        rejected: how many of the drawn configurations were left out because they collide
+            (``workspace(..., self_collision=True, obstacles=...)``); ``len(ws) + rejected``
+            configurations were drawn.
     """
 
     positions: np.ndarray
@@ -51,12 +54,14 @@ class Workspace:
     part: str
     requested: int
     complete: bool = True
+    rejected: int = 0
 
     def __len__(self) -> int:
         return self.positions.shape[0]
 
     def __repr__(self) -> str:
-        state = "" if self.complete else f", interrupted after {len(self)} of {self.requested}"
+        state = "" if self.complete else f", interrupted after {len(self) + self.rejected} of {self.requested}"
+        state += f", {self.rejected} in collision left out" if self.rejected else ""
         return (
             f"Workspace({self.robot!r}, frame={self.frame!r}, samples={len(self)}{state}, "
             f"measure={self.measure!r}, part={self.part!r})"
@@ -87,6 +92,7 @@ class Workspace:
             "part": self.part,
             "requested": self.requested,
             "complete": self.complete,
+            "rejected": self.rejected,
         }
         np.savez_compressed(
             path,
@@ -126,6 +132,7 @@ class Workspace:
             part=meta["part"],
             requested=int(meta["requested"]),
             complete=bool(meta["complete"]),
+            rejected=int(meta.get("rejected", 0)),
         )
 
     # -- pictures ------------------------------------------------------------------------------
@@ -232,6 +239,8 @@ def workspace(
     length_scale: float = 1.0,
     chunk: int = 10_000,
     progress: bool | None = None,
+    self_collision: bool = False,
+    obstacles=(),
 ) -> Workspace:
     """Sample ``samples`` configurations uniformly within the limits and measure each one.
 
@@ -243,6 +252,9 @@ def workspace(
         chunk: configurations processed at once (bounds the memory of the intermediate Jacobians).
         progress: draw a progress bar on stderr; ``None`` (default) draws it only when stderr is a
             terminal and the run has more than one chunk.
+        self_collision, obstacles: leave out the drawn configurations that self-collide (pairs not in
+            ``robot.disabled_pairs``) or touch an obstacle (a scene: list of obstacles or JSON path),
+            by the exact check of :func:`kinejac.collisions`; ``Workspace.rejected`` counts them.
 
     Returns a :class:`Workspace`. On ``KeyboardInterrupt`` (Ctrl-C) returns the samples computed so
     far with ``complete=False`` and a ``RuntimeWarning`` saying so.
@@ -258,16 +270,25 @@ def workspace(
     positions = np.empty((samples, 3))
     values = np.empty(samples)
     configurations = np.empty((samples, robot.nq))
+    checker = None
+    if self_collision or obstacles:
+        from .collision.checking import checker as _checker
+
+        checker = _checker(robot, obstacles, self_collision=bool(self_collision))
     bar = _Progress(samples, bool(progress))
-    done = 0
+    drawn = done = 0
     try:
-        while done < samples:
-            n = min(chunk, samples - done)
+        while drawn < samples:
+            n = min(chunk, samples - drawn)
             Q = robot.random_configuration(rng, size=n)
-            P, w = _chunk(robot, Q, fid, task, measure, r)
-            positions[done : done + n], values[done : done + n], configurations[done : done + n] = P, w, Q
-            done += n
-            bar.update(done)
+            if checker is not None:
+                Q = Q[~checker.in_collision(Q)]
+            m = len(Q)
+            if m:
+                P, w = _chunk(robot, Q, fid, task, measure, r)
+                positions[done : done + m], values[done : done + m], configurations[done : done + m] = P, w, Q
+            done, drawn = done + m, drawn + n
+            bar.update(drawn)
     except KeyboardInterrupt:
         bar.close()
         warnings.warn(
@@ -282,10 +303,11 @@ def workspace(
         positions=positions[:done].copy() if done < samples else positions,
         manipulability=values[:done].copy() if done < samples else values,
         configurations=configurations[:done].copy() if done < samples else configurations,
+        rejected=drawn - done,
         robot=robot.name,
         frame=frame,
         measure=measure,
         part=task.label,
         requested=samples,
-        complete=done == samples,
+        complete=drawn == samples,
     )

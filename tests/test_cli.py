@@ -560,3 +560,32 @@ def test_module_exports():
     from kinejac.__main__ import main as console_main
 
     assert console_main is main
+
+
+# -- collisions and srdf ---------------------------------------------------------------------------------
+def test_collisions_command(capsys, tmp_path):
+    srdf = tmp_path / "panda.srdf"
+    code, out, _ = run(capsys, "srdf", "panda", "--out", str(srdf), "--samples", "300")
+    assert code == EXIT_OK and srdf.is_file() and "adjacent" in out
+    folded = ["--q", "panda_joint2=1.7", "panda_joint4=-3.0", "panda_joint6=3.7"]
+    code, out, _ = run(capsys, "collisions", "panda", "--srdf", str(srdf), *folded)
+    assert code == EXIT_NEGATIVE and "IN COLLISION" in out and "panda_link0 -- panda_link6" in out
+    code, out, _ = run(capsys, "collisions", "panda", "--srdf", str(srdf), *folded, "--json")
+    data = json.loads(out)
+    robot = kinejac.load("panda", srdf=srdf)
+    q = np.array(data["q"])
+    assert code == EXIT_NEGATIVE and data["in_collision"]
+    assert [tuple(p) for p in data["pairs"]] == kinejac.collisions(robot, q)
+    assert data["clearance"]["distance"] == pytest.approx(kinejac.clearance(robot, q).distance, abs=1e-7)
+    stretched = ["--q", "panda_joint4=-0.07", "panda_joint6=1.57"]
+    code, out, _ = run(capsys, "collisions", "panda", "--srdf", str(srdf), *stretched)
+    assert code == EXIT_OK and "collision-free" in out
+    # an obstacle in the way of the stretched arm
+    scene = tmp_path / "scene.json"
+    scene.write_text(json.dumps([{"type": "sphere", "name": "ball", "radius": 0.1, "center": [0.0, 0.0, 0.7]}]))
+    code, out, _ = run(capsys, "collisions", "panda", "--srdf", str(srdf), *stretched, "--obstacles", str(scene))
+    assert code == EXIT_NEGATIVE and "-- ball" in out
+    bad = tmp_path / "bad.srdf"
+    bad.write_text('<robot name="p"><disable_collisions link1="panda_link1" link2="nolink"/></robot>')
+    assert_usage_error(capsys, "collisions", "panda", "--srdf", str(bad), match="'nolink'")
+    assert_usage_error(capsys, "collisions", "panda", "--obstacles", str(tmp_path / "none.json"), match="none.json")

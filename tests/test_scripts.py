@@ -110,3 +110,21 @@ def test_multi_frame_ik_humanoid():
     errors = dict(re.findall(r"^\s+(\w+)\s+position error (" + _FLOAT + ") m", out, flags=re.M))
     assert set(errors) == {"left_sole_link", "right_sole_link", "gripper_left_base_link"}
     assert all(float(e) < 1e-5 for e in errors.values())
+
+
+@pytest.mark.skipif("erd:panda" not in kinejac.available_robots(), reason="example-robot-data is not installed")
+def test_bench_collisions_quick():
+    out = run_script("bench_collisions.py", "--targets", "40")
+    assert "40 collision-free targets" in out
+    rows = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:]]
+        for line in out.splitlines()
+        if line.startswith("| kinejac") or line.startswith("| rejection")
+    }
+    plain = rows["kinejac `solve_ik`, no collision handling"]
+    rejection = rows["rejection baseline (IK + exact check + restart)"]
+    assert int(plain[0]) == int(rejection[0]) == 40
+    assert int(rejection[2]) == 0  # the baseline never marks a colliding answer successful
+    assert float(rejection[1].rstrip(" %")) >= 90.0
+    assert rows["kinejac collision-aware `solve_ik`"][1] == "not measured yet"
+    assert "wrote" not in out  # prints only, without --write

@@ -396,3 +396,42 @@ def test_a_browser_that_cannot_start_is_a_kinejac_error_and_leaves_no_profile(tm
     with pytest.raises(KinejacError, match="cannot start the browser"):
         HeadlessChromium(executable=str(fake))
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "kinejac-chromium-*"))) == before
+
+
+# -- collisions ----------------------------------------------------------------------------------
+def test_collision_geometry_spheres_obstacles_and_colliding_links(tmp_path):
+    robot = kinejac.load("panda")
+    robot.set_disabled_pairs(kinejac.collision.generate_disabled_pairs(robot, samples=300, seed=0))
+    mesh = tmp_path / "tri.obj"
+    mesh.write_text("v 0 0 0\nv 0.1 0 0\nv 0 0.1 0\nv 0 0 0.1\nf 1 2 3\nf 1 2 4\nf 1 3 4\nf 2 3 4\n")
+    T = np.eye(4)
+    T[:3, 3] = [0.0, 0.0, 0.7]
+    scene = [
+        kinejac.Sphere(0.1, [0.0, 0.0, 0.7], name="ball"),
+        kinejac.Box([0.5, 0.5, 0.02], np.eye(4), name="table"),
+        kinejac.Capsule(0.03, 0.2, T),
+        kinejac.Cylinder(0.03, 0.2, T),
+        kinejac.PointCloud([[0.5, 0.0, 0.5]], 0.01),
+        kinejac.Mesh(mesh, T),
+    ]
+    folded = robot.from_dict(
+        {"panda_joint2": 1.7, "panda_joint4": -3.0, "panda_joint6": 3.7}, robot.clip(robot.neutral())
+    )
+    stretched = robot.from_dict({"panda_joint4": -0.07, "panda_joint6": 1.57}, robot.clip(robot.neutral()))
+    with Viewer(robot, quiet=True) as v:
+        v.show_collision_geometry()
+        m = v.show_spheres()
+        assert len(m.sphere_radius) > robot.collision_model.ngeoms
+        names = v.show_obstacles(scene)
+        assert names == ["ball", "table", "capsule_2", "cylinder_3", "point_cloud_4", "mesh_5"]
+        pairs = v.show_collisions(folded)
+        assert pairs == kinejac.collisions(robot, folded) and pairs
+        red = {e.link for e in v._elements if v._drawn_state.get(e.name) == "collision"}
+        assert red == {name for pair in pairs for name in pair}
+        pairs = v.show_collisions(stretched, scene)
+        assert any(b == "ball" for _, b in pairs) and ("panda_link0", "table") in pairs
+        red = {e.link for e in v._elements if v._drawn_state.get(e.name) == "collision"}
+        assert red == {a for a, _ in pairs} and "panda_link0" in red
+        v.delete("spheres")
+        v.delete("collision")
+        v.show(folded)  # moving without the markers works

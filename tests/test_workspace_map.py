@@ -176,3 +176,23 @@ def test_loading_a_file_without_metadata_fields_is_a_kinejac_error(tmp_path):
     )
     with pytest.raises(KinejacError, match="metadata lacks robot, frame"):
         Workspace.load(path)
+
+
+def test_workspace_leaves_out_collisions():
+    robot = kinejac.load("panda")
+    robot.set_disabled_pairs(kinejac.collision.generate_disabled_pairs(robot, samples=300, seed=0))
+    table = kinejac.Box([2.0, 2.0, 0.1], _translation([0.0, 0.0, -0.051]))  # top 1 mm below the base
+    free = kinejac.workspace(robot, "panda_hand_tcp", 400, rng=2, self_collision=True, obstacles=[table])
+    full = kinejac.workspace(robot, "panda_hand_tcp", 400, rng=2)
+    hit = kinejac.in_collision(robot, full.configurations, [table])
+    assert 0 < free.rejected == hit.sum() and len(free) + free.rejected == 400 and len(free) > 100
+    np.testing.assert_array_equal(free.configurations, full.configurations[~hit])
+    assert not kinejac.in_collision(robot, free.configurations, [table]).any()
+    assert (free.positions[:, 2] > 0).all() and (full.positions[:, 2] < 0).any()
+    assert "in collision left out" in repr(free)
+
+
+def _translation(xyz):
+    T = np.eye(4)
+    T[:3, 3] = xyz
+    return T

@@ -2,7 +2,8 @@
 
 The scene is a tree addressed by path; everything kinejac draws sits under ``/meshcat/kinejac``:
 ``robot/<link>/<visual>``, ``frames/<frame>``, ``targets/<name>``, ``ellipsoids/<name>``,
-``paths/<name>``, ``points/<name>``. meshcat is imported when a ``Viewer`` is made, never by
+``paths/<name>``, ``points/<name>``, ``obstacles/<name>``, ``collision/<geometry>`` (the collision
+geometry), ``spheres/<index>`` (the fitted sphere model). meshcat is imported when a ``Viewer`` is made, never by
 ``import kinejac``.
 """
 
@@ -31,6 +32,8 @@ __all__ = ["INSTALL_HINT", "Viewer"]
 
 INSTALL_HINT = "the viewer needs meshcat: pip install 'meshcat>=0.3.2'"
 _TINT_RGBA = (1.0, 0.3, 0.1, 1.0)  # links of joints near a limit
+_COLLISION_RGBA = (0.9, 0.0, 0.0, 1.0)  # links in collision (show_collisions)
+_Y_TO_Z = np.array([[1.0, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])  # three.js cylinders run along y
 _TIMEOUT = 30.0  # [s] for the server to start and to answer each command
 # viridis at 0, 1/4, 1/2, 3/4, 1 (matplotlib's values), interpolated linearly
 _VIRIDIS = np.array(
@@ -252,6 +255,10 @@ class Viewer:
             self._link_frames = {e.link: robot.frame_id(e.link) for e in self._elements}
             self._geometries = {e.name: self._geometry(e) for e in self._elements}
             self._tinted: set[str] = set()
+            self._colliding: set[str] = set()
+            self._drawn_state: dict[str, str | None] = {}
+            self._collision_shown = False
+            self._spheres_shown = None  # the SphereModel drawn by show_spheres
             self._shown_frames: dict[str, tuple[int, float]] = {}
             for e in self._elements:
                 self._draw_element(e, tinted=False)
@@ -319,8 +326,8 @@ class Viewer:
         loader = {".dae": g.DaeMeshGeometry, ".stl": g.StlMeshGeometry, ".obj": g.ObjMeshGeometry}[suffix]
         return loader.from_file(str(e.mesh_path))
 
-    def _draw_element(self, e: VisualElement, tinted: bool) -> None:
-        rgba = _TINT_RGBA if tinted else (e.rgba or DEFAULT_RGBA)
+    def _draw_element(self, e: VisualElement, tinted: bool | str) -> None:
+        rgba = _COLLISION_RGBA if tinted == "collision" else _TINT_RGBA if tinted else (e.rgba or DEFAULT_RGBA)
         material = self._mc.geometry.MeshLambertMaterial(color=_hex(rgba), opacity=float(rgba[3]))
         node = self._node(f"robot/{_safe(e.link)}/{e.name}")
         node.set_object(self._geometries[e.name], material)
@@ -348,6 +355,7 @@ class Viewer:
             self._node(f"robot/{_safe(link)}").set_transform(poses[link])
         for name in self._shown_frames:
             self._node(f"frames/{_safe(name)}").set_transform(poses[name])
+        self._move_collision_markers()
         self._update_tint(q)
         self.q = q.copy()
 
@@ -371,9 +379,121 @@ class Viewer:
     def _update_tint(self, q: np.ndarray) -> None:
         tinted = self.links_near_limits(q)
         for e in self._elements:
-            if (e.link in tinted) != (e.link in self._tinted):
-                self._draw_element(e, tinted=e.link in tinted)
+            state = "collision" if e.link in self._colliding else "limit" if e.link in tinted else None
+            if self._drawn_state.get(e.name) != state:
+                self._draw_element(e, tinted=state or False)
+                self._drawn_state[e.name] = state
         self._tinted = tinted
+
+    # -- collisions ------------------------------------------------------------------------------
+    def _move_collision_markers(self) -> None:
+        """Place the collision geometry and spheres at the robot's pose in ``robot.data`` (after FK)."""
+        data = self.robot.data
+        if self._collision_shown:
+            for g in self.robot.collision_model.geometryObjects:
+                self._node(f"collision/{_safe(g.name)}").set_transform(
+                    (data.oMi[g.parentJoint] * g.placement).homogeneous
+                )
+        if self._spheres_shown is not None:
+            m = self._spheres_shown
+            for s in range(len(m.sphere_radius)):
+                T = np.eye(4)
+                T[:3, 3] = data.oMi[int(m.sphere_joint[s])].act(m.sphere_center[s])
+                self._node(f"spheres/{s}").set_transform(T)
+
+    def _shape_node(self, node, shape, material) -> None:
+        """Draw a coal shape (box, sphere, cylinder, capsule, triangle mesh) under ``node``, in its own frame."""
+        import coal
+
+        g = self._mc.geometry
+        if isinstance(shape, coal.Box):
+            node["shape"].set_object(g.Box((2 * np.asarray(shape.halfSide)).tolist()), material)
+        elif isinstance(shape, coal.Sphere):
+            node["shape"].set_object(g.Sphere(float(shape.radius)), material)
+        elif isinstance(shape, (coal.Cylinder, coal.Capsule)):
+            r, hl = float(shape.radius), float(shape.halfLength)
+            node["shape"].set_object(g.Cylinder(2 * hl, r), material)
+            node["shape"].set_transform(_Y_TO_Z)
+            if isinstance(shape, coal.Capsule):
+                for end, z in (("top", hl), ("bottom", -hl)):
+                    node[end].set_object(g.Sphere(r), material)
+                    node[end].set_transform(pin.SE3(np.eye(3), np.array([0.0, 0.0, z])).homogeneous)
+        elif isinstance(shape, coal.BVHModelBase):
+            from ..collision.spheres import _mesh_arrays
+
+            V, F = _mesh_arrays(shape)
+            node["shape"].set_object(g.TriangularMeshGeometry(V, F), material)
+        else:
+            raise KinejacError(f"cannot draw a {type(shape).__name__}")
+
+    def show_collision_geometry(self, *, color=0x3399FF, opacity: float = 0.35) -> None:
+        """Draw the robot's collision geometry (``robot.collision_model``) over its visuals; it
+        follows the robot in :meth:`show`. ``delete("collision")`` removes it."""
+        rgb, _ = _color(color, "color")
+        material = self._mc.geometry.MeshLambertMaterial(color=rgb, opacity=float(opacity), transparent=True)
+        for g in self.robot.collision_model.geometryObjects:
+            self._shape_node(self._node(f"collision/{_safe(g.name)}"), g.geometry, material)
+        self._collision_shown = True
+        self.show(self.q)
+
+    def show_spheres(self, spheres=None, *, color=0xFFAA00, opacity: float = 0.3):
+        """Draw the fitted sphere model (default :func:`kinejac.collision.spheres.sphere_model`);
+        the spheres follow the robot in :meth:`show`. Returns the ``SphereModel`` drawn."""
+        from ..collision.spheres import sphere_model
+
+        m = sphere_model(self.robot) if spheres is None else spheres
+        rgb, _ = _color(color, "color")
+        material = self._mc.geometry.MeshLambertMaterial(color=rgb, opacity=float(opacity), transparent=True)
+        self._node("spheres").delete()
+        for s, r in enumerate(m.sphere_radius):
+            self._node(f"spheres/{s}").set_object(self._mc.geometry.Sphere(float(r)), material)
+        self._spheres_shown = m
+        self.show(self.q)
+        return m
+
+    def show_obstacles(self, obstacles, *, color=0x888888, opacity: float = 0.6) -> list[str]:
+        """Draw a scene (obstacles or a JSON file) under ``obstacles/<name>``, replacing the one drawn
+        before; returns the obstacle names."""
+        from ..collision.checking import coal_geometry
+        from ..collision.obstacles import PointCloud, as_scene, obstacle_names
+
+        scene = as_scene(obstacles)
+        names = obstacle_names(scene)
+        rgb, _ = _color(color, "color")
+        material = self._mc.geometry.MeshLambertMaterial(color=rgb, opacity=float(opacity), transparent=True)
+        self._node("obstacles").delete()
+        for name, o in zip(names, scene):
+            node = self._node(f"obstacles/{_safe(name)}")
+            if isinstance(o, PointCloud):
+                cloud = self._mc.geometry.PointCloud(
+                    o.points.T.astype(np.float32),
+                    np.tile(np.array([rgb >> 16, (rgb >> 8) & 255, rgb & 255]) / 255.0, (len(o.points), 1)).T.astype(
+                        np.float32
+                    ),
+                    size=max(2 * o.radius, 0.005),
+                )
+                node.set_object(cloud)
+                continue
+            for k, (shape, placement) in enumerate(coal_geometry(o)):
+                self._shape_node(node[str(k)], shape, material)
+                node[str(k)].set_transform(placement.homogeneous)
+        return names
+
+    def show_collisions(self, q, obstacles=()) -> list[tuple[str, str]]:
+        """Draw the robot at ``q`` with the links in collision (exact check, :func:`kinejac.collisions`)
+        coloured red, and the obstacles; returns the colliding pairs. The next :meth:`show` keeps the
+        colours until ``show_collisions`` is called again."""
+        from ..collision.checking import collisions
+        from ..collision.obstacles import as_scene
+
+        scene = as_scene(obstacles)
+        pairs = collisions(self.robot, q, scene)
+        links = set(self.robot.frame_names)
+        self._colliding = {name for pair in pairs for name in pair if name in links}
+        if scene:
+            self.show_obstacles(scene)
+        self.show(q)
+        return pairs
 
     # -- markers ---------------------------------------------------------------------------------
     def show_frames(self, names: Sequence[str], *, scale: float = 0.1) -> None:
@@ -529,7 +649,7 @@ class Viewer:
     def delete(self, group: str, name: str | None = None) -> None:
         """Remove drawn markers: a whole group (``"targets"``, ``"ellipsoids"``, ``"paths"``,
         ``"points"``, ``"frames"``) or one ``name`` in it."""
-        groups = ("targets", "ellipsoids", "paths", "points", "frames")
+        groups = ("targets", "ellipsoids", "paths", "points", "frames", "obstacles", "collision", "spheres")
         if group not in groups:
             from ..errors import InvalidChoiceError
 
@@ -537,6 +657,10 @@ class Viewer:
         self._node(group if name is None else f"{group}/{_safe(name)}").delete()
         if group == "frames":  # the others keep their scale
             self._shown_frames = {} if name is None else {k: v for k, v in self._shown_frames.items() if k != name}
+        if group == "collision" and name is None:
+            self._collision_shown = False
+        if group == "spheres" and name is None:
+            self._spheres_shown = None
 
     # -- motion ----------------------------------------------------------------------------------
     def play(self, trajectory, dt: float = 0.05, *, repetitions: int = 1, autoplay: bool = True) -> int:

@@ -1,0 +1,373 @@
+"""Spheres fitted to the collision geometry: the fast model for the compiled IK core.
+
+How the spheres are fitted (per geometry object, in its own frame):
+
+1. Surface points with a known resolution ``h`` (default 5 mm): every point of the surface is
+   within ``h`` of one of them. Boxes: a grid on each face; cylinders and capsules: rings and
+   discs (latitude rings on the hemispheres); meshes: each triangle subdivided until its edges are
+   shorter than ``h``. A sphere primitive is its own single sphere (no sampling).
+2. ``k`` centres: the points' principal axis of length ``L`` and largest distance ``w`` from it
+   give ``k = clip(ceil(L / w), 1, max_spheres)`` centres evenly spaced along the axis, then
+   10 iterations of k-means (Lloyd) move them.
+3. Each point goes to its nearest centre; a sphere's radius is the largest distance to its
+   points **plus h**. So any surface point ``x`` is within ``h`` of a sample ``p`` whose sphere has
+   ``|p - c| <= r - h``, hence ``|x - c| <= r``: the spheres cover the whole surface, which the
+   tests check with fresh random surface points.
+
+The arrays of :class:`SphereModel` are flat, C-contiguous float64/int64, ready for numba.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import coal
+import numpy as np
+import pinocchio as pin
+
+from .._checks import positive
+from ..errors import KinejacError
+from .checking import coal_geometry
+from .geometry import geometry_links
+from .obstacles import Box, Capsule, Cylinder, Mesh, PointCloud, Sphere, as_scene, obstacle_names
+
+__all__ = [
+    "BOX",
+    "CAPSULE",
+    "CYLINDER",
+    "SPHERE",
+    "SphereModel",
+    "fit_spheres",
+    "random_surface_points",
+    "sphere_model",
+    "surface_points",
+]
+
+SPHERE, BOX, CAPSULE, CYLINDER = 0, 1, 2, 3  #: obstacle kind codes of SphereModel.obstacle_kind
+DEFAULT_RESOLUTION = 0.005  #: [m] surface sampling resolution h (also the radius padding)
+DEFAULT_MAX_SPHERES = 8  #: spheres per geometry object at most
+
+
+def _ring(radius: float, z: float, h: float) -> np.ndarray:
+    n = max(1, math.ceil(2 * math.pi * radius / h)) if radius > 0 else 1
+    t = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
+    return np.stack([radius * np.cos(t), radius * np.sin(t), np.full(n, z)], axis=1)
+
+
+def _disc(radius: float, z: float, h: float) -> np.ndarray:
+    return np.concatenate([_ring(rho, z, h) for rho in np.linspace(0.0, radius, math.ceil(radius / h) + 1)])
+
+
+def _grid(a: float, b: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    u = np.linspace(-a, a, math.ceil(2 * a / h) + 1)
+    v = np.linspace(-b, b, math.ceil(2 * b / h) + 1)
+    U, V = np.meshgrid(u, v, indexing="ij")
+    return U.ravel(), V.ravel()
+
+
+def _mesh_arrays(shape) -> tuple[np.ndarray, np.ndarray]:
+    V = np.array(shape.vertices(), dtype=float).reshape(-1, 3)
+    F = np.empty((shape.num_tris, 3), dtype=np.int64)
+    for i in range(shape.num_tris):
+        t = shape.tri_indices(i)
+        F[i] = t[0], t[1], t[2]
+    return V, F
+
+
+def surface_points(shape: coal.CollisionGeometry, resolution: float = DEFAULT_RESOLUTION) -> np.ndarray:
+    """``(N, 3)`` points on the surface of a coal shape (its own frame), every surface point
+    within ``resolution`` [m] of one of them. Boxes, spheres, cylinders, capsules and triangle meshes."""
+    h = positive("resolution", resolution)
+    if isinstance(shape, coal.Box):
+        a, b, c = (float(x) for x in shape.halfSide)
+        faces = []
+        for (u, v), axis, half in (((b, c), 0, a), ((a, c), 1, b), ((a, b), 2, c)):
+            U, V = _grid(u, v, h)
+            for sign in (-1.0, 1.0):
+                P = np.empty((U.size, 3))
+                P[:, axis] = sign * half
+                P[:, [i for i in range(3) if i != axis]] = np.stack([U, V], axis=1)
+                faces.append(P)
+        return np.concatenate(faces)
+    if isinstance(shape, coal.Sphere):
+        r = float(shape.radius)
+        phis = np.linspace(0.0, math.pi, math.ceil(math.pi * r / h) + 1)
+        return np.concatenate([_ring(r * math.sin(p), r * math.cos(p), h) for p in phis])
+    if isinstance(shape, (coal.Cylinder, coal.Capsule)):
+        r, hl = float(shape.radius), float(shape.halfLength)
+        side = [_ring(r, z, h) for z in np.linspace(-hl, hl, math.ceil(2 * hl / h) + 1)]
+        if isinstance(shape, coal.Cylinder):
+            return np.concatenate([*side, _disc(r, -hl, h), _disc(r, hl, h)])
+        caps = []
+        for p in np.linspace(0.0, math.pi / 2, math.ceil(math.pi / 2 * r / h) + 1):
+            caps += [_ring(r * math.sin(p), hl + r * math.cos(p), h), _ring(r * math.sin(p), -hl - r * math.cos(p), h)]
+        return np.concatenate([*side, *caps])
+    if isinstance(shape, coal.BVHModelBase):
+        V, F = _mesh_arrays(shape)
+        A, B, C = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
+        edge = np.max(
+            np.stack([np.linalg.norm(B - A, axis=1), np.linalg.norm(C - B, axis=1), np.linalg.norm(A - C, axis=1)]),
+            axis=0,
+        )
+        n_sub = np.maximum(1, np.ceil(edge / h)).astype(int)  # sub-triangles have edges <= h
+        out = [V]
+        for n in np.unique(n_sub):
+            sel = n_sub == n
+            i, j = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+            keep = (i + j) <= n
+            s, t = (i[keep] / n)[None, :, None], (j[keep] / n)[None, :, None]
+            a, b, c = A[sel][:, None], B[sel][:, None], C[sel][:, None]
+            out.append((a + s * (b - a) + t * (c - a)).reshape(-1, 3))
+        return np.concatenate(out)
+    raise KinejacError(
+        f"cannot sample the surface of a {type(shape).__name__}; "
+        "supported: Box, Sphere, Cylinder, Capsule, triangle meshes"
+    )
+
+
+def random_surface_points(shape: coal.CollisionGeometry, n: int, rng) -> np.ndarray:
+    """``(n, 3)`` random points on the surface of a coal shape (its own frame), for coverage tests:
+    uniform over the area for primitives, over the triangles (area-weighted) for meshes."""
+    rng = np.random.default_rng(rng)
+    if isinstance(shape, coal.Box):
+        hs = np.array(shape.halfSide, dtype=float)
+        P = rng.uniform(-hs, hs, size=(n, 3))
+        axis = rng.choice(
+            3,
+            size=n,
+            p=np.array([hs[1] * hs[2], hs[0] * hs[2], hs[0] * hs[1]]) / (hs[1] * hs[2] + hs[0] * hs[2] + hs[0] * hs[1]),
+        )
+        P[np.arange(n), axis] = rng.choice([-1.0, 1.0], size=n) * hs[axis]
+        return P
+    if isinstance(shape, coal.Sphere):
+        d = rng.standard_normal((n, 3))
+        return float(shape.radius) * d / np.linalg.norm(d, axis=1, keepdims=True)
+    if isinstance(shape, (coal.Cylinder, coal.Capsule)):
+        r, hl = float(shape.radius), float(shape.halfLength)
+        t = rng.uniform(0, 2 * math.pi, n)
+        P = np.stack([r * np.cos(t), r * np.sin(t), rng.uniform(-hl, hl, n)], axis=1)
+        ends = rng.random(n) < 0.3  # a share of the points on the ends
+        m = int(ends.sum())
+        if isinstance(shape, coal.Cylinder):
+            rho = r * np.sqrt(rng.random(m))
+            u = rng.uniform(0, 2 * math.pi, m)
+            P[ends] = np.stack([rho * np.cos(u), rho * np.sin(u), rng.choice([-hl, hl], m)], axis=1)
+        else:
+            d = rng.standard_normal((m, 3))
+            d = r * d / np.linalg.norm(d, axis=1, keepdims=True)
+            d[:, 2] += np.sign(d[:, 2]) * hl
+            P[ends] = d
+        return P
+    if isinstance(shape, coal.BVHModelBase):
+        V, F = _mesh_arrays(shape)
+        A, B, C = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
+        area = 0.5 * np.linalg.norm(np.cross(B - A, C - A), axis=1)
+        k = rng.choice(len(F), size=n, p=area / area.sum())
+        s, t = rng.random(n), rng.random(n)
+        flip = s + t > 1
+        s[flip], t[flip] = 1 - s[flip], 1 - t[flip]
+        return A[k] + s[:, None] * (B[k] - A[k]) + t[:, None] * (C[k] - A[k])
+    raise KinejacError(f"cannot sample the surface of a {type(shape).__name__}")
+
+
+def fit_spheres(
+    points: np.ndarray, pad: float, max_spheres: int = DEFAULT_MAX_SPHERES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Centres ``(k, 3)`` and radii ``(k,)`` of spheres containing every point, each radius grown by
+    ``pad`` [m] (see the module doc for the method)."""
+    P = np.asarray(points, dtype=float)
+    mean = P.mean(axis=0)
+    X = P - mean
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)
+    axis = Vt[0]
+    t = X @ axis
+    L = float(t.max() - t.min())
+    w = float(np.linalg.norm(X - np.outer(t, axis), axis=1).max())
+    k = int(np.clip(math.ceil(L / max(w, 1e-9)), 1, max_spheres))
+    centres = mean + np.outer(t.min() + (np.arange(k) + 0.5) * L / k, axis)
+    for _ in range(10):  # Lloyd iterations
+        label = np.argmin(((P[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        for i in range(k):
+            mine = P[label == i]
+            if len(mine):
+                centres[i] = mine.mean(axis=0)
+    dist = np.sqrt(((P[:, None, :] - centres[None]) ** 2).sum(-1))
+    label = np.argmin(dist, axis=1)
+    used = np.unique(label)
+    radii = np.array([dist[label == i, i].max() for i in used]) + pad
+    return centres[used].copy(), radii
+
+
+def _shape_spheres(shape, resolution: float, max_spheres: int) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(shape, coal.Sphere):
+        return np.zeros((1, 3)), np.array([float(shape.radius)])
+    return fit_spheres(surface_points(shape, resolution), resolution, max_spheres)
+
+
+@dataclass(frozen=True, eq=False)
+class SphereModel:
+    """Spheres covering a robot's collision geometry, and obstacles, as flat arrays.
+
+    Robot spheres (``S`` of them; all arrays C-contiguous):
+        sphere_joint ``(S,) int64``: pinocchio joint id the sphere moves with (0: the world).
+        sphere_center ``(S, 3) float64`` [m]: centre in that joint's frame
+            (world centre = ``data.oMi[joint].act(center)``).
+        sphere_radius ``(S,) float64`` [m].
+        sphere_link ``(S,) int64``: index into ``link_names``; sphere_geometry ``(S,) int64``: index
+            of the geometry object it covers in ``robot.collision_model``.
+        self_pairs ``(P, 2) int64``: sphere index pairs ``i < j`` to keep apart: different links whose
+            pair is not disabled, moving with different joints (spheres on one joint keep their distance).
+    Obstacles (``O`` primitives; point clouds become one sphere per point, meshes their fitted spheres):
+        obstacle_kind ``(O,) int64``: ``SPHERE=0, BOX=1, CAPSULE=2, CYLINDER=3``.
+        obstacle_pose ``(O, 4, 4) float64``: ``T_world_obstacle`` (centre of the shape, z the axis of
+            capsules and cylinders).
+        obstacle_size ``(O, 3) float64`` [m]: sphere ``(r, 0, 0)``, box half-extents ``(hx, hy, hz)``,
+            capsule and cylinder ``(r, half_length, 0)``.
+        obstacle_source ``(O,) int64``: index into ``obstacle_names`` (the user's obstacle).
+        obstacle_pairs ``(Q, 2) int64``: ``(sphere, obstacle)`` for every sphere not fixed to the world.
+    """
+
+    link_names: tuple[str, ...]
+    sphere_joint: np.ndarray
+    sphere_center: np.ndarray
+    sphere_radius: np.ndarray
+    sphere_link: np.ndarray
+    sphere_geometry: np.ndarray
+    self_pairs: np.ndarray
+    obstacle_names: tuple[str, ...]
+    obstacle_kind: np.ndarray
+    obstacle_pose: np.ndarray
+    obstacle_size: np.ndarray
+    obstacle_source: np.ndarray
+    obstacle_pairs: np.ndarray
+    resolution: float
+
+    def __repr__(self) -> str:
+        return (
+            f"SphereModel(spheres={len(self.sphere_radius)}, self_pairs={len(self.self_pairs)}, "
+            f"obstacles={len(self.obstacle_kind)}, obstacle_pairs={len(self.obstacle_pairs)})"
+        )
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The numeric arrays by name (what the compiled core takes)."""
+        names = (
+            "sphere_joint",
+            "sphere_center",
+            "sphere_radius",
+            "sphere_link",
+            "self_pairs",
+            "obstacle_kind",
+            "obstacle_pose",
+            "obstacle_size",
+            "obstacle_pairs",
+        )
+        return {n: getattr(self, n) for n in names}
+
+    def with_obstacles(self, obstacles) -> SphereModel:
+        """The same robot spheres with a scene encoded (replaces any obstacles)."""
+        scene = as_scene(obstacles)
+        names = tuple(obstacle_names(scene))
+        kind, pose, size, source = [], [], [], []
+
+        def add(k: int, T: np.ndarray, s, src: int) -> None:
+            kind.append(k)
+            pose.append(T)
+            size.append(np.asarray(s, dtype=float))
+            source.append(src)
+
+        for i, o in enumerate(scene):
+            if isinstance(o, Sphere):
+                add(SPHERE, o.pose, (o.radius, 0, 0), i)
+            elif isinstance(o, Box):
+                add(BOX, o.pose, o.size / 2, i)
+            elif isinstance(o, Capsule):
+                add(CAPSULE, o.pose, (o.radius, o.length / 2, 0), i)
+            elif isinstance(o, Cylinder):
+                add(CYLINDER, o.pose, (o.radius, o.length / 2, 0), i)
+            elif isinstance(o, PointCloud):
+                for p in o.points:
+                    T = np.eye(4)
+                    T[:3, 3] = p
+                    add(SPHERE, T, (o.radius, 0, 0), i)
+            elif isinstance(o, Mesh):
+                ((shape, placement),) = coal_geometry(o)
+                C, R = _shape_spheres(shape, self.resolution, DEFAULT_MAX_SPHERES)
+                for c, r in zip(C, R):
+                    T = np.eye(4)
+                    T[:3, 3] = placement.act(c)
+                    add(SPHERE, T, (r, 0, 0), i)
+        moving = np.flatnonzero(self.sphere_joint != 0)
+        pairs = np.array([(s, o) for s in moving for o in range(len(kind))], dtype=np.int64).reshape(-1, 2)
+        return SphereModel(
+            link_names=self.link_names,
+            sphere_joint=self.sphere_joint,
+            sphere_center=self.sphere_center,
+            sphere_radius=self.sphere_radius,
+            sphere_link=self.sphere_link,
+            sphere_geometry=self.sphere_geometry,
+            self_pairs=self.self_pairs,
+            obstacle_names=names,
+            obstacle_kind=np.ascontiguousarray(kind, dtype=np.int64),
+            obstacle_pose=np.ascontiguousarray(np.array(pose, dtype=float).reshape(-1, 4, 4)),
+            obstacle_size=np.ascontiguousarray(np.array(size, dtype=float).reshape(-1, 3)),
+            obstacle_source=np.ascontiguousarray(source, dtype=np.int64),
+            obstacle_pairs=np.ascontiguousarray(pairs),
+            resolution=self.resolution,
+        )
+
+
+def build_sphere_model(
+    robot, resolution: float = DEFAULT_RESOLUTION, max_spheres: int = DEFAULT_MAX_SPHERES
+) -> SphereModel:
+    """Fit spheres to every geometry object of ``robot.collision_model`` (no obstacles)."""
+    resolution = positive("resolution", resolution)
+    max_spheres = positive("max_spheres", max_spheres, integer=True)
+    gm = robot.collision_model
+    links = geometry_links(robot.model, gm)
+    link_names = tuple(dict.fromkeys(links))
+    joint, centre, radius, link, geom = [], [], [], [], []
+    for g_id, g in enumerate(gm.geometryObjects):
+        C, R = _shape_spheres(g.geometry, resolution, max_spheres)
+        for c, r in zip(C, R):
+            joint.append(g.parentJoint)
+            centre.append(g.placement.act(c))
+            radius.append(r)
+            link.append(link_names.index(links[g_id]))
+            geom.append(g_id)
+    disabled = robot.disabled_pairs
+    pairs = []
+    for i in range(len(radius)):
+        for j in range(i + 1, len(radius)):
+            a, b = sorted((link_names[link[i]], link_names[link[j]]))
+            if a != b and joint[i] != joint[j] and (a, b) not in disabled:
+                pairs.append((i, j))
+    empty = SphereModel(
+        link_names=link_names,
+        sphere_joint=np.ascontiguousarray(joint, dtype=np.int64),
+        sphere_center=np.ascontiguousarray(np.array(centre, dtype=float).reshape(-1, 3)),
+        sphere_radius=np.ascontiguousarray(radius, dtype=float),
+        sphere_link=np.ascontiguousarray(link, dtype=np.int64),
+        sphere_geometry=np.ascontiguousarray(geom, dtype=np.int64),
+        self_pairs=np.ascontiguousarray(np.array(pairs, dtype=np.int64).reshape(-1, 2)),
+        obstacle_names=(),
+        obstacle_kind=np.zeros(0, dtype=np.int64),
+        obstacle_pose=np.zeros((0, 4, 4)),
+        obstacle_size=np.zeros((0, 3)),
+        obstacle_source=np.zeros(0, dtype=np.int64),
+        obstacle_pairs=np.zeros((0, 2), dtype=np.int64),
+        resolution=resolution,
+    )
+    return empty
+
+
+def sphere_model(robot, obstacles=()) -> SphereModel:
+    """The robot's sphere model (fitted once per robot with the defaults and kept) with ``obstacles`` encoded."""
+    if robot._sphere_model is None:
+        robot._sphere_model = build_sphere_model(robot)
+    model: SphereModel = robot._sphere_model
+    return model.with_obstacles(obstacles) if obstacles else model
+
+
+_ = pin  # pinocchio's SE3.act is used through geometry placements
