@@ -252,3 +252,14 @@ def test_threads_default_is_settable(monkeypatch):
     assert core.default_threads() == 3
     monkeypatch.delenv("KINEJAC_THREADS")
     assert core.default_threads() >= 1
+
+
+def test_compile_note_goes_to_stderr_only_without_a_cached_core(tmp_path, capsys):
+    index = core._cache_index()
+    assert index is not None and index.endswith(".nbi")  # numba's layout, as the note expects it
+    missing = tmp_path / "solver.solve_range.nbi"
+    assert core._announce_compile(str(missing))
+    assert "kinejac: compiling the IK core, once" in capsys.readouterr().err
+    missing.write_text("")
+    assert not core._announce_compile(str(missing))
+    assert capsys.readouterr().err == ""

@@ -55,21 +55,24 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def _announce_compile() -> None:
-    """Say once, on stderr, that the core is being compiled (when numba has no cached copy)."""
-    global _announced
-    if _announced:
-        return
-    _announced = True
+def _cache_index() -> str | None:
+    """Where numba keeps the index of the compiled solver (``None`` if its layout is unknown)."""
     cache = getattr(solve_range, "_cache", None)
-    index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+    return getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+
+
+def _announce_compile(index: str | None) -> bool:
+    """Say once, on stderr, that the core is being compiled (numba has no cached copy at ``index``)."""
+    global _announced
+    _announced = True
     if index is not None and os.path.exists(index):
-        return
+        return False
     print(
         f"kinejac: compiling the IK core, once (~{_COMPILE_SECONDS} s); later runs load it from numba's cache",
         file=sys.stderr,
         flush=True,
     )
+    return True
 
 
 def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=None, out=None):
@@ -82,7 +85,7 @@ def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=Non
     the thread count changes nothing but the speed.
     """
     if not _announced:
-        _announce_compile()
+        _announce_compile(_cache_index())
     B, nq = Q0.shape
     if out is None:
         out = np.empty((B, nq)), np.empty((B, 3)), np.empty((B, 3), dtype=np.int64)
