@@ -237,12 +237,12 @@ def test_damped_step_matches_lapack():
             A, b, x, d = np.empty((max(m, n), max(m, n))), np.empty(max(m, n)), np.empty(max(m, n)), np.empty(n)
             Jm = linalg.without_columns(J, m, mask, True, np.empty((m, n)))
             assert np.array_equal(Jm, Jf)
-            linalg.damped_step(Jm, e, m, lam, A, b, x, d)
+            linalg.damped_step(Jm, e, m, lam, A, b, x, d, np.zeros((n, n)), np.zeros(n), False)
             assert np.abs(d - want).max() < tol, (m, n, lam)
     # not positive definite: the least-squares fallback
     J, e = rng.normal(size=(6, 7)), rng.normal(size=6)
     A, b, x, d = np.empty((7, 7)), np.empty(7), np.empty(7), np.empty(7)
-    linalg.damped_step(J, e, 6, -50.0, A, b, x, d)
+    linalg.damped_step(J, e, 6, -50.0, A, b, x, d, np.zeros((7, 7)), np.zeros(7), False)
     want = -J.T @ np.linalg.solve(J @ J.T - 50.0 * np.eye(6), e)
     assert np.abs(d - want).max() < 1e-8 * max(1.0, np.abs(want).max())
 

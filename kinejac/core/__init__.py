@@ -26,7 +26,17 @@ import numpy as np
 from .solver import N_OPTIONS, evaluate_at, solve_range, step_at
 from .tree import Tree, build_tree, support
 
-__all__ = ["N_OPTIONS", "Tree", "default_threads", "evaluate_at", "solve", "step_at", "support", "tree_of"]
+__all__ = [
+    "NO_SPHERES",
+    "N_OPTIONS",
+    "Tree",
+    "default_threads",
+    "evaluate_at",
+    "solve",
+    "step_at",
+    "support",
+    "tree_of",
+]
 
 _COMPILE_SECONDS = 40  # a cold compile of the solver entry point on a 2-core machine, measured
 _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -34,6 +44,18 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _announced = False
 _NO_HISTORY = np.empty((1, 64))  # a dummy history buffer (nothing is written to it)
+_I = np.int64
+#: the sphere model of a problem without collision avoidance
+NO_SPHERES = (
+    np.zeros(0, _I),
+    np.zeros((0, 3)),
+    np.zeros(0),
+    np.zeros((0, 2), _I),
+    np.zeros(0, _I),
+    np.zeros((0, 4, 4)),
+    np.zeros((0, 3)),
+    np.zeros((0, 2), _I),
+)
 
 
 def tree_of(robot) -> Tree:
@@ -75,10 +97,11 @@ def _announce_compile(index: str | None) -> bool:
     return True
 
 
-def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=None, out=None):
-    """Run the compiled IK loop on ``B`` problems; returns ``out_q (B, nq)``, ``out_f (B, 3)``,
+def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, sph=None, threads: int = 1, hist=None, out=None):
+    """Run the compiled IK loop on ``B`` problems; returns ``out_q (B, nq)``, ``out_f (B, 4)``,
     ``out_i (B, 3)`` (into ``out`` if given) and the number of history rows written into
-    ``hist (H, nq)`` (problem 0). ``tree`` is ``tuple(tree_of(robot))``.
+    ``hist (H, nq)`` (problem 0). ``tree`` is ``tuple(tree_of(robot))``; ``sph``: the sphere model
+    of :mod:`kinejac.core.spheres` (default: none).
 
     With ``threads > 1`` the batch is cut into chunks solved on a pool of threads (the compiled
     code releases the GIL); every problem's result depends only on its own inputs and seed, so
@@ -88,18 +111,20 @@ def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=Non
         _announce_compile(_cache_index())
     B, nq = Q0.shape
     if out is None:
-        out = np.empty((B, nq)), np.empty((B, 3)), np.empty((B, 3), dtype=np.int64)
+        out = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
+    if sph is None:
+        sph = NO_SPHERES
     out_q, out_f, out_i = out
     if hist is None:
         hist = _NO_HISTORY[:, :nq]
     if threads <= 1 or B < 2:
-        n = solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
+        n = solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
         return out_q, out_f, out_i, n
     chunk = max(1, min(256, -(-B // (8 * threads))))
     bounds = [(a, min(a + chunk, B)) for a in range(0, B, chunk)]
 
     def run(span):
-        solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist)
+        solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist)
 
     for _ in _executor(threads).map(run, bounds):
         pass

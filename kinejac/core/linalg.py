@@ -63,13 +63,15 @@ def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np
 
 
 @njit(**_JIT)
-def damped_step(J, e, m, lam, A, b, x, delta) -> None:
-    """``delta (nv,) = -Jᵀ (J Jᵀ + λI)⁻¹ e = -(JᵀJ + λI)⁻¹ Jᵀ e`` for the first ``m`` rows of ``J``.
-    ``x`` holds the solution of the system solved (``(m,)`` if ``m <= nv``, else ``(nv,)``); ``A``,
-    ``b`` are scratch of at least ``max(m, nv)``."""
+def damped_step(J, e, m, lam, A, b, x, delta, Hc, bc, extra) -> None:
+    """``delta (nv,) = -Jᵀ (J Jᵀ + λI)⁻¹ e = -(JᵀJ + λI)⁻¹ Jᵀ e`` for the first ``m`` rows of ``J``;
+    with ``extra``, ``-(JᵀJ + Hc + λI)⁻¹ (Jᵀ e + bc)`` (more residuals' Gauss-Newton terms, ``Hc (nv,
+    nv)``, ``bc (nv,)``). ``x`` holds the solution of the system solved (``(m,)`` if ``m <= nv`` and
+    no ``extra``, else ``(nv,)``); ``A``, ``b`` are scratch of at least ``max(m, nv)``."""
     n = J.shape[1]
-    k = m if m <= n else n
-    if m <= n:
+    small = m <= n and not extra
+    k = m if small else n
+    if small:
         for i in range(m):
             for j in range(i + 1):
                 s = 0.0
@@ -90,20 +92,27 @@ def damped_step(J, e, m, lam, A, b, x, delta) -> None:
                     s += J[r, i] * J[r, j]
                 A[i, j] = s
             A[i, i] += lam
+        if extra:
+            for i in range(n):
+                b[i] += bc[i]
+                for j in range(i + 1):
+                    A[i, j] += Hc[i, j]
     if not cholesky_solve(A, b, k, x):  # not positive definite: rebuild the full matrix, least squares
         M = np.empty((k, k))
         for i in range(k):
             for j in range(k):
                 s = lam if i == j else 0.0
-                if m <= n:
+                if small:
                     for c in range(n):
                         s += J[i, c] * J[j, c]
                 else:
                     for r in range(m):
                         s += J[r, i] * J[r, j]
+                    if extra:
+                        s += Hc[max(i, j), min(i, j)]
                 M[i, j] = s
         x[:k] = np.linalg.lstsq(M, b[:k].copy())[0]
-    if m <= n:
+    if small:
         for c in range(n):
             s = 0.0
             for i in range(m):

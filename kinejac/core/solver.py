@@ -3,9 +3,12 @@ limits, random restarts and stall detection, for one problem or a range of a bat
 
 One implementation serves a single solve (a batch of one, called directly) and a batch (ranges of
 problems on a thread pool, :mod:`kinejac.core`). The update rules, stall test and restart schedule
-are documented in :mod:`kinejac.ik.solvers`. Options travel in one float array (``O_*`` indices),
-results in ``out_q (B, nq)``, ``out_f (B, 3)`` ``[position error, rotation error, cost]`` and
-``out_i (B, 3)`` ``[iterations, restarts, reason]``.
+are documented in :mod:`kinejac.ik.solvers`. A problem travels as ``prob = (ti, tw, T, path, sph)``:
+the task arrays and targets of :mod:`kinejac.core.residual`, the joints to place, and the sphere
+model of :mod:`kinejac.core.spheres` (empty arrays: no collision avoidance). Options travel in one
+float array (``O_*`` indices), results in ``out_q (B, nq)``, ``out_f (B, 4)`` ``[position error,
+rotation error, cost, smallest sphere distance]`` and ``out_i (B, 3)`` ``[iterations, restarts,
+reason]``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
 from .linalg import damped_step, without_columns
 from .residual import evaluate, scratch
+from .spheres import penalty
 
 __all__ = ["evaluate_at", "solve_range", "step_at"]
 
@@ -46,8 +50,11 @@ INVALID_TARGET = -1
     O_SPREAD0,
     O_SPREAD1,
     O_POLISH,
-) = range(17)
-N_OPTIONS = 17
+    O_COLLIDE,
+    O_D0,
+    O_CLEARANCE,
+) = range(20)
+N_OPTIONS = 20
 _ORTHO_TOL = 1e-10  # targets further from a rotation than this take the validating slow path
 _LM_MAX_DAMPING = 1e12
 _ARMIJO = 1e-4
@@ -56,15 +63,16 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(**_JIT)
-def _workspace(tree, m: int, hist_len: int):
+def _workspace(tree, m: int, hist_len: int, n_spheres: int):
     """The solver's work arrays (views of a few allocations, made once per batch of problems)."""
     dims = tree[9]
     nq, nv = dims[0], dims[1]
     k = max(m, nv, 1)
     h = max(hist_len, 1)
     sizes = (3 * nq, 2 * m, 2 * m * nv, 4 * nv, k * k, 2 * k, 9, 3, 2 * h * nq, m * nv)
-    buf = np.zeros(sum(sizes))
-    o = np.cumsum(np.array((0,) + sizes))  # noqa: RUF005 (numba has no starred tuple unpacking)
+    sizes_c = (3 * n_spheres, 6 * nv, nv, 3, 2 * nv * nv, 2 * nv)
+    buf = np.zeros(sum(sizes) + sum(sizes_c))
+    o = np.cumsum(np.array((0,) + sizes + sizes_c))  # noqa: RUF005 (numba has no starred tuple unpacking)
     q2 = buf[o[0] : o[1]].reshape((3, nq))  # current, trial, best of the attempt
     e2 = buf[o[1] : o[2]].reshape((2, m))
     J2 = buf[o[2] : o[3]].reshape((2, m, nv))
@@ -75,10 +83,17 @@ def _workspace(tree, m: int, hist_len: int):
     v3 = buf[o[7] : o[8]]
     hist = buf[o[8] : o[9]].reshape((2, h, nq))
     Jm = buf[o[9] : o[10]].reshape((m, nv))  # J with the held joints' columns zeroed
+    # the collision terms: sphere centres, a point Jacobian, a gradient, a normal, H and b per slot
+    C = buf[o[10] : o[11]].reshape((n_spheres, 3))
+    Jp = buf[o[11] : o[12]].reshape((6, nv))
+    g = buf[o[12] : o[13]]
+    n = buf[o[13] : o[14]]
+    H2 = buf[o[14] : o[15]].reshape((2, nv, nv))
+    b2 = buf[o[15] : o[16]].reshape((2, nv))
     mask = np.zeros(nv, dtype=np.bool_)
     state = np.zeros(1, dtype=np.uint64)
     hist_n = np.zeros(2, dtype=np.int64)
-    return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n, Jm
+    return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n, Jm, (C, Jp, g, n, H2, b2)
 
 
 @njit(**_JIT)
@@ -125,6 +140,62 @@ def _gradient(J, e, m, g) -> None:
 
 
 @njit(**_JIT)
+def _measure(tree, prob, q, ews, ws, slot, opts) -> tuple[float, float, float, float]:
+    """Error and Jacobian into slot ``slot`` of the work arrays, and with collision avoidance the
+    penalty terms; returns ``(cost F, position error, rotation error, smallest sphere distance)``."""
+    ti, tw, T, path, sph = prob
+    e, J = ws[1][slot], ws[2][slot]
+    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
+    F = _cost(e, e.shape[0])
+    dmin = math.inf
+    if opts[O_COLLIDE] > 0.0:
+        C, Jp, g, n, H2, b2 = ws[13]
+        h, dmin = penalty(tree, sph, opts[O_D0], ews[0], ews[1], C, Jp, g, n, H2[slot], b2[slot])
+        F += h
+    return F, perr, rerr, dmin
+
+
+@njit(**_JIT)
+def _done(perr, rerr, dmin, opts) -> bool:
+    return perr <= opts[O_PTOL] and rerr <= opts[O_RTOL] and dmin >= opts[O_CLEARANCE]
+
+
+@njit(**_JIT)
+def _full_gradient(J, e, m, ws, slot, opts, g) -> None:
+    """``g = Jᵀe`` plus the collision terms' ``b`` (the gradient of the whole cost)."""
+    _gradient(J, e, m, g)
+    if opts[O_COLLIDE] > 0.0:
+        b = ws[13][5][slot]
+        for c in range(g.shape[0]):
+            g[c] += b[c]
+
+
+@njit(**_JIT)
+def _drop_held(ws, slot, mask, any_) -> None:
+    """Remove the joints held on a limit from the collision terms (as from ``J``)."""
+    if not any_:
+        return
+    H, b = ws[13][4][slot], ws[13][5][slot]
+    for c in range(mask.shape[0]):
+        if mask[c]:
+            b[c] = 0.0
+            H[c, :] = 0.0
+            H[:, c] = 0.0
+
+
+@njit(**_JIT)
+def _accept(ws, opts) -> None:
+    """The trial (slot 1) becomes the current state (slot 0)."""
+    ws[0][0, :] = ws[0][1]
+    ws[1][0, :] = ws[1][1]
+    ws[2][0, :, :] = ws[2][1]
+    if opts[O_COLLIDE] > 0.0:
+        H2, b2 = ws[13][4], ws[13][5]
+        H2[0, :, :] = H2[1]
+        b2[0, :] = b2[1]
+
+
+@njit(**_JIT)
 def _record(ws, slot, q) -> None:
     hist, hist_n = ws[10], ws[11]
     n = hist_n[slot]
@@ -143,68 +214,80 @@ def _step(tree, q, delta, out, taken, ws) -> bool:
 
 
 @njit(**_JIT)
-def _lm(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+def _predicted(J, e, m, taken, ws, opts) -> float:
+    """The decrease of the cost that the Gauss-Newton model predicts for the step ``taken``."""
+    ed = dd = 0.0
+    for r in range(m):
+        s = 0.0
+        for c in range(J.shape[1]):
+            s += J[r, c] * taken[c]
+        ed += e[r] * s
+        dd += s * s
+    pred = -ed - 0.5 * dd
+    if opts[O_COLLIDE] > 0.0:
+        H, b = ws[13][4][0], ws[13][5][0]
+        for i in range(taken.shape[0]):
+            pred -= b[i] * taken[i]
+            for j in range(taken.shape[0]):
+                pred -= 0.5 * taken[i] * H[i, j] * taken[j]
+    return pred
+
+
+@njit(**_JIT)
+def _lm(tree, prob, ews, ws, opts, m, deadline, record):
     """One Levenberg-Marquardt attempt from ``ws[0][0]``; ends with its last iterate there, its error
     and Jacobian in ``ws[1][0]``, ``ws[2][0]``. Returns ``(F, perr, rerr, iterations, reason, stuck)``."""
     q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
     delta, taken, g = vecs[0], vecs[1], vecs[2]
-    ptol, rtol = opts[O_PTOL], opts[O_RTOL]
-    q, e, J = q2[0], e2[0], J2[0]
-    qn, en, Jn = q2[1], e2[1], J2[1]
+    q, e, J, qn = q2[0], e2[0], J2[0], q2[1]
     nv = J.shape[1]
-    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
-    F = _cost(e, m)
-    if perr <= ptol and rerr <= rtol:
+    collide = opts[O_COLLIDE] > 0.0
+    H0, b0 = ws[13][4][0], ws[13][5][0]
+    F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
+    if _done(perr, rerr, dmin, opts):
         return F, perr, rerr, 0, CONVERGED, False
     diag = 1e-12
     for c in range(nv):
-        s = 0.0
+        s = H0[c, c] if collide else 0.0
         for r in range(m):
             s += J[r, c] * J[r, c]
         diag = max(diag, s)
     lam = opts[O_TAU] * diag
     nu = 2.0
     best_F, best_it = F, 0
-    _gradient(J, e, m, g)
+    _full_gradient(J, e, m, ws, 0, opts, g)
     on_bound = blocked(tree, q, g, mask)
-    small = m <= nv
+    small = m <= nv and not collide
     stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
     for it in range(1, int(opts[O_MAX_IT]) + 1):
         any_blocked = False
         if on_bound:
-            _gradient(J, e, m, g)
+            _full_gradient(J, e, m, ws, 0, opts, g)
             any_blocked = blocked(tree, q, g, mask)
-        damped_step(without_columns(J, m, mask, any_blocked, ws[12]), e, m, lam, A, bx[0], bx[1], delta)
+            if collide:
+                _drop_held(ws, 0, mask, any_blocked)
+        Jm = without_columns(J, m, mask, any_blocked, ws[12])
+        damped_step(Jm, e, m, lam, A, bx[0], bx[1], delta, H0, b0, collide)
         clamped = _step(tree, q, delta, qn, taken, ws)
-        pn, rn = evaluate(tree, ti, tw, T, qn, path, ews, en, Jn)
-        Fn = _cost(en, m)
+        Fn, pn, rn, dn = _measure(tree, prob, qn, ews, ws, 1, opts)
         if Fn < F:
-            x = bx[1]
             if small and not clamped:  # J δ = λx - e for δ = -Jᵀx: predicted decrease ½(‖e‖² - λ²‖x‖²)
+                x = bx[1]
                 xx = 0.0
                 for i in range(m):
                     xx += x[i] * x[i]
                 pred = F - 0.5 * lam * lam * xx
             else:
-                ed = dd = 0.0
-                for r in range(m):
-                    s = 0.0
-                    for c in range(nv):
-                        s += J[r, c] * taken[c]
-                    ed += e[r] * s
-                    dd += s * s
-                pred = -ed - 0.5 * dd
+                pred = _predicted(J, e, m, taken, ws, opts)
             rho = (F - Fn) / pred if pred > 0.0 else 1.0
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
             nu = 2.0
-            q[:] = qn
-            e[:] = en
-            J[:, :] = Jn
-            F, perr, rerr = Fn, pn, rn
+            _accept(ws, opts)
+            F, perr, rerr, dmin = Fn, pn, rn, dn
             on_bound = clamped or any_blocked
             if record:
                 _record(ws, 0, q)
-            if perr <= ptol and rerr <= rtol:
+            if _done(perr, rerr, dmin, opts):
                 return F, perr, rerr, it, CONVERGED, False
             if F < progress * best_F:
                 best_F, best_it = F, it
@@ -219,36 +302,38 @@ def _lm(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
 
 
 @njit(**_JIT)
-def _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+def _gn(tree, prob, ews, ws, opts, m, deadline, record):
     """One Gauss-Newton attempt with an Armijo line search (see :func:`_lm` for the contract)."""
     q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
     delta, taken, g, trial = vecs[0], vecs[1], vecs[2], vecs[3]
-    ptol, rtol = opts[O_PTOL], opts[O_RTOL]
-    q, e, J = q2[0], e2[0], J2[0]
-    qn, en, Jn = q2[1], e2[1], J2[1]
+    q, e, J, qn = q2[0], e2[0], J2[0], q2[1]
     nv = J.shape[1]
-    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
-    F = _cost(e, m)
-    if perr <= ptol and rerr <= rtol:
+    collide = opts[O_COLLIDE] > 0.0
+    H0, b0 = ws[13][4][0], ws[13][5][0]
+    F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
+    if _done(perr, rerr, dmin, opts):
         return F, perr, rerr, 0, CONVERGED, False
     best_F, best_it = F, 0
     stall, progress = int(opts[O_STALL]), opts[O_PROGRESS]
     for it in range(1, int(opts[O_MAX_IT]) + 1):
-        _gradient(J, e, m, g)
-        Jf = without_columns(J, m, mask, blocked(tree, q, g, mask), ws[12])
+        _full_gradient(J, e, m, ws, 0, opts, g)
+        any_blocked = blocked(tree, q, g, mask)
+        if collide:
+            _drop_held(ws, 0, mask, any_blocked)
+        Jf = without_columns(J, m, mask, any_blocked, ws[12])
         tr = 0.0
         for c in range(nv):
             for r in range(m):
                 tr += Jf[r, c] * Jf[r, c]
-        damped_step(Jf, e, m, 1e-12 * (1.0 + tr), A, bx[0], bx[1], delta)  # keeps a rank-deficient JᵀJ solvable
+        # a tiny damping keeps a rank-deficient JᵀJ solvable
+        damped_step(Jf, e, m, 1e-12 * (1.0 + tr), A, bx[0], bx[1], delta, H0, b0, collide)
         alpha, accepted = 1.0, False
-        pn = rn = Fn = 0.0
+        Fn = pn = rn = dn = 0.0
         for _ in range(_LINE_SEARCH_STEPS):
             for c in range(nv):
                 trial[c] = alpha * delta[c]
             _step(tree, q, trial, qn, taken, ws)
-            pn, rn = evaluate(tree, ti, tw, T, qn, path, ews, en, Jn)
-            Fn = _cost(en, m)
+            Fn, pn, rn, dn = _measure(tree, prob, qn, ews, ws, 1, opts)
             slope = 0.0
             for c in range(nv):
                 slope += g[c] * taken[c]
@@ -258,13 +343,11 @@ def _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
             alpha *= 0.5
         if not accepted:
             return F, perr, rerr, it, STALLED, True
-        q[:] = qn
-        e[:] = en
-        J[:, :] = Jn
-        F, perr, rerr = Fn, pn, rn
+        _accept(ws, opts)
+        F, perr, rerr, dmin = Fn, pn, rn, dn
         if record:
             _record(ws, 0, q)
-        if perr <= ptol and rerr <= rtol:
+        if _done(perr, rerr, dmin, opts):
             return F, perr, rerr, it, CONVERGED, False
         if F < progress * best_F:
             best_F, best_it = F, it
@@ -276,18 +359,18 @@ def _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
 
 
 @njit(**_JIT)
-def _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+def _dls(tree, prob, ews, ws, opts, m, deadline, record):
     """One damped-least-squares attempt: every step taken (capped at ``max_step``), damping from the
-    smallest singular value; ends at the best iterate seen (see :func:`_lm` for the contract)."""
+    smallest singular value; ends at the best iterate seen (see :func:`_lm` for the contract).
+    Without collision avoidance (its steps follow the error alone)."""
     q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
     delta, taken, g = vecs[0], vecs[1], vecs[2]
-    ptol, rtol = opts[O_PTOL], opts[O_RTOL]
     q, e, J, qb = q2[0], e2[0], J2[0], q2[2]
+    H0, b0 = ws[13][4][0], ws[13][5][0]
     nv = J.shape[1]
     eps, lam_max2, max_step, err_scale = opts[O_DLS_EPS], opts[O_DLS_LAM2], opts[O_MAX_STEP], opts[O_DLS_ERR]
-    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
-    F = _cost(e, m)
-    if perr <= ptol and rerr <= rtol:
+    F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
+    if _done(perr, rerr, dmin, opts):
         return F, perr, rerr, 0, CONVERGED, False
     best_F, best_it = F, 0  # the stall test (1 % progress)
     qb[:] = q  # the true minimum seen
@@ -304,7 +387,7 @@ def _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
             s_min = s[min(m, nv) - 1]
         lam2 = 0.0 if s_min >= eps else (1.0 - (s_min / eps) ** 2) * lam_max2
         lam2 *= min(1.0, math.sqrt(2.0 * F) / err_scale)  # fades out as the error vanishes
-        damped_step(Jf, e, m, lam2 + 1e-12, A, bx[0], bx[1], delta)
+        damped_step(Jf, e, m, lam2 + 1e-12, A, bx[0], bx[1], delta, H0, b0, False)
         big = 0.0
         for c in range(nv):
             big = max(big, abs(delta[c]))
@@ -313,11 +396,10 @@ def _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
                 delta[c] *= max_step / big
         _step(tree, q, delta, q2[1], taken, ws)
         q[:] = q2[1]
-        perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
-        F = _cost(e, m)
+        F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
         if record:
             _record(ws, 0, q)
-        if perr <= ptol and rerr <= rtol:
+        if _done(perr, rerr, dmin, opts):
             return F, perr, rerr, it, CONVERGED, False
         if F < progress * best_F:
             best_F, best_it = F, it
@@ -331,17 +413,17 @@ def _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
             reason = TIMEOUT
             break
     q[:] = qb
-    perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
-    return _cost(e, m), perr, rerr, it, reason, stuck
+    F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
+    return F, perr, rerr, it, reason, stuck
 
 
 @njit(**_JIT)
-def _attempt(method, tree, ti, tw, T, path, ews, ws, opts, m, deadline, record):
+def _attempt(method, tree, prob, ews, ws, opts, m, deadline, record):
     if method == LM:
-        return _lm(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+        return _lm(tree, prob, ews, ws, opts, m, deadline, record)
     if method == GN:
-        return _gn(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
-    return _dls(tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+        return _gn(tree, prob, ews, ws, opts, m, deadline, record)
+    return _dls(tree, prob, ews, ws, opts, m, deadline, record)
 
 
 @njit(**_JIT)
@@ -360,9 +442,7 @@ def _why_stuck(tree, q, e, J, m, ws) -> int:
 
 
 @njit(**_JIT)
-def _solve_one(
-    tree, ti, tw, T, path, q0, key, index, opts, ews, ws, q_out
-) -> tuple[float, float, float, int, int, int]:
+def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float, float, float, float, int, int, int]:
     """The restart loop for one problem: attempts from ``q0``, then from seeded random draws,
     alternately within the middle ``spread0`` and ``spread1`` fractions of the limits, until one
     converges, ``max_restarts`` or the time budget; then, on failure, a patient local solve from the
@@ -371,8 +451,8 @@ def _solve_one(
     t0 = monotonic()
     timeout = opts[O_TIMEOUT]
     deadline = t0 + timeout if math.isfinite(timeout) else math.inf
-    if not _valid_targets(T):
-        return math.nan, math.nan, math.nan, 0, 0, INVALID_TARGET
+    if not _valid_targets(prob[2]):
+        return math.nan, math.nan, math.nan, math.nan, 0, 0, INVALID_TARGET
     m = e2.shape[1]
     method = int(opts[O_METHOD])
     record = opts[O_HISTORY] > 0.0
@@ -380,11 +460,17 @@ def _solve_one(
     q2[0, :] = q0
     hist_n[:] = 0
     if tree[9][1] == 0:  # nothing moves: the only configuration reaches the targets or not
-        perr, rerr = evaluate(tree, ti, tw, T, q2[0], path, ews, e2[0], J2[0])
+        F, perr, rerr, dmin = _measure(tree, prob, q2[0], ews, ws, 0, opts)
         q_out[:] = q0
-        ok = perr <= opts[O_PTOL] and rerr <= opts[O_RTOL]
-        return perr, rerr, _cost(e2[0], m), 0, 0, CONVERGED if ok else STALLED
-    best_F, best_p, best_r, best_reason, best_stuck = math.inf, math.inf, math.inf, MAX_ITERATIONS, False
+        return perr, rerr, F, dmin, 0, 0, CONVERGED if _done(perr, rerr, dmin, opts) else STALLED
+    best_F, best_p, best_r, best_d, best_reason, best_stuck = (
+        math.inf,
+        math.inf,
+        math.inf,
+        math.inf,
+        MAX_ITERATIONS,
+        False,
+    )
     iterations, restarts = 0, 0
     timed_out = False
     for attempt in range(int(opts[O_RESTARTS]) + 1):
@@ -395,9 +481,9 @@ def _solve_one(
         if record:
             hist_n[0] = 0
             _record(ws, 0, q2[0])
-        F, perr, rerr, it, reason, stuck = _attempt(method, tree, ti, tw, T, path, ews, ws, opts, m, deadline, record)
+        F, perr, rerr, it, reason, stuck = _attempt(method, tree, prob, ews, ws, opts, m, deadline, record)
         iterations += it
-        if F < best_F:
+        if F < best_F or reason == CONVERGED:
             best_F, best_p, best_r, best_reason, best_stuck = F, perr, rerr, reason, stuck
             q_out[:] = q2[0]
             if record:
@@ -413,22 +499,23 @@ def _solve_one(
         patient[O_STALL] = max(opts[O_STALL], 10.0)
         patient[O_PROGRESS] = 0.999
         q2[0, :] = q_out
-        F, perr, rerr, it, reason, stuck = _attempt(method, tree, ti, tw, T, path, ews, ws, patient, m, deadline, False)
+        F, perr, rerr, it, reason, stuck = _attempt(method, tree, prob, ews, ws, patient, m, deadline, False)
         iterations += it
-        if F < best_F:
+        if F < best_F or reason == CONVERGED:
             best_F, best_p, best_r, best_reason, best_stuck = F, perr, rerr, reason, stuck
             q_out[:] = q2[0]
         if reason == TIMEOUT:
             timed_out = True
+    if best_reason != CONVERGED or opts[O_COLLIDE] > 0.0:  # the error, Jacobian and distances there
+        q2[0, :] = q_out
+        best_F, best_p, best_r, best_d = _measure(tree, prob, q2[0], ews, ws, 0, opts)
     if best_reason != CONVERGED:
         if best_stuck:
-            q2[0, :] = q_out
-            evaluate(tree, ti, tw, T, q2[0], path, ews, e2[0], J2[0])
             best_reason = _why_stuck(tree, q2[0], e2[0], J2[0], m, ws)
         if timed_out:
             best_reason = TIMEOUT
     nearest_to_seed(tree, q_out, q0)
-    return best_p, best_r, best_F, iterations, restarts, best_reason
+    return best_p, best_r, best_F, best_d, iterations, restarts, best_reason
 
 
 @njit(**_JIT)
@@ -440,7 +527,7 @@ def _keep_history(ws) -> None:
 
 
 @njit(**_JIT)
-def solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
+def solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
     """Solve problems ``start:stop`` of a batch: targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``,
     seeds ``(B, 2) uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the
     returned attempt of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
@@ -452,12 +539,11 @@ def solve_range(tree, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out
                 m += 1
     ews = scratch(nj, nv)
     hist_len = hist.shape[0] if opts[O_HISTORY] > 0.0 else 1
-    ws = _workspace(tree, m, hist_len)
+    ws = _workspace(tree, m, hist_len, sph[0].shape[0])
     for b in range(start, stop):
-        p, r, F, it, rs, reason = _solve_one(
-            tree, ti, tw, Ts[b], path, Q0[b], seeds[b, 0], seeds[b, 1], opts, ews, ws, out_q[b]
-        )
-        out_f[b, 0], out_f[b, 1], out_f[b, 2] = p, r, F
+        prob = (ti, tw, Ts[b], path, sph)
+        p, r, F, d, it, rs, reason = _solve_one(tree, prob, Q0[b], seeds[b, 0], seeds[b, 1], opts, ews, ws, out_q[b])
+        out_f[b, 0], out_f[b, 1], out_f[b, 2], out_f[b, 3] = p, r, F, d
         out_i[b, 0], out_i[b, 1], out_i[b, 2] = it, rs, reason
     n = 0
     if opts[O_HISTORY] > 0.0:

@@ -19,7 +19,7 @@ from numba import njit
 from ..errors import KinejacError
 from .lie import quat_to_rot
 
-__all__ = ["Tree", "build_tree", "forward", "frame_jacobian", "frame_pose", "support"]
+__all__ = ["Tree", "build_tree", "forward", "frame_jacobian", "frame_pose", "joint_jacobian", "support"]
 
 # joint types
 REVOLUTE, PRISMATIC, CONTINUOUS, FREEFLYER, PLANAR, SPHERICAL, TRANSLATION = range(7)
@@ -159,13 +159,12 @@ def build_tree(robot) -> Tree:
     return Tree(jf, ji, cj, ff, fi, lo, hi, mode, cv, dims)
 
 
-def support(tree: Tree, frames) -> np.ndarray:
-    """The joints moving any of ``frames`` (their ancestors), sorted (parents before children)."""
+def support(tree: Tree, frames, joints=()) -> np.ndarray:
+    """The joints moving any of ``frames`` or ``joints`` (their ancestors), sorted (parents first)."""
     ji, fi = tree[1], tree[4]  # a Tree or its plain tuple
     parent = ji[:, PARENT]
     out: set[int] = set()
-    for f in frames:
-        j = int(fi[f])
+    for j in [int(fi[f]) for f in frames] + [int(j) for j in joints]:
         while j > 0 and j not in out:
             out.add(j)
             j = int(parent[j])
@@ -295,11 +294,17 @@ def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
 def frame_jacobian(tree, f, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of frame ``f`` at the point ``p (3,)`` [m] (world
     coordinates; the frame origin gives pinocchio's ``LOCAL_WORLD_ALIGNED``)."""
-    jf, ji, fi = tree[0], tree[1], tree[4]
+    joint_jacobian(tree, tree[4][f], oR, op, p, J)
+
+
+@njit(**_JIT)
+def joint_jacobian(tree, j, oR, op, p, J) -> None:
+    """``J (6, nv)``: the world-aligned Jacobian of a point ``p (3,)`` [m] (world coordinates) moving
+    with joint ``j``."""
+    jf, ji = tree[0], tree[1]
     for r in range(6):
         for c in range(J.shape[1]):
             J[r, c] = 0.0
-    j = fi[f]
     while j > 0:
         kind, iv = ji[j, TYPE], ji[j, IV]
         d0, d1, d2 = p[0] - op[j, 0], p[1] - op[j, 1], p[2] - op[j, 2]

@@ -17,9 +17,11 @@ from .targets import FrameTarget
 __all__ = ["Problem", "task_arrays"]
 
 
-def task_arrays(robot: Robot, targets: tuple[FrameTarget, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def task_arrays(
+    robot: Robot, targets: tuple[FrameTarget, ...], joints=()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``ti (nt, 3)`` [frame, reference frame or -1, full pose?], ``tw (nt, 6)`` weights and ``path``
-    (the joints that move the frames) for the core."""
+    (the joints that move the frames, and ``joints``) for the core."""
     ti = np.empty((len(targets), 3), dtype=np.int64)
     tw = np.empty((len(targets), 6))
     for k, t in enumerate(targets):
@@ -27,7 +29,7 @@ def task_arrays(robot: Robot, targets: tuple[FrameTarget, ...]) -> tuple[np.ndar
         ti[k] = (robot.frame_id(t.frame), -1 if t.relative_to is None else robot.frame_id(t.relative_to), (w > 0).all())
         tw[k] = w
     frames = [int(f) for f in ti[:, :2].ravel() if f >= 0]
-    return ti, tw, core.support(core.tree_of(robot), frames)
+    return ti, tw, core.support(core.tree_of(robot), frames, joints)
 
 
 class Problem:

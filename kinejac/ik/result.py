@@ -19,6 +19,8 @@ class IKReason(str, Enum):
     - ``STALLED``: the error stopped decreasing (a local minimum, often an unreachable target).
     - ``SINGULAR``: stalled at a configuration where the task Jacobian lost rank.
     - ``LIMITS``: stalled with joints held at their position limits blocking the descent direction.
+    - ``COLLISION``: with collision avoidance, every answer that reached the targets was in collision
+      (by the exact check).
     """
 
     CONVERGED = "converged"
@@ -27,6 +29,7 @@ class IKReason(str, Enum):
     STALLED = "stalled"
     SINGULAR = "singular"
     LIMITS = "limits"
+    COLLISION = "collision"
 
 
 @dataclass(frozen=True)

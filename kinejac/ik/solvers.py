@@ -42,6 +42,7 @@ import inspect
 import time
 import weakref
 from functools import lru_cache
+from pathlib import Path
 from threading import get_ident
 from typing import Literal
 
@@ -54,6 +55,7 @@ from ..core import solver as _core
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
 from ..spatial import as_transform
+from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
 from .problem import task_arrays
 from .result import IKBatchResult, IKReason, IKResult
@@ -136,6 +138,15 @@ class IKSolver:
         lm_tau: LM initial damping factor ``τ``.
         dls_epsilon, dls_max_damping: DLS singular-value threshold ``ε`` and ``λ_max``.
         max_step: [rad or m] cap on the largest component of a DLS step.
+        obstacles: a scene (:mod:`kinejac.collision` obstacles, or a JSON file) to keep out of.
+        self_collision: keep the robot's links apart (needs collision geometry).
+        clearance: [m] the distance to keep (with ``obstacles`` or ``self_collision``).
+        collision_rounds: with collision avoidance, how many times a solve whose answer the exact
+            check finds in collision starts again from a new seeded configuration.
+
+    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), the robot's fitted spheres
+    are pushed apart during the solve and the exact check decides (:mod:`kinejac.ik.avoidance`): an
+    answer in collision is never ``success``; its reason is ``collision``.
     """
 
     def __init__(
@@ -158,6 +169,10 @@ class IKSolver:
         dls_epsilon: float = 0.05,
         dls_max_damping: float = 0.1,
         max_step: float = 0.5,
+        obstacles=(),
+        self_collision: bool = False,
+        clearance: float = 0.0,
+        collision_rounds: int = 8,
     ) -> None:
         if not isinstance(robot, Robot):
             raise InvalidValueError(f"IKSolver needs a kinejac.Robot, got {type(robot).__name__}")
@@ -194,16 +209,33 @@ class IKSolver:
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
         self._tree = tuple(core.tree_of(robot))
+        self._avoid = None
+        if obstacles is None:
+            obstacles = ()
+        if isinstance(obstacles, (str, Path)) or len(obstacles) or self_collision:
+            if method == "dls":
+                raise InvalidValueError(
+                    "collision avoidance needs method 'lm' or 'gn' (DLS steps follow the pose error alone)"
+                )
+            self._avoid = Avoidance(robot, obstacles, self_collision=self_collision, clearance=clearance)
+        else:
+            _positive("clearance [m]", clearance, zero=True)
+        self.clearance = float(clearance)
+        self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True)
+        self._sph = None if self._avoid is None else self._avoid.sph
+        self._joints = () if self._avoid is None else self._avoid.joints
         self._mid = self._middle(robot)
         self._opts = self._options(self.timeout)
         self._batch_opts = self._options(None)
+        self._avoid_opts = self._options(self.timeout)  # the rounds that push the spheres apart
+        self._avoid_opts[_core.O_COLLIDE] = 1.0
         self._tasks: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._buffers: dict[int, tuple] = {}  # per thread: the seed and output arrays of one solve
         self._pose_task = None
         if frame is not None:
             fid = robot.frame_id(frame)
             ti = np.array([[fid, -1, 1]], dtype=np.int64)
-            self._pose_task = (ti, np.ones((1, 6)), core.support(self._tree, [fid]))
+            self._pose_task = (ti, np.ones((1, 6)), core.support(self._tree, [fid], self._joints))
 
     def _options(self, timeout: float | None) -> np.ndarray:
         o = np.zeros(_core.N_OPTIONS)
@@ -218,6 +250,8 @@ class IKSolver:
         o[_core.O_HISTORY] = float(self.record_history)
         o[_core.O_SPREAD0], o[_core.O_SPREAD1] = self.restart_spreads
         o[_core.O_POLISH] = 1.0
+        o[_core.O_CLEARANCE] = -np.inf  # the pose decides convergence; the exact check, collisions
+        o[_core.O_D0] = self.clearance + MARGIN
         return o
 
     @staticmethod
@@ -246,7 +280,7 @@ class IKSolver:
         key = tuple((t.frame, t.relative_to, t.weights.tobytes()) for t in targets)
         tasks = self._tasks.get(key)
         if tasks is None:
-            tasks = self._tasks[key] = task_arrays(self.robot, targets)
+            tasks = self._tasks[key] = task_arrays(self.robot, targets, self._joints)
         return (*tasks, np.array([[t.T for t in targets]], dtype=float))
 
     def _start(self, q0) -> np.ndarray:
@@ -289,16 +323,21 @@ class IKSolver:
         seeds[0, 0], seeds[0, 1] = _stream(self.seed if seed is None else _check_seed(seed))
         if not self.record_history:
             hist = None
-        out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist, out=out)
+        opts = self._opts
+        out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, opts, hist=hist, out=out)
         reason = int(out_i[0, 2])
         if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
             out_q, out_f, out_i, n_hist = core.solve(
-                self._tree, ti, tw, path, T, Q0, seeds, self._opts, hist=hist, out=out
+                self._tree, ti, tw, path, T, Q0, seeds, opts, hist=hist, out=out
             )
             reason = int(out_i[0, 2])
         q = out_q[0].copy()
         perr, rerr = float(out_f[0, 0]), float(out_f[0, 1])
+        it, restarts = out_i[0, :2].tolist()
+        if self._avoid is not None and reason == 0 and not self._avoid.free(q):
+            q, perr, rerr, reason, more, n_hist = self._avoid_rounds((ti, tw, path, T), q, perr, rerr, seeds, t0)
+            it, restarts = it + more[0], restarts + more[1]
         if reason == 0 and self.objective is not None:
             q, perr, rerr = self._secondary(ti, tw, path, T[0], q)
         history = None
@@ -307,8 +346,38 @@ class IKSolver:
             if not len(history) or not np.array_equal(history[-1], q):
                 history = np.vstack((history, q))  # the returned angles, nearest the start
         q.flags.writeable = False
-        it, restarts = out_i[0, :2].tolist()
         return IKResult._of(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
+
+    def _avoid_rounds(self, problem, q, perr, rerr, seeds, t0):
+        """The exact check found the answer ``q`` of the plain solve in collision: solve again with
+        the spheres pushed apart, from new seeded configurations (round ``r`` uses stream
+        ``index + r·2³²``), until an answer is free, the rounds or the time budget run out.
+        Returns ``(q, perr, rerr, reason, (iterations, restarts), 0)``; when no round finds a free
+        answer, the first answer with reason ``collision``."""
+        ti, tw, path, T = problem
+        key, index = (int(x) for x in seeds[0])
+        rng = np.random.default_rng((key, index))
+        extra_it = extra_restarts = 0
+        opts, plain = self._avoid_opts.copy(), self._opts.copy()
+        for r in range(1, self.collision_rounds + 1):
+            if self.timeout is not None:
+                left = self.timeout - (_perf() - t0)
+                if left <= 0:
+                    break
+                opts[_core.O_TIMEOUT] = plain[_core.O_TIMEOUT] = left
+            start = self.robot.random_configuration(rng).reshape(1, -1)
+            more = np.array([[key, (index + (r << 32)) % 2**64]], dtype=_U64)
+            # odd rounds push the spheres apart; even ones search plainly (the spheres cover the
+            # geometry with some slack, so they may hold apart what the exact check finds free)
+            push = r % 2 == 1
+            out_q, out_f, out_i, _ = core.solve(
+                self._tree, ti, tw, path, T, start, more, opts if push else plain, sph=self._sph if push else None
+            )
+            extra_it += int(out_i[0, 0])
+            extra_restarts += int(out_i[0, 1]) + 1
+            if out_i[0, 2] == 0 and self._avoid.free(out_q[0]):
+                return out_q[0].copy(), float(out_f[0, 0]), float(out_f[0, 1]), 0, (extra_it, extra_restarts), 0
+        return q, perr, rerr, _REASONS.index(IKReason.COLLISION), (extra_it, extra_restarts), 0
 
     def solve_batch(self, targets, q0=None, *, seed=None, threads: int | None = None) -> IKBatchResult:
         """Solve many pose targets ``(B, 4, 4)`` for :attr:`frame` at once, on ``threads`` threads
@@ -336,10 +405,18 @@ class IKSolver:
             threads = core.default_threads()
         threads = _positive("threads", threads, integer=True)
         ti, tw, path = self._pose_task
+        T4 = T.reshape(B, 1, 4, 4)
         out_q, out_f, out_i, _ = core.solve(
-            self._tree, ti, tw, path, T.reshape(B, 1, 4, 4), Q0, seeds, self._batch_opts, threads=threads
+            self._tree, ti, tw, path, T4, Q0, seeds, self._batch_opts, threads=threads
         )
         reason = out_i[:, 2]
+        if self._avoid is not None:  # the exact check decides; answers in collision get more rounds
+            for i in np.flatnonzero(reason == 0):
+                if not self._avoid.free(out_q[i]):
+                    got = self._avoid_rounds((ti, tw, path, T4[i : i + 1]), out_q[i], 0.0, 0.0, seeds[i : i + 1], t0)
+                    out_q[i], out_f[i, 0], out_f[i, 1], reason[i] = got[:4]
+                    out_i[i, 0] += got[4][0]
+                    out_i[i, 1] += got[4][1]
         if self.objective is not None:
             for i in np.flatnonzero(reason == 0):
                 out_q[i], out_f[i, 0], out_f[i, 1] = self._secondary(ti, tw, path, T[i : i + 1], out_q[i])
@@ -415,7 +492,7 @@ class IKSolver:
 
 def _single_buffers(nq: int, max_iterations: int) -> tuple:
     """``seeds (1, 2)``, ``(out_q, out_f, out_i)`` and a history buffer for one solve."""
-    out = np.empty((1, nq)), np.empty((1, 3)), np.empty((1, 3), dtype=np.int64)
+    out = np.empty((1, nq)), np.empty((1, 4)), np.empty((1, 3), dtype=np.int64)
     return np.empty((1, 2), dtype=_U64), out, np.empty((max_iterations + 1, nq))
 
 
@@ -463,6 +540,8 @@ def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver
     for name in options:
         if name not in _SOLVER_OPTIONS:
             raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
+    if isinstance(options.get("obstacles"), list):  # obstacles are hashed by identity
+        options = {**options, "obstacles": tuple(options["obstacles"])}
     try:
         key = (frame, method, tuple(sorted(options.items()))) if options else (frame, method)
         hash(key)
