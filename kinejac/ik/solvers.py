@@ -528,11 +528,16 @@ _CACHE_SIZE = 32
 
 
 def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
-    """Options close to ``name``, as a whole or by one of their words (``tolerence`` → ``*_tolerance``)."""
-    close = difflib.get_close_matches(name, options, n=2, cutoff=0.6)
-    if not close:
-        close = [o for o in options if difflib.get_close_matches(name, o.split("_"), n=1, cutoff=0.75)]
-    return close
+    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
+    ``position_tolerance``, ``rotation_tolerance``)."""
+
+    def score(option: str) -> float:
+        words = [option, *option.split("_")]
+        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
+
+    scores = {o: score(o) for o in options}
+    best = max(scores.values(), default=0.0)
+    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
 
 
 def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
