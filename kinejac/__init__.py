@@ -3,7 +3,8 @@
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
-``dexterity`` (manipulability), ``workspace_map`` -> ``viewer``, ``cli``.
+``dexterity`` (manipulability), ``workspace_map``, ``reachability_map`` -> ``viewer``, ``cli``;
+``parallel`` runs chunked work on every local core or a Dask cluster.
 """
 
 from .check import DerivativeReport, check_derivatives
@@ -41,15 +42,18 @@ from .ik import (
     solve_ik_batch,
 )
 from .kinematics import hessian, jacobian, jacobian_dot, pose, twist, vjp
+from .parallel import ClusterError
+from .reachability_map import InverseReachability, ReachabilityMap, reachability, so3_grid
 from .robot import JointInfo, Robot
 from .spatial import Reference
-from .urdf import available_robots, load
+from .urdf import RobotSource, available_robots, load
 from .workspace_map import Workspace, workspace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MEASURES",
+    "ClusterError",
     "DerivativeReport",
     "Ellipsoid",
     "FrameNotFound",
@@ -60,13 +64,16 @@ __all__ = [
     "IKSolver",
     "InvalidChoiceError",
     "InvalidValueError",
+    "InverseReachability",
     "JointInfo",
     "JointNotFound",
     "KinejacError",
     "NotFoundError",
+    "ReachabilityMap",
     "Reference",
     "Robot",
     "RobotNotFound",
+    "RobotSource",
     "ShapeError",
     "SingularityReport",
     "URDFError",
@@ -86,7 +93,9 @@ __all__ = [
     "manipulability",
     "manipulability_gradient",
     "pose",
+    "reachability",
     "singularity",
+    "so3_grid",
     "solve_ik",
     "solve_ik_batch",
     "twist",

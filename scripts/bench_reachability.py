@@ -1,0 +1,136 @@
+"""Benchmark reachability maps: IK solves per second on one core, on every core of this machine
+(a process pool) and on a two-worker Dask LocalCluster, for the Panda map at 5 cm with 50
+orientations over its reach.
+
+The three executors run the same sample of the map's chunks (evenly spread over the map, so easy
+and hard regions are both in it), one after the other; the ratios between them are what to trust
+on a shared machine. The time of the whole map is extrapolated from the all-cores rate unless
+``--full`` builds it. Prints by default; ``--write`` writes the ``reachability`` section of
+BENCHMARKS.md. Usage: ``python scripts/bench_reachability.py [--chunks 16] [--full] [--write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+from _bench import write_section
+
+import kinejac
+from kinejac import reachability_map as rm
+from kinejac.parallel import local_workers, run_chunks
+
+GOALS = {"speedup_2_cores": 1.8, "dask_overhead": 0.10, "whole_map_s": 30.0}
+
+
+def _timed(plan, indices, **where) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    run = run_chunks(rm._map_chunk, plan.payload, plan.n_chunks, indices=indices, label="bench", **where)
+    return time.perf_counter() - t0, run.results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--resolution", type=float, default=0.05, help="[m] voxel side (default 0.05)")
+    parser.add_argument("--orientations", type=int, default=50, help="orientations per voxel (default 50)")
+    parser.add_argument("--chunks", type=int, default=16, help="chunks of the map timed per executor (default 16)")
+    parser.add_argument("--full", action="store_true", help="also build the whole map on every core")
+    parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    load_before = os.getloadavg()
+    robot = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    frame = "panda_hand_tcp"
+    common = dict(
+        resolution=args.resolution, orientations=args.orientations, bounds=None, self_collision=False, obstacles=(),
+        seed=0, chunk=64, measure="yoshikawa", part="full", length_scale=1.0, ik_options=None,
+    )  # fmt: skip
+    plan = rm._plan(robot, frame, client=None, workers=None, **common)
+    plan_1 = rm._plan(robot, frame, client=None, workers=1, **common)  # the robot object, in this process
+    M = args.orientations
+    total_solves = len(plan.cand_idx) * M
+    indices = np.unique(np.linspace(0, plan.n_chunks - 1, min(args.chunks, plan.n_chunks)).round().astype(int))
+    solves = sum(plan.sizes[i] for i in indices) * M
+    cores = local_workers()
+    print(
+        f"Panda {frame}: {len(plan.centres)} voxels of {args.resolution:g} m, {len(plan.cand_idx)} within reach, "
+        f"{M} orientations: {total_solves:,} IK solves in {plan.n_chunks} chunks; timing {len(indices)} chunks "
+        f"({solves:,} solves) per executor; {cores} cores; load average {load_before[0]:.2f}"
+    )
+    _timed(plan_1, indices[:1], workers=1)  # warm-up: imports, caches
+
+    t1, r1 = _timed(plan_1, indices, workers=1)
+    print(f"  1 core (this process)   {t1:7.2f} s  {solves / t1:9.0f} solves/s")
+    tp, rp = _timed(plan, indices, workers=cores)
+    print(f"  {cores} cores (process pool) {tp:7.2f} s  {solves / tp:9.0f} solves/s")
+    from dask.distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        client.run(lambda: None)
+        td, rd = _timed(plan, indices, client=client)
+    print(f"  Dask, 2 workers          {td:7.2f} s  {solves / td:9.0f} solves/s")
+    same = all(np.array_equal(r1[i]["reached"], rp[i]["reached"]) and np.array_equal(r1[i]["reached"], rd[i]["reached"])
+               for i in indices)  # fmt: skip
+    speedup = t1 / tp
+    overhead = td / tp - 1
+    whole = total_solves / (solves / tp)
+    full_time = None
+    if args.full:
+        t0 = time.perf_counter()
+        m = kinejac.reachability(robot, frame, progress=True, **{k: common[k] for k in ("resolution", "orientations")})
+        full_time = time.perf_counter() - t0
+        print(f"  whole map on {cores} cores: {full_time:.1f} s, {m}")
+    load_after = os.getloadavg()
+    reached = np.mean(np.concatenate([r1[i]["reached"].ravel() for i in indices]))
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    whole_s = full_time if full_time is not None else whole
+    whole_how = "built" if full_time is not None else f"extrapolated from the {cores}-core rate"
+    rows = [
+        "| executor | time [s] | IK solves/s | ratio to 1 core |",
+        "|---|---|---|---|",
+        f"| 1 core (this process) | {t1:.2f} | {solves / t1:,.0f} | 1.00 |",
+        f"| {cores} cores (process pool) | {tp:.2f} | {solves / tp:,.0f} | {speedup:.2f} |",
+        f"| Dask LocalCluster, 2 worker processes | {td:.2f} | {solves / td:,.0f} | {t1 / td:.2f} |",
+    ]
+    section = "\n".join(
+        [
+            "## Reachability maps (`scripts/bench_reachability.py`)",
+            "",
+            f"Panda `{frame}`, {args.resolution:g} m voxels over its reach ({len(plan.cand_idx):,} voxels within the",
+            f"reach sphere), {M} super-Fibonacci orientations: {total_solves:,} IK solves in {plan.n_chunks} chunks.",
+            f"Each executor ran the same {len(indices)} chunks spread over the map ({solves:,} solves, "
+            f"{100 * reached:.0f} % reached); identical results from all three: {same}.",
+            "",
+            *rows,
+            "",
+            f"- speed-up from 1 to {cores} cores: {speedup:.2f}x (goal >= {GOALS['speedup_2_cores']}x: "
+            f"{verdict(speedup >= GOALS['speedup_2_cores'])})",
+            f"- Dask overhead against the local pool: {100 * overhead:+.1f} % (goal <= "
+            f"{100 * GOALS['dask_overhead']:.0f} %: {verdict(overhead <= GOALS['dask_overhead'])})",
+            f"- whole map: {whole_s:.0f} s, {whole_how} (goal <= {GOALS['whole_map_s']:.0f} s: "
+            f"{verdict(whole_s <= GOALS['whole_map_s'])})",
+            "",
+            f"Machine: {cores} cores ({platform.processor() or platform.machine()}), shared with other jobs: load "
+            f"average {load_before[0]:.2f} before and {load_after[0]:.2f} after the run. The IK inside is "
+            "kinejac's batched LM in numpy (`IKSolver.solve_batch`, at most 10 restarts per target), which a "
+            "compiled core with the same signature is about to replace; rerun this script after it lands.",
+        ]
+    )
+    print()
+    print(section)
+    if args.write:
+        write_section("reachability", section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
