@@ -182,7 +182,7 @@ def _solver(robot: Robot, frame: str, options: dict):
     from .ik import IKSolver
 
     cache = thread_cache()
-    key = ("reach-solver", id(robot), frame, json.dumps(options, sort_keys=True))
+    key = ("reach-solver", id(robot), frame, json.dumps(options, sort_keys=True, default=repr))
     hit = cache.get(key)
     if hit is None or hit[0] is not robot:
         if len(cache) > 8:
@@ -310,16 +310,6 @@ class ReachabilityMap:
     @property
     def position_only(self) -> bool:
         return self.orientations is None
-
-    @property
-    def covers_reach(self) -> bool:
-        """The map's voxels cover the whole reach sphere, so any point outside them is unreachable."""
-        if not np.isfinite(self.reach_radius):
-            return False
-        lo = (self.lattice_origin - 0.5) * self.resolution
-        hi = (self.lattice_origin + self.shape - 0.5) * self.resolution
-        c, r = self.reach_centre, self.reach_radius
-        return bool((c - r >= lo).all() and (c + r <= hi).all())
 
     def __len__(self) -> int:
         return self.centres.shape[0]

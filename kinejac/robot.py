@@ -13,12 +13,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
 
 from ._checks import as_real_array
 from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
+
+if TYPE_CHECKING:
+    from .urdf import RobotSource
 
 __all__ = ["JointInfo", "Robot", "broadcast_batch"]
 
@@ -99,7 +103,7 @@ class Robot:
         urdf_path: str | Path | None = None,
         package_dirs: Sequence[str | Path] = (),
         root_joint: str | None = None,
-        source=None,
+        source: RobotSource | None = None,
         _unmimicked: tuple[pin.Model, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         if not isinstance(model, pin.Model):

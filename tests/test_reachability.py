@@ -289,3 +289,30 @@ def test_unbounded_reach_needs_bounds():
     robot, frame = get_robot("test_floating")
     with pytest.raises(kinejac.InvalidValueError, match=r"unbounded.*pass bounds"):
         kinejac.reachability(robot, frame, orientations="position")
+
+
+def test_inverse_of_an_orientation_map_looks_up_the_right_entries(panda_map):
+    m = panda_map
+    v = int(np.flatnonzero((m.index > 0) & (m.index < 1))[0])
+    hit, miss = np.flatnonzero(m.reached[v])[0], np.flatnonzero(~m.reached[v])[0]
+    t = np.array([3.0, -2.0, m.centres[v, 2]])  # base on the floor z = 0 at t - centre: the map's entry v
+    for orientation, expected in ((hit, True), (miss, False)):
+        T_world_target = np.eye(4)
+        T_world_target[:3, :3], T_world_target[:3, 3] = m.orientations[orientation], t
+        inv = m.inverse(T_world_target, z=0.0, yaws=4)
+        base = np.array([*(t[:2] - m.centres[v, :2]), 0.0])
+        k = int(np.argmin(np.linalg.norm(inv.positions - base, axis=1)))
+        np.testing.assert_allclose(inv.positions[k], base, atol=1e-12)  # on the grid of candidates
+        assert inv.reached[k, 0] == expected  # heading 0: T_base_target is exactly (centre v, orientation)
+    with pytest.raises(kinejac.ShapeError, match="give the target as a pose"):
+        m.inverse(t)
+
+
+def test_cli_on_a_dask_scheduler_address(capsys, dask_client, tmp_path, map_2r):
+    from kinejac.cli import main
+
+    argv = ["reachability", "planar_2r", "--frame", "tool", "--resolution", "0.1", "--orientations", "position",
+            "--bounds", "-2", "-2", "0", "2", "2", "0", "--part", "translation", "--out", str(tmp_path / "m.npz"),
+            "--scheduler", dask_client.scheduler.address, "--chunk", "64", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    assert_same_map(kinejac.ReachabilityMap.load(tmp_path / "m.npz"), map_2r)
