@@ -284,6 +284,9 @@ def _run_dask(client, fn, payload, pending, on_result, label: str) -> None:
     distributed = _distributed()
     token = uuid.uuid4().hex[:12]
     shared = client.submit(_payload_task, payload, key=f"kinejac-{label}-payload-{token}", pure=False)
+    # a copy on every worker: otherwise the scheduler sends the chunks where the payload is (data locality)
+    # and the other workers only get work by stealing it
+    client.replicate([shared])  # waits for it first
     keys = {f"kinejac-{label}-{token}-{i:06d}": i for i in pending}
     futures = [client.submit(_dask_chunk, fn, shared, i, key=k, pure=False) for k, i in keys.items()]
     try:

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pinocchio as pin
 import pytest
+from chunk_helpers import slow_map_chunk
 from conftest import get_robot
 from scipy.spatial.transform import Rotation
 
@@ -161,8 +162,9 @@ def test_same_map_from_a_dask_cluster(panda, panda_map, dask_client):
     assert_same_map(kinejac.reachability(robot, frame, client=dask_client, **PANDA), panda_map)
 
 
-def test_same_map_when_a_dask_worker_is_killed_mid_run(panda, panda_map, dask_client, tmp_path):
+def test_same_map_when_a_dask_worker_is_killed_mid_run(panda, panda_map, dask_client, tmp_path, monkeypatch):
     robot, frame = panda
+    monkeypatch.setattr(rm, "_map_chunk", slow_map_chunk)  # the same chunks, each >= 0.2 s: time to kill
     out: dict = {}
 
     def build():
@@ -316,3 +318,11 @@ def test_cli_on_a_dask_scheduler_address(capsys, dask_client, tmp_path, map_2r):
             "--scheduler", dask_client.scheduler.address, "--chunk", "64", "--json"]  # fmt: skip
     assert main(argv) == 0
     assert_same_map(kinejac.ReachabilityMap.load(tmp_path / "m.npz"), map_2r)
+
+
+def test_progress_bar_on_stderr_when_asked(capsys):
+    _map_2r(resolution=0.4, chunk=8, progress=True)
+    err = capsys.readouterr().err
+    assert "reachability [" in err and "100.0%" in err
+    _map_2r(resolution=0.4, chunk=8)  # default: only on a terminal, and pytest's stderr is not one
+    assert capsys.readouterr().err == ""
