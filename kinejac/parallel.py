@@ -13,7 +13,10 @@ Executors:
   else ``spawn``, which needs the usual ``if __name__ == "__main__":`` guard in scripts).
 - ``client=``: a ``dask.distributed.Client`` (or a scheduler address such as
   ``"tcp://10.0.0.5:8786"``). Every worker needs kinejac installed. A chunk lost with a worker is
-  rescheduled by Dask on another worker (up to the scheduler's ``allowed-failures``).
+  rescheduled by Dask on another worker (up to the scheduler's ``allowed-failures``). Dask's
+  nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which pins glibc's mmap threshold
+  at 128 KiB and slows numpy-heavy chunks; ``MALLOC_MMAP_THRESHOLD_=33554432`` in the workers'
+  environment undoes it (see README).
 
 With ``checkpoint=folder`` each chunk is written to ``folder/chunk-NNNNNN.npz`` as it finishes
 (atomically), next to a ``manifest.json`` describing the job; running the same job again reads
