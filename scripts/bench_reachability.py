@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     parser.add_argument("--resolution", type=float, default=0.05, help="[m] voxel side (default 0.05)")
     parser.add_argument("--orientations", type=int, default=50, help="orientations per voxel (default 50)")
     parser.add_argument("--chunks", type=int, default=16, help="chunks of the map timed per executor (default 16)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the three executors (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the executors (default 3)")
     parser.add_argument("--full", action="store_true", help="also build the whole map on every core")
     parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md")
     args = parser.parse_args(argv)
