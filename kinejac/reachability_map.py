@@ -12,7 +12,7 @@ Conventions:
 - Voxels are cubes of side ``resolution`` [m] centred on the lattice ``k * resolution`` (integer
   ``k`` per axis) of the world frame; a map holds every voxel that meets ``bounds``. A degenerate
   axis (``lower == upper``) gives one layer, e.g. the plane of a planar arm.
-- Orientations: ``orientations=N`` uses the first ``N`` points of a super-Fibonacci spiral on
+- Orientations: ``orientations=N`` uses the ``N`` points of a super-Fibonacci spiral on
   SO(3) (:func:`so3_grid`, Alexa, "Super-Fibonacci Spirals: Fast, Low-Discrepancy Sampling of
   SO(3)", CVPR 2022): deterministic and spread evenly for every ``N``. They are orientations of
   the frame in world axes, the same set in every voxel. ``orientations="position"`` maps
