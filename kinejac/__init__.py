@@ -3,8 +3,9 @@
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
-``dexterity`` (manipulability), ``collision``, ``workspace_map``, ``motion`` (Cartesian paths, velocity QP)
--> ``viewer``, ``cli``; the IK iterations run in the compiled ``core``.
+``dexterity`` (manipulability), ``collision``, ``workspace_map``, ``reachability_map``, ``motion``
+(Cartesian paths, velocity QP) -> ``viewer``, ``cli``; the IK iterations run in the compiled
+``core``, and ``parallel`` runs chunked work on every local core or a Dask cluster.
 """
 
 from .check import DerivativeReport, check_derivatives
@@ -68,9 +69,11 @@ from .motion import (
     solve_ik_path,
     velocity_ik,
 )
+from .parallel import ClusterError
+from .reachability_map import InverseReachability, ReachabilityMap, reachability, so3_grid
 from .robot import JointInfo, Robot
 from .spatial import Reference
-from .urdf import available_robots, load
+from .urdf import RobotSource, available_robots, load
 from .workspace_map import Workspace, workspace
 
 __version__ = "0.1.0"
@@ -80,6 +83,7 @@ __all__ = [
     "Box",
     "Capsule",
     "Clearance",
+    "ClusterError",
     "CollisionChecker",
     "Cylinder",
     "DerivativeReport",
@@ -94,6 +98,7 @@ __all__ = [
     "InfeasibleError",
     "InvalidChoiceError",
     "InvalidValueError",
+    "InverseReachability",
     "JointInfo",
     "JointNotFound",
     "KinejacError",
@@ -104,9 +109,11 @@ __all__ = [
     "PathResult",
     "PointCloud",
     "PostureTask",
+    "ReachabilityMap",
     "Reference",
     "Robot",
     "RobotNotFound",
+    "RobotSource",
     "ShapeError",
     "SingularityReport",
     "Sphere",
@@ -133,7 +140,9 @@ __all__ = [
     "manipulability",
     "manipulability_gradient",
     "pose",
+    "reachability",
     "singularity",
+    "so3_grid",
     "solve_ik",
     "solve_ik_batch",
     "solve_ik_path",

@@ -56,6 +56,10 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
 - ``workspace``: ``{"robot", "frame", "samples", "measure", "part", "seed", "out", "png", "bounds": {"min",
   "max"}, "manipulability": {"min", "mean", "median", "max"}, "best": {"position", "manipulability",
   "joints"}}``; the samples themselves are in the ``.npz`` (:meth:`kinejac.Workspace.load`)
+- ``reachability``: ``{"robot", "frame", "resolution", "orientations", "voxels", "shape", "bounds": {"min",
+  "max"}, "reachable_voxels", "mean_index", "complete", "executor", "time", "out", "png"}`` (``orientations``
+  is a count or ``"position"``; ``mean_index`` averages the reachability index over the voxels of the reach
+  sphere); the map itself is in the ``.npz`` (:meth:`kinejac.ReachabilityMap.load`)
 - ``view``: ``{"robot", "url", "frame", "q", "joints"}``
 - ``collisions``: ``{"robot", "q", "joints", "obstacles", "self_collision", "in_collision", "pairs": [[a, b]],
   "clearance": {"distance", "pair", "point_a", "point_b"}}`` (exit status 1 when ``in_collision``;
@@ -815,6 +819,7 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise InvalidValueError(f"--out: folder {str(out.parent)!r} does not exist")
     progress = sys.stderr.isatty() and not args.no_progress
+    client = _client(args)
     ws = workspace(
         robot,
         args.frame,
@@ -826,6 +831,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         progress=progress,
         self_collision=args.self_collision,
         obstacles=args.obstacles or (),
+        client=client,
+        workers=args.workers,
     )
     written = ws.save(out)
     png = ws.plot_png(args.png, plane=args.plane) if args.png else None
@@ -936,6 +943,91 @@ def _cmd_srdf(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _client(args: argparse.Namespace):
+    """The scheduler address of ``--scheduler`` (checked for ``--workers`` at the same time)."""
+    if args.scheduler is not None and args.workers is not None:
+        raise InvalidValueError("give either --scheduler (a Dask cluster) or --workers (local processes), not both")
+    if args.workers is not None and args.workers < 1:
+        raise InvalidValueError(f"--workers must be a positive integer, got {args.workers}")
+    return args.scheduler
+
+
+def _cmd_reachability(args: argparse.Namespace) -> int:
+    import time
+
+    from .reachability_map import reachability
+
+    robot = _robot(args)
+    robot.frame_id(args.frame)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise InvalidValueError(f"--out: folder {str(out.parent)!r} does not exist")
+    if args.png and not Path(args.png).parent.is_dir():
+        raise InvalidValueError(f"--png: folder {str(Path(args.png).parent)!r} does not exist")
+    if args.orientations == "position":
+        orientations: int | str = "position"
+    else:
+        try:
+            orientations = int(args.orientations)
+        except ValueError:
+            raise InvalidValueError(
+                f"--orientations must be a positive integer or 'position', got {args.orientations!r}"
+            ) from None
+    bounds = None if args.bounds is None else np.array(args.bounds, dtype=float).reshape(2, 3)
+    client = _client(args)
+    progress = sys.stderr.isatty() and not args.no_progress
+    t0 = time.perf_counter()
+    m = reachability(
+        robot,
+        args.frame,
+        resolution=args.resolution,
+        orientations=orientations,
+        bounds=bounds,
+        client=client,
+        workers=args.workers,
+        checkpoint=args.checkpoint,
+        seed=args.seed,
+        chunk=args.chunk,
+        measure=args.measure,
+        part=args.part,
+        progress=progress,
+    )
+    elapsed = time.perf_counter() - t0
+    written = m.save(out)
+    png = None
+    if args.png:
+        axis, _, value = args.slice.partition("=")
+        png = m.plot_png(args.png, slice=(axis, float(value)) if value else axis)
+    inside = np.linalg.norm(m.centres - m.reach_centre, axis=1) <= m.reach_radius
+    index = m.index
+    summary = {
+        "robot": robot.name,
+        "frame": args.frame,
+        "resolution": m.resolution,
+        "orientations": "position" if m.position_only else len(m.orientations),
+        "voxels": len(m),
+        "shape": [int(n) for n in m.shape],
+        "bounds": {"min": m.bounds[0], "max": m.bounds[1]},
+        "reachable_voxels": int((index > 0).sum()),
+        "mean_index": float(np.nanmean(index[inside])) if inside.any() else 0.0,
+        "complete": m.complete,
+        "executor": "dask " + client if client else (f"{args.workers} local processes" if args.workers else "local"),
+        "time": elapsed,
+        "out": str(written),
+        "png": None if png is None else str(png),
+    }
+    if args.json:
+        _emit_json(summary)
+        return EXIT_OK
+    what = "positions only" if m.position_only else f"{len(m.orientations)} orientations"
+    print(f"reachability map of frame {args.frame!r} of {robot.name!r}: {len(m)} voxels of {m.resolution:g} m, {what}")
+    print(f"  reachable voxels {summary['reachable_voxels']}, mean index in reach {summary['mean_index']:.3f}")
+    if not m.complete:
+        print("  interrupted: the map is incomplete (rerun with the same --checkpoint to resume)")
+    print(f"  {elapsed:.1f} s; wrote {written}" + (f" and {png}" if png else ""))
+    return EXIT_OK
+
+
 def _cmd_view(args: argparse.Namespace) -> int:
     robot = _robot(args)
     frame = args.frame or (leaf_frames(robot) or [robot.frame_names[-1]])[-1]
@@ -985,6 +1077,11 @@ def _robot_options() -> argparse.ArgumentParser:
     p.add_argument("--package-dir", action="append", metavar="DIR", help="where package:// meshes are looked up")
     p.add_argument("--srdf", metavar="FILE", help="SRDF with the disabled collision pairs (default: generated)")
     return p
+
+
+def _parallel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--workers", type=int, metavar="N", help="local processes (default: every core)")
 
 
 _Q_HELP = "joint values: one per joint in order, or name=value pairs (default: neutral)"
@@ -1061,6 +1158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--self-collision", action="store_true", help="leave out self-colliding configurations")
     p.add_argument("--obstacles", metavar="SCENE.json", help="leave out configurations touching these obstacles")
+    _parallel_options(p)
     p.set_defaults(run=_cmd_workspace)
 
     p = sub.add_parser("collisions", parents=[robot, common], help="colliding pairs and clearance (exit 1: collision)")
@@ -1074,6 +1172,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=10_000, help="random configurations (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     p.set_defaults(run=_cmd_srdf)
+
+    p = sub.add_parser("reachability", parents=[robot, common], help="reachability map of a frame into an .npz")
+    p.add_argument("--frame", required=True, metavar="F")
+    p.add_argument("--resolution", type=float, default=0.05, help="[m] voxel side (default 0.05)")
+    p.add_argument("--orientations", default="50", help="orientations per voxel, or 'position' (default 50)")
+    p.add_argument("--bounds", nargs=6, type=float, metavar=("XMIN", "YMIN", "ZMIN", "XMAX", "YMAX", "ZMAX"),
+                   help="[m] box to map (default: the box of the reach sphere)")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="FILE.npz", help="where to save the map")
+    p.add_argument("--png", metavar="FILE.png", help="also draw one layer (needs matplotlib)")
+    p.add_argument("--slice", default="z", metavar="AXIS[=VALUE]", help="layer of the picture, e.g. z=0.4 (default z)")
+    p.add_argument("--measure", default="yoshikawa", help="yoshikawa, condition, min_singular or dynamic")
+    p.add_argument("--part", default="full", choices=("full", "translation", "rotation"), help="Jacobian rows")
+    p.add_argument("--seed", type=int, default=0, help="seed of the IK restarts (default 0)")
+    p.add_argument("--chunk", type=int, default=64, help="voxels per chunk of work (default 64)")
+    p.add_argument("--checkpoint", metavar="DIR", help="write finished chunks here; a rerun resumes")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _parallel_options(p)
+    p.set_defaults(run=_cmd_reachability)
 
     p = sub.add_parser("view", parents=[robot, common, viewer], help="show the robot in the browser (meshcat)")
     p.add_argument("--q", nargs="+", metavar="Q", help=_Q_HELP)

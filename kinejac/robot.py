@@ -13,12 +13,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
 
 from ._checks import as_real_array
 from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
+
+if TYPE_CHECKING:
+    from .urdf import RobotSource
 
 __all__ = ["JointInfo", "Robot", "broadcast_batch"]
 
@@ -87,6 +91,9 @@ class Robot:
         joint_names: the moving joints, in ``q`` order (mimic joints excluded).
         frame_names: every frame of the model (links, joints, fixed frames).
         urdf_path, package_dirs: where the model came from (used by the viewer).
+        source: a :class:`~kinejac.urdf.RobotSource` (URDF text and load options) that rebuilds the
+            robot in another process or on another machine; ``None`` when the robot was built from
+            a pinocchio ``Model`` directly.
 
     A ``Robot`` owns one pinocchio ``Data`` workspace, so one ``Robot`` must not be used from
     several threads at once (:meth:`copy` gives an independent one).
@@ -100,6 +107,7 @@ class Robot:
         urdf_path: str | Path | None = None,
         package_dirs: Sequence[str | Path] = (),
         root_joint: str | None = None,
+        source: RobotSource | None = None,
         _unmimicked: tuple[pin.Model, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         if not isinstance(model, pin.Model):
@@ -110,6 +118,9 @@ class Robot:
         self.urdf_path = Path(urdf_path) if urdf_path is not None else None
         self.package_dirs = tuple(str(p) for p in package_dirs)
         self.root_joint = root_joint
+        # kinejac.urdf.RobotSource: the URDF text and load options that rebuild this robot in another
+        # process (None for a robot wrapped around a pinocchio Model)
+        self.source = source
         self.nq, self.nv = int(model.nq), int(model.nv)
         self._shape_q, self._shape_v = (self.nq,), (self.nv,)
         self._frame_ids = {f.name: i for i, f in enumerate(model.frames)}
@@ -249,6 +260,7 @@ class Robot:
             urdf_path=self.urdf_path,
             package_dirs=self.package_dirs,
             root_joint=self.root_joint,
+            source=self.source,
             _unmimicked=self._unmimicked,
         )
         if self._disabled_pairs is not None:

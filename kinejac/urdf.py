@@ -7,10 +7,13 @@ crash or a silently wrong model.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import site
 import sys
 import sysconfig
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +28,7 @@ import pinocchio as pin
 from .errors import InvalidChoiceError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
 from .robot import Robot
 
-__all__ = ["MAX_URDF_BYTES", "available_robots", "build_visual_model", "load"]
+__all__ = ["MAX_URDF_BYTES", "RobotSource", "available_robots", "build_visual_model", "load"]
 
 MAX_URDF_BYTES = 64 * 2**20  #: larger files are refused rather than parsed
 _JOINT_TYPES = ("revolute", "continuous", "prismatic", "fixed", "floating", "planar")
@@ -419,10 +422,58 @@ def load(
         model = _lock(full, values, where)
     model.name = name
     dirs = [*(package_dirs or ()), *erd_dirs, str(path.parent)]
-    robot = Robot(model, name=name, urdf_path=path, package_dirs=dirs, root_joint=root_joint, _unmimicked=unmimicked)
+    source = RobotSource(
+        name=name,
+        urdf=path.read_bytes().decode("utf-8", "surrogateescape"),
+        root_joint=root_joint,
+        locked_joints=tuple((j, tuple(float(x) for x in values[j])) for j in (locked_joints or ())),
+    )
+    robot = Robot(
+        model,
+        name=name,
+        urdf_path=path,
+        package_dirs=dirs,
+        root_joint=root_joint,
+        source=source,
+        _unmimicked=unmimicked,
+    )
     if srdf is not None:
         robot.set_disabled_pairs(srdf=srdf)
     return robot
+
+
+@dataclass(frozen=True)
+class RobotSource:
+    """What rebuilds a robot in another process or on another machine: the URDF text and the
+    options :func:`load` was given (no pinocchio objects, so it pickles small and the same everywhere).
+
+    ``robot.source`` holds it for every robot made by :func:`load`. Mesh folders are not part of it:
+    a robot rebuilt from its source computes kinematics but has no visual geometry.
+
+    Attributes:
+        name: the robot's name; urdf: the URDF file's text; root_joint: as given to :func:`load`;
+        locked_joints: ``((joint, values), ...)`` the locked joints with the values they were locked at.
+    """
+
+    name: str
+    urdf: str
+    root_joint: str | None = None
+    locked_joints: tuple[tuple[str, tuple[float, ...]], ...] = ()
+
+    @property
+    def key(self) -> str:
+        """A SHA-256 hex digest of the whole source (the same robot gives the same key everywhere)."""
+        blob = json.dumps([self.name, self.urdf, self.root_joint, self.locked_joints], ensure_ascii=True)
+        return hashlib.sha256(blob.encode("ascii")).hexdigest()
+
+    def load(self) -> Robot:
+        """Build the :class:`~kinejac.Robot` (checked like any URDF); its ``urdf_path`` is ``None``."""
+        with tempfile.TemporaryDirectory(prefix="kinejac-") as folder:
+            path = Path(folder) / f"{self.name}.urdf"
+            path.write_bytes(self.urdf.encode("utf-8", "surrogateescape"))
+            robot = load(path, root_joint=self.root_joint, locked_joints=dict(self.locked_joints) or None)
+        robot.urdf_path, robot.package_dirs = None, ()
+        return robot
 
 
 def build_visual_model(robot: Robot) -> pin.GeometryModel:

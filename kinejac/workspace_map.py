@@ -4,13 +4,13 @@
 stays bounded), and records the frame position and its manipulability for each one. The result,
 a :class:`Workspace`, saves to and loads from ``.npz``, draws a PNG (matplotlib, the optional
 ``plot`` extra) and feeds the viewer: ``viewer.show_points(ws.positions, ws.manipulability)``.
+The chunks run on every core of this machine, or on a Dask cluster (:mod:`kinejac.parallel`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ import pinocchio as pin
 from ._checks import positive
 from .dexterity import Measure, _check_measure, _mass_matrix, _measure_of, _rank, _select, _task
 from .errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
+from .parallel import run_chunks, worker_robot
 from .robot import Robot
 
 __all__ = ["Workspace", "workspace"]
@@ -188,31 +189,6 @@ class Workspace:
         return path
 
 
-class _Progress:
-    """A one-line progress bar on stderr (only drawn when enabled)."""
-
-    def __init__(self, total: int, enabled: bool, label: str = "workspace") -> None:
-        self.total, self.enabled, self.label = total, enabled, label
-        self.start = time.perf_counter()
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        frac = done / self.total if self.total else 1.0
-        bar = "#" * int(30 * frac)
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
-        sys.stderr.write(
-            f"\r{self.label} [{bar:<30}] {done}/{self.total} {100 * frac:5.1f}% {elapsed:6.1f} s, ~{eta:.0f} s left"
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _chunk(robot: Robot, Q: np.ndarray, fid: int, task, measure: str, r: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions ``(n, 3)`` and measures ``(n,)``: one kinematics pass per configuration."""
     model, data = robot.model, robot.data
@@ -228,6 +204,26 @@ def _chunk(robot: Robot, Q: np.ndarray, fid: int, task, measure: str, r: int) ->
     return P, _measure_of(A, r, measure)
 
 
+def _workspace_chunk(payload: dict, index: int) -> dict[str, np.ndarray]:
+    """Positions and measures of chunk ``index`` of the configurations in ``payload`` (those that
+    pass the collision check, if asked: ``kept`` marks them)."""
+    robot = payload["robot"] if payload["robot"] is not None else worker_robot(payload["source"])
+    size = payload["chunk"]
+    Q = payload["configurations"][index * size : (index + 1) * size]
+    kept = np.ones(len(Q), dtype=bool)
+    if payload["self_collision"] or payload["obstacles"]:
+        from .collision.checking import checker
+
+        kept = ~np.asarray(checker(robot, payload["obstacles"], payload["self_collision"]).in_collision(Q))
+        Q = Q[kept]
+    task = _task(payload["part"], payload["length_scale"])
+    fid = robot.frame_id(payload["frame"])
+    P, w = np.empty((0, 3)), np.empty(0)
+    if len(Q):
+        P, w = _chunk(robot, Q, fid, task, payload["measure"], payload["rank"])
+    return {"positions": P, "manipulability": w, "kept": kept}
+
+
 def workspace(
     robot: Robot,
     frame: str,
@@ -241,73 +237,96 @@ def workspace(
     progress: bool | None = None,
     self_collision: bool = False,
     obstacles=(),
+    client=None,
+    workers: int | None = None,
 ) -> Workspace:
     """Sample ``samples`` configurations uniformly within the limits and measure each one.
 
     Args:
         robot, frame: the robot and the frame whose workspace is wanted.
         samples: number of configurations; rng: numpy ``Generator`` or seed (same seed and
-            ``chunk`` give the same samples).
+            ``chunk`` give the same samples, whatever runs the chunks).
         measure, part, length_scale: as in :func:`kinejac.manipulability`.
-        chunk: configurations processed at once (bounds the memory of the intermediate Jacobians).
+        chunk: configurations per chunk (bounds the memory of the intermediate Jacobians; the unit
+            of work sent to a process).
         progress: draw a progress bar on stderr; ``None`` (default) draws it only when stderr is a
             terminal and the run has more than one chunk.
         self_collision, obstacles: leave out the drawn configurations that self-collide (pairs not in
             ``robot.disabled_pairs``) or touch an obstacle (a scene: list of obstacles or JSON path),
             by the exact check of :func:`kinejac.collisions`; ``Workspace.rejected`` counts them.
+        client: a ``dask.distributed.Client`` or a scheduler address: the chunks run on that cluster.
+        workers: local processes when ``client`` is ``None`` (default: every core of this machine;
+            1: this process). A run of one chunk, and a robot built from a pinocchio ``Model``
+            (no ``robot.source``) unless ``client``/``workers`` asks otherwise, run in this process.
 
-    Returns a :class:`Workspace`. On ``KeyboardInterrupt`` (Ctrl-C) returns the samples computed so
-    far with ``complete=False`` and a ``RuntimeWarning`` saying so.
+    The configurations are drawn here, in order, so the samples do not depend on who computes them.
+    Returns a :class:`Workspace`. On ``KeyboardInterrupt`` (Ctrl-C) returns the samples of the
+    finished chunks with ``complete=False`` and a ``RuntimeWarning`` saying so.
     """
     _check_measure(measure)
     task = _task(part, length_scale)
     samples, chunk = positive("samples", samples, integer=True), positive("chunk", chunk, integer=True)
-    fid = robot.frame_id(frame)
+    robot.frame_id(frame)
     r = _rank(robot, frame, task.rows)
     rng = np.random.default_rng(rng)
+    n_chunks = -(-samples // chunk)
+    sizes = [min(chunk, samples - i * chunk) for i in range(n_chunks)]
+    configurations = np.concatenate([robot.random_configuration(rng, size=n) for n in sizes])
+    source = robot.source
+    if source is None and (client is not None or (workers is not None and workers > 1)):
+        raise KinejacError(
+            f"robot {robot.name!r} was built from a pinocchio Model, so it cannot travel to other processes "
+            "(they rebuild robots from URDF text): load it with kinejac.load, or use workers=1"
+        )
+    in_process = client is None and (source is None or workers == 1 or n_chunks == 1)
+    payload = {
+        "robot": robot if in_process else None,
+        "source": source,
+        "frame": frame,
+        "configurations": configurations,
+        "chunk": chunk,
+        "measure": measure,
+        "part": part,
+        "length_scale": float(length_scale),
+        "rank": r,
+        "self_collision": bool(self_collision),
+        "obstacles": obstacles if isinstance(obstacles, (str, Path)) else tuple(obstacles or ()),
+    }
     if progress is None:
-        progress = samples > chunk and sys.stderr.isatty()
-    positions = np.empty((samples, 3))
-    values = np.empty(samples)
-    configurations = np.empty((samples, robot.nq))
-    checker = None
-    if self_collision or obstacles:
-        from .collision.checking import checker as _checker
-
-        checker = _checker(robot, obstacles, self_collision=bool(self_collision))
-    bar = _Progress(samples, bool(progress))
-    drawn = done = 0
-    try:
-        while drawn < samples:
-            n = min(chunk, samples - drawn)
-            Q = robot.random_configuration(rng, size=n)
-            if checker is not None:
-                Q = Q[~checker.in_collision(Q)]
-            m = len(Q)
-            if m:
-                P, w = _chunk(robot, Q, fid, task, measure, r)
-                positions[done : done + m], values[done : done + m], configurations[done : done + m] = P, w, Q
-            done, drawn = done + m, drawn + n
-            bar.update(drawn)
-    except KeyboardInterrupt:
-        bar.close()
+        progress = n_chunks > 1 and sys.stderr.isatty()
+    run = run_chunks(
+        _workspace_chunk,
+        payload,
+        n_chunks,
+        client=client,
+        workers=1 if in_process else workers,
+        progress=progress,
+        sizes=sizes,
+        label="workspace",
+    )
+    done = sorted(run.results)
+    if not run.complete:
+        n_done = sum(sizes[i] for i in done)
         warnings.warn(
-            f"workspace sampling interrupted: returning the {done} of {samples} samples computed so far "
+            f"workspace sampling interrupted: returning the {n_done} of {samples} samples computed so far "
             "(Workspace.complete is False)",
             RuntimeWarning,
             stacklevel=2,
         )
-    else:
-        bar.close()
+    rows = [np.arange(i * chunk, i * chunk + sizes[i])[run.results[i]["kept"]] for i in done]
+    rows = np.concatenate(rows) if done else np.zeros(0, int)
+    positions = np.concatenate([run.results[i]["positions"] for i in done]) if done else np.empty((0, 3))
+    values = np.concatenate([run.results[i]["manipulability"] for i in done]) if done else np.empty(0)
+    rejected = sum(int((~run.results[i]["kept"]).sum()) for i in done)
     return Workspace(
-        positions=positions[:done].copy() if done < samples else positions,
-        manipulability=values[:done].copy() if done < samples else values,
-        configurations=configurations[:done].copy() if done < samples else configurations,
-        rejected=drawn - done,
+        positions=positions,
+        manipulability=values,
+        configurations=configurations[rows],
+        rejected=rejected,
         robot=robot.name,
         frame=frame,
         measure=measure,
         part=task.label,
         requested=samples,
-        complete=drawn == samples,
+        complete=run.complete,
     )

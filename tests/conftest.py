@@ -68,3 +68,19 @@ def fd_pose_jacobian(model: pin.Model, q: np.ndarray, frame: str, ref: pin.Refer
 def fd_along(f, model: pin.Model, q: np.ndarray, direction: np.ndarray, eps: float = 1e-6):
     """Central difference of ``f(q)`` along a tangent direction, stepping with pin.integrate."""
     return (f(pin.integrate(model, q, eps * direction)) - f(pin.integrate(model, q, -eps * direction))) / (2 * eps)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real dask.distributed LocalCluster with two worker processes on 127.0.0.1 (dashboard off),
+    shut down (workers reaped) at the end of the session."""
+    distributed = pytest.importorskip("distributed", reason="the test extra installs dask[distributed]")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

@@ -495,6 +495,39 @@ def test_workspace_usage_errors(capsys, tmp_path, extra, match):
     assert_usage_error(capsys, *argv, match=match)
 
 
+# -- reachability ----------------------------------------------------------------------------------------------
+def test_reachability_planar_2r(capsys, tmp_path):
+    out, png = tmp_path / "map.npz", tmp_path / "map.png"
+    argv = ["reachability", "planar_2r", "--frame", "tool", "--resolution", "0.2", "--orientations", "position"]
+    argv += ["--bounds", "-2", "-2", "0", "2", "2", "0", "--out", str(out), "--png", str(png), "--workers", "1"]
+    data = run_json(capsys, *argv)
+    m = kinejac.ReachabilityMap.load(out)
+    r = np.linalg.norm(m.centres, axis=1)
+    assert data["voxels"] == len(m) == 21 * 21 and data["shape"] == [21, 21, 1] and data["orientations"] == "position"
+    # the annulus 0.2 < r < 1.8 (its boundary voxels, r = 0.2 and 1.8, may go either way)
+    inner = (r > L1 - L2 + 1e-9) & (r < L1 + L2 - 1e-9)
+    outer = (r < L1 - L2 - 1e-9) | (r > L1 + L2 + 1e-9)
+    assert (m.index[inner] == 1).all() and (m.index[outer] == 0).all()
+    assert data["reachable_voxels"] == int((m.index > 0).sum()) and data["complete"] is True
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and data["png"] == str(png)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--resolution", "0"], "resolution must be a number > 0"),
+        (["--orientations", "0"], "orientations must be >= 1"),
+        (["--orientations", "many"], "positive integer or 'position'"),
+        (["--bounds", "0", "0", "0", "-1", "1", "1"], "bounds are empty"),
+        (["--scheduler", "tcp://127.0.0.1:9", "--workers", "2"], "not both"),
+        (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    ],
+)
+def test_reachability_usage_errors(capsys, tmp_path, extra, match):
+    argv = ["reachability", "planar_2r", "--frame", "tool", "--orientations", "position", "--resolution", "0.5"]
+    assert_usage_error(capsys, *argv, "--out", str(tmp_path / "m.npz"), *extra, match=match)
+
+
 # -- view ----------------------------------------------------------------------------------------------------
 def test_view_no_wait(capsys):
     data = run_json(capsys, "view", "planar_2r", "--q", "0.3", "0.5", "--ellipsoid", "--target", "1", "1", "0",

@@ -282,6 +282,18 @@ def test_markers_validate_and_return_what_they_draw(viewer, ur5):
         viewer.delete("robot")
 
 
+def test_points_of_reachability_maps(viewer):
+    arm = kinejac.load("planar_2r")
+    m = kinejac.reachability(arm, "tool", resolution=0.4, orientations="position", bounds=[[-2, -2, 0], [2, 2, 0]])
+    bases = m.inverse([0.5, 0.3, 0.0], yaws=2)
+    for drawn in (m, bases):  # reachable voxels coloured by index, base positions by score
+        P, values = drawn.as_points()
+        assert len(P) > 10 and (values > 0).all()
+        rgb = viewer.show_points(drawn, name="reach")
+        assert rgb.shape == (len(P), 3)
+    viewer.delete("points", "reach")
+
+
 def test_ellipsoid_duck_typing_and_isotropy_colour(viewer):
     class Ellipsoid:
         center, axes, radii = np.zeros(3), np.eye(3), np.array([0.2, 0.2, 0.2])

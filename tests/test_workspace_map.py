@@ -90,7 +90,7 @@ def test_keyboard_interrupt_returns_partial_workspace(monkeypatch):
 
     monkeypatch.setattr(ws_module, "_chunk", interrupted)
     with pytest.warns(RuntimeWarning, match="interrupted: returning the 200 of 1000"):
-        ws = workspace(robot, frame, samples=1_000, rng=3, chunk=100, progress=False)
+        ws = workspace(robot, frame, samples=1_000, rng=3, chunk=100, progress=False, workers=1)
     assert not ws.complete and len(ws) == 200 and ws.requested == 1_000
     assert "interrupted after 200 of 1000" in repr(ws)
     np.testing.assert_allclose(ws.manipulability, manipulability(robot, ws.configurations, frame), rtol=1e-12)

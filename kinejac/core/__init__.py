@@ -131,6 +131,16 @@ def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, sph=None, threads: int = 1
     return out_q, out_f, out_i, 0
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist here; start a new pool when needed."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _executor(threads: int) -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:

@@ -625,8 +625,12 @@ class Viewer:
     def show_points(self, points, values=None, *, name: str = "points", size: float = 0.02, vmin=None, vmax=None):
         """Draw a point cloud ``(N, 3)`` [m] coloured by ``values`` ``(N,)`` (viridis, from ``vmin``
         (dark blue) to ``vmax`` (yellow); default: their range). ``points`` may also be a workspace
-        (an object with ``positions`` and ``manipulability``). Returns the RGB colours ``(N, 3)``."""
-        if values is None and hasattr(points, "positions"):
+        (an object with ``positions`` and ``manipulability``), or a reachability map or inverse
+        reachability (an object whose ``as_points()`` gives points and values: reachable voxels
+        coloured by index, base positions by score). Returns the RGB colours ``(N, 3)``."""
+        if values is None and hasattr(points, "as_points"):
+            points, values = points.as_points()
+        elif values is None and hasattr(points, "positions"):
             values = getattr(points, "manipulability", None)
             points = points.positions
         p = _points(points, "points")
