@@ -91,7 +91,7 @@ def main(argv=None) -> int:
             ts = np.linspace(0.0, args.period, 100)
             viewer.show_path(circle(ts, center, args.radius, args.period)[0], name="desired")
             viewer.show_frames([FRAME])
-            viewer.play(trajectory[::4], dt=4 * args.dt, repetitions=100)
+            viewer.play(trajectory[::4], dt=4 * args.dt, repetitions=100, wait=False)  # loops in the page
             viewer.wait()
     return 0
 
