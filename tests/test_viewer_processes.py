@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import queue
 import re
 import signal
 import subprocess
@@ -148,29 +147,32 @@ class Running:
         self.marker = uuid.uuid4().hex  # inherited by every process it starts
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "BROWSER": "true", "KINEJAC_TEST_MARKER": self.marker}
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
-        self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
         self.out: list[str] = []
         self.err: list[str] = []
+        self._ended: list[str] = []
+        self._closed = threading.Event()  # both streams read to their end
         for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr)):
             threading.Thread(target=self._read, args=(name, stream), daemon=True).start()
 
     def _read(self, name: str, stream) -> None:
         for line in stream:
             (self.out if name == "out" else self.err).append(line)
-            self.lines.put((name, line))
+        self._ended.append(name)
+        if len(self._ended) == 2:
+            self._closed.set()
 
     def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match:
+        """The first line so far, of stdout or stderr, matching ``pattern`` (waits for it)."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                _, line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                line = None
-            if line is not None and (match := re.search(pattern, line)):
-                return match
-            if time.monotonic() > deadline or (line is None and self.proc.poll() is not None):
+            ended = self._closed.is_set()  # before the scan: no line comes after it
+            for line in [*self.out, *self.err]:
+                if match := re.search(pattern, line):
+                    return match
+            if ended or time.monotonic() > deadline:
                 self.kill()
                 pytest.fail(f"no line matching {pattern!r}; stdout: {''.join(self.out)} stderr: {''.join(self.err)}")
+            time.sleep(0.02)
 
     def finish(self, timeout: float = GONE_WITHIN) -> int:
         try:
@@ -189,7 +191,7 @@ class Running:
 
     @property
     def stderr(self) -> str:
-        time.sleep(0.1)  # let the reader thread catch the last lines
+        self._closed.wait(GONE_WITHIN)  # the reader threads have the last lines
         return "".join(self.err)
 
 
