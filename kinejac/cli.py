@@ -21,10 +21,12 @@ and the human-readable angle outputs to degrees. ``--json`` output is always in 
 (m, rad) so scripts need not care about ``--degrees``.
 
 Exit statuses: 0 success; 1 the command ran but its answer is negative (``ik`` found no
-solution, ``doctor``'s derivative check failed, ``collisions`` found a colliding pair); 2 a usage
-error (unknown robot, frame or joint, bad numbers, unreadable or broken URDF, unwritable output
-file), reported as one line on stderr ``kinejac: error: ...``; with ``--json`` stdout also gets
-``{"error": {"type", "message"}}``.
+solution, ``doctor`` found the URDF broken (a finding of severity ``error``, code
+``invalid_urdf``, ``derivative_check`` null) or its derivative check failed, ``collisions`` found
+a colliding pair); 2 a usage error (unknown robot, frame or joint, bad numbers, a URDF file that is
+missing or, except for ``doctor``, broken, unwritable output file), reported as one line on stderr
+``kinejac: error: ...``; with ``--json`` stdout also gets ``{"error": {"type", "message"}}``; 130
+Ctrl-C (no traceback).
 
 JSON schemas (keys are stable; 4x4 poses are nested row lists, ``T_world_frame`` maps frame
 coordinates into world coordinates; ``rpy`` is roll-pitch-yaw with ``R = Rz(yaw) Ry(pitch)
@@ -41,7 +43,8 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   ``6 x nv`` (rows ``vx vy vz wx wy wz``, columns the tangent directions named after their joints)
 - ``doctor``: ``{"robot", "urdf", "nq", "nv", "findings": [{"severity", "code", "message", "subject"}],
   "derivative_check": {"frames": {name: {"worst", "error", "ok"}}, "worst_frame", "worst_error",
-  "tolerance", "ok"}, "ok"}``; ``severity`` is ``warning`` or ``note``; ``code`` one of
+  "tolerance", "ok"}, "ok"}``; ``severity`` is ``error``, ``warning`` or ``note``; ``code`` one of
+  ``invalid_urdf`` (the URDF cannot be loaded; ``nq``, ``nv`` and ``derivative_check`` are null),
   ``continuous_limits``, ``mimic``, ``unresolved_mesh``, ``unsupported_mesh``, ``duplicate_frame``,
   ``neutral_outside_limits``, ``no_inertia``
 - ``ik``: ``{"robot", "frame", "method", "target": {"xyz", "rpy", "quat_xyzw"}, "success", "reason", "q",
@@ -66,8 +69,11 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   ``distance`` in m, negative when penetrating; the witness points in world coordinates)
 - ``srdf``: ``{"robot", "out", "samples", "seed", "pairs": {"adjacent", "never", "always"}}`` (counts)
 
-``view`` and ``ik --view`` start a meshcat server, print its URL and keep it alive until Ctrl-C;
-``--no-wait`` closes it right after drawing (scripts and tests), ``--open`` opens the browser.
+``view`` and ``ik --view`` start a meshcat server on 127.0.0.1 (``--host ADDR`` serves the page
+on another address, with a warning), print its URL and keep it alive until Ctrl-C, SIGTERM or
+SIGHUP, then stop it (exit status 0); ``--no-wait`` closes it right after drawing (scripts and
+tests), ``--open`` opens the browser. The server never outlives the command, even when it is
+killed. Ctrl-C anywhere else exits with status 130 and no traceback.
 """
 
 from __future__ import annotations
@@ -89,7 +95,7 @@ import pinocchio as pin
 
 from . import __version__
 from .check import check_derivatives
-from .errors import InvalidValueError, KinejacError, ShapeError
+from .errors import InvalidValueError, KinejacError, ShapeError, URDFError, URDFNotFound
 from .kinematics import jacobian, pose
 from .robot import Robot
 from .spatial import Reference
@@ -224,12 +230,12 @@ def _fmt_joints(robot: Robot, q: np.ndarray, degrees: bool) -> list[str]:
     for name, value in robot.to_dict(q).items():
         kind = robot.joint(name).kind
         if isinstance(value, np.ndarray):
-            lines.append(f"  {name:{width}s}  {' '.join(f'{x:.6g}' for x in value)}  ({kind} coordinates)")
+            lines.append(f"  {name:{width}s}  {_fmt_vec(value, '.6g')}  ({kind} coordinates)")
         elif kind in _ANGULAR:
             unit = "deg" if degrees else "rad"
-            lines.append(f"  {name:{width}s}  {math.degrees(value) if degrees else value:10.6f} {unit}")
+            lines.append(f"  {name:{width}s}  {_fmt_number(math.degrees(value) if degrees else value, '10.6f')} {unit}")
         else:
-            lines.append(f"  {name:{width}s}  {value:10.6f} m")
+            lines.append(f"  {name:{width}s}  {_fmt_number(value, '10.6f')} m")
     return lines
 
 
@@ -259,8 +265,16 @@ def _pose_dict(T: np.ndarray) -> dict[str, list]:
     }
 
 
+def _fmt_number(x: float, fmt: str) -> str:
+    """``x`` formatted with ``fmt``, never as a negative zero (``-0.00000`` prints as ``0.00000``)."""
+    text = f"{float(x):{fmt}}"
+    if text.lstrip().startswith("-") and float(text) == 0.0:
+        text = f"{0.0:{fmt}}"
+    return text
+
+
 def _fmt_vec(xs: Sequence[float], fmt: str = "10.6f") -> str:
-    return " ".join(f"{float(x) + 0.0:{fmt}}".replace("-0.000000", " 0.000000") for x in xs)
+    return " ".join(_fmt_number(x, fmt) for x in xs)
 
 
 def _rotation_from_args(args: argparse.Namespace) -> np.ndarray | None:
@@ -576,6 +590,29 @@ def _urdf_findings(robot: Robot) -> list[dict[str, str]]:
     return findings
 
 
+def _doctor_broken_urdf(args: argparse.Namespace, exc: URDFError) -> int:
+    """``doctor`` on a URDF that cannot be loaded: the reason is its finding (exit 1)."""
+    path = Path(args.robot)
+    urdf = str(path.resolve()) if path.is_file() else None
+    finding = {"severity": "error", "code": "invalid_urdf", "subject": urdf or args.robot, "message": str(exc)}
+    if args.json:
+        _emit_json(
+            {
+                "robot": args.robot,
+                "urdf": urdf,
+                "nq": None,
+                "nv": None,
+                "findings": [finding],
+                "derivative_check": None,
+                "ok": False,
+            }
+        )
+        return EXIT_NEGATIVE
+    print(f"error: {finding['message']}")
+    print("the URDF cannot be loaded, so the Jacobian engine was not checked on it")
+    return EXIT_NEGATIVE
+
+
 def _robot_summary(robot) -> dict:
     """The JSON keys that name a robot: ``robot``, ``urdf``, ``nq``, ``nv``."""
     return {
@@ -587,7 +624,12 @@ def _robot_summary(robot) -> dict:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    robot = _robot(args)
+    try:
+        robot = _robot(args)
+    except URDFError as exc:
+        if isinstance(exc, URDFNotFound):  # no file to examine: a usage error
+            raise
+        return _doctor_broken_urdf(args, exc)
     findings = _urdf_findings(robot)
     frames = args.frame or leaf_frames(robot) or [robot.frame_names[-1]]
     reports = {f: check_derivatives(robot, f, samples=args.samples, rng=args.seed, tol=args.tol) for f in frames}
@@ -653,18 +695,30 @@ def _target_from_args(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, A
 
 
 def _open_viewer(robot: Robot, args: argparse.Namespace):
+    import warnings
+
     from .viewer import Viewer
 
     try:
-        return Viewer(robot, zmq_url=args.zmq_url, open=args.open, quiet=args.json)
+        with warnings.catch_warnings(record=True) as caught:  # the active filters apply
+            viewer = Viewer(robot, zmq_url=args.zmq_url, host=args.host, open=args.open, quiet=args.json)
     except ImportError as exc:  # meshcat missing
         raise KinejacError(str(exc)) from None
+    finally:
+        for w in caught:
+            _warn(str(w.message))
+    return viewer
 
 
 def _wait(viewer, args: argparse.Namespace) -> None:
-    """Keep the viewer's server alive until Ctrl-C (or return at once with --no-wait)."""
+    """Keep the viewer's server alive until Ctrl-C, SIGTERM or SIGHUP (or return at once with --no-wait)."""
     if not args.no_wait:
         viewer.wait()
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():  # the user asked to quit: a second
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C while the viewer closes changes nothing
 
 
 def _cmd_ik(args: argparse.Namespace) -> int:
@@ -733,7 +787,7 @@ def _draw_ik(viewer, target: np.ndarray, frame: str, result) -> None:
     viewer.show_target(T)
     viewer.show_frames([frame])
     if result.history is not None and len(result.history) > 1:
-        viewer.play(result.history, dt=0.2)
+        viewer.play(result.history, dt=0.2, wait=False)  # the page plays it; a page opened later too
     viewer.show(result.q)
 
 
@@ -818,6 +872,16 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InvalidValueError(f"--out: folder {str(out.parent)!r} does not exist")
+    if args.png:  # checked before the sampling, which can take minutes
+        if not Path(args.png).parent.is_dir():
+            raise InvalidValueError(f"--png: folder {str(Path(args.png).parent)!r} does not exist")
+        try:
+            import matplotlib.backends.backend_agg  # noqa: F401
+        except ImportError as exc:
+            raise KinejacError(
+                f"--png needs matplotlib, which cannot be imported ({exc}): pip install matplotlib "
+                "(nothing was computed)"
+            ) from None
     progress = sys.stderr.isatty() and not args.no_progress
     client = _client(args)
     ws = workspace(
@@ -862,10 +926,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     print(f"{len(ws)} samples of frame {args.frame!r} of {robot.name!r}, {ws.measure} manipulability ({ws.part})")
     if args.self_collision or args.obstacles:
         print(f"  {ws.rejected} of {args.samples} drawn configurations left out: in collision")
-    print(
-        f"  reach [m]     x {ws.bounds[0, 0]:.3f} .. {ws.bounds[1, 0]:.3f}, y {ws.bounds[0, 1]:.3f} .. "
-        f"{ws.bounds[1, 1]:.3f}, z {ws.bounds[0, 2]:.3f} .. {ws.bounds[1, 2]:.3f}"
-    )
+    reach = (f"{axis} {_fmt_number(lo, '.3f')} .. {_fmt_number(hi, '.3f')}" for axis, lo, hi in zip("xyz", *ws.bounds))
+    print(f"  reach [m]     {', '.join(reach)}")
     print(f"  measure       min {w.min():.4g}, median {np.median(w):.4g}, max {w.max():.4g}")
     print(f"  most dexterous at xyz {_fmt_vec(ws.positions[best], '.3f')} m")
     print(f"wrote {written}" + (f" and {png}" if png else ""))
@@ -1122,6 +1184,12 @@ def build_parser() -> argparse.ArgumentParser:
     viewer.add_argument("--no-wait", action="store_true", help="close the viewer right after drawing (for scripts)")
     viewer.add_argument("--open", action="store_true", help="open the page in the web browser")
     viewer.add_argument("--zmq-url", help="draw in a running meshcat server instead of starting one")
+    viewer.add_argument(
+        "--host",
+        metavar="ADDR",
+        help="address to serve the page on (default 127.0.0.1, this machine only; e.g. 0.0.0.0 lets "
+        "other machines open it, with a warning)",
+    )
 
     p = sub.add_parser("ik", parents=[robot, common, viewer], help="inverse kinematics: joint values placing a frame")
     p.add_argument("--frame", required=True, metavar="F")
@@ -1220,6 +1288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit_json({"error": {"type": type(exc).__name__.lstrip("_"), "message": message}})
         print(f"kinejac: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C outside the viewer's wait: whatever was started is stopped
+        print("kinejac: interrupted", file=sys.stderr)
+        return 128 + 2
     except BrokenPipeError:  # stdout closed early (``kinejac ... | head``): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

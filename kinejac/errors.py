@@ -45,7 +45,18 @@ class InvalidChoiceError(KinejacError, ValueError):
 
 
 def _closest(name: str, names: Iterable[str], n: int = 3) -> list[str]:
-    return difflib.get_close_matches(name, list(names), n=n, cutoff=0.5)
+    """Up to ``n`` of ``names`` close to ``name``, ignoring case: the names equal to it but for
+    case if there are any, else the closest by ``difflib`` similarity (at least 0.5)."""
+    folded: dict[str, list[str]] = {}
+    for candidate in dict.fromkeys(names):
+        folded.setdefault(candidate.casefold(), []).append(candidate)
+    key = str(name).casefold()
+    if key in folded:
+        return folded[key][:n]
+    close: list[str] = []
+    for match in difflib.get_close_matches(key, list(folded), n=n, cutoff=0.5):
+        close += folded[match]
+    return close[:n]
 
 
 class NotFoundError(KinejacError, LookupError):

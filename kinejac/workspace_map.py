@@ -2,9 +2,10 @@
 
 :func:`workspace` samples configurations uniformly within the joint limits (in chunks, so memory
 stays bounded), and records the frame position and its manipulability for each one. The result,
-a :class:`Workspace`, saves to and loads from ``.npz``, draws a PNG (matplotlib, the optional
-``plot`` extra) and feeds the viewer: ``viewer.show_points(ws.positions, ws.manipulability)``.
-The chunks run on every core of this machine, or on a Dask cluster (:mod:`kinejac.parallel`).
+a :class:`Workspace`, saves to and loads from ``.npz``, draws a PNG (matplotlib, a dependency
+of kinejac, imported when a picture is drawn) and feeds the viewer:
+``viewer.show_points(ws.positions, ws.manipulability)``. The chunks run on every core of this
+machine, or on a Dask cluster (:mod:`kinejac.parallel`).
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ class Workspace:
         ``plane``: ``"xy"``, ``"xz"`` or ``"yz"``. ``mode="projection"`` draws every sample
         projected onto the plane (the most dexterous drawn on top); ``mode="slice"`` only those
         within ``thickness/2`` [m] of ``at`` [m] along the third axis (default: the median).
-        Needs matplotlib (``pip install kinejac[plot]``).
+        Uses matplotlib (installed with kinejac; imported here, not by ``import kinejac``).
         """
         if plane not in _PLANES:
             raise InvalidChoiceError("plane", plane, tuple(_PLANES))
@@ -163,7 +164,9 @@ class Workspace:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
         except ImportError as exc:
-            raise KinejacError("Workspace.plot_png needs matplotlib: pip install kinejac[plot]") from exc
+            raise KinejacError(
+                f"Workspace.plot_png needs matplotlib, which cannot be imported ({exc}): pip install matplotlib"
+            ) from exc
         a, b, c = _PLANES[plane]
         P, w = self.positions, self.manipulability
         title = f"{self.robot} {self.frame}: {self.measure} ({self.part}), {len(self)} samples"

@@ -1,9 +1,10 @@
 """Benchmark the Jacobian engine against raw pinocchio calls, measured in the same run.
 
-Writes the ``jacobian`` section of BENCHMARKS.md. Ratios are kinejac time ÷ raw pinocchio time
-(1.0 = no overhead). Timings are the best of several repeats, as the machine is shared.
+Prints the ``jacobian`` section of BENCHMARKS.md; ``--write`` also writes it there. Ratios are
+kinejac time ÷ raw pinocchio time (1.0 = no overhead). Timings are the best of several repeats,
+as the machine is shared.
 
-    python scripts/bench_jacobian.py [--batch 10000] [--no-write]
+    python scripts/bench_jacobian.py [--batch 10000] [--write]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ GOALS = {"single": 2.0, "batched": 1.1}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=10_000)
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md (default: print)")
     args = parser.parse_args()
 
     robot = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
@@ -99,7 +100,7 @@ def main() -> None:
         "`np.array([...])`. kinejac's single call includes its input checks (shape, dtype, finiteness, frame "
         "and reference lookup).",
     ]
-    if not args.no_write:
+    if args.write:
         write_section("jacobian", "\n".join(lines))
 
 

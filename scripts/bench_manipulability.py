@@ -1,8 +1,8 @@
 """Benchmark manipulability (measure + gradient) against the raw pinocchio Jacobian loop of the same run.
 
-Writes its section of BENCHMARKS.md (between ``<!-- bench:manipulability:start -->`` and
-``<!-- bench:manipulability:end -->``). Usage: ``python scripts/bench_manipulability.py [--batch 100000]
-[--no-write]``.
+Prints its section of BENCHMARKS.md; ``--write`` also writes it there (between
+``<!-- bench:manipulability:start -->`` and ``<!-- bench:manipulability:end -->``). Usage:
+``python scripts/bench_manipulability.py [--batch 100000] [--write]``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def bench_robot(label, robot, frame, batch, single_n=2000, repeats=5):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=100_000)
-    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--write", action="store_true", help="write the section of BENCHMARKS.md (default: print)")
     args = parser.parse_args(argv)
     cases = [
         ("UR5 (6 DOF, `tool0`)", kinejac.load("ur5"), "tool0"),
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     ]
     section = "\n".join(lines)
     print(section)
-    if not args.no_write:
+    if args.write:
         write_section("manipulability", section)
     return 0
 

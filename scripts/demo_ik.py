@@ -65,7 +65,7 @@ def main(argv=None) -> int:
             viewer.show_target(T, name=f"corner{i}")
         viewer.show_frames([FRAME])
         viewer.show_path(kinejac.pose(robot, trajectory, FRAME)[:, :3, 3])
-        frames = viewer.play(trajectory, dt=0.25, repetitions=100)
+        frames = viewer.play(trajectory, dt=0.25, repetitions=100, wait=False)  # loops in the page
         print(f"animating {frames} solver iterates")
         if not args.headless:
             viewer.wait()

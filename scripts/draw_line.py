@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         viewer.show_path(followed_line, name="followed", color=0x33CC33)
         viewer.show_frames([FRAME])
         pause = np.repeat(naive[-1:], 10, axis=0)
-        frames = viewer.play(np.vstack([densify(naive, 4), pause, path.q]), dt=0.03, repetitions=100)
+        frames = viewer.play(np.vstack([densify(naive, 4), pause, path.q]), dt=0.03, repetitions=100, wait=False)
         print(f"animating {frames} frames: the naive motion, then the followed one")
         if not args.headless:
             viewer.wait()

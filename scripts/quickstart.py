@@ -8,6 +8,8 @@ there. Run: ``python scripts/quickstart.py``.
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 import kinejac
@@ -15,7 +17,12 @@ import kinejac
 __all__ = ["main"]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("Run:")[0].strip(), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.parse_args(argv)  # no options: --help says what the script does
+
     robot = kinejac.load("panda", locked_joints=["panda_finger_joint1"])  # the 7-DOF arm
     print(robot)
 

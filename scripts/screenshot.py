@@ -1,7 +1,8 @@
 """Save a PNG of the kinejac viewer: a robot with its velocity ellipsoid, a target, a tool path.
 
-    python scripts/screenshot.py                      # UR5 (with meshes if example-robot-data is there)
+    python scripts/screenshot.py                      # UR5 (with meshes if example-robot-data is there): viewer.png
     python scripts/screenshot.py --robot panda --frame panda_hand_tcp --out panda.png
+    python scripts/screenshot.py --out docs/viewer.png   # the README's picture (a tracked file: only when asked)
 
 Starts a meshcat server on 127.0.0.1, renders the page in headless Chromium (software WebGL:
 ``apt-get install chromium``) and stops both. Works offline.
@@ -18,8 +19,6 @@ import numpy as np
 import kinejac
 from kinejac.viewer import Viewer
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def _velocity_ellipsoid(robot: kinejac.Robot, q: np.ndarray, frame: str):
     """(center, axes, radii) of the translational velocity ellipsoid: J_v = U diag(s) Vᵀ."""
@@ -32,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     default = "erd:ur5_robot" if "erd:ur5_robot" in kinejac.available_robots() else "ur5"
     parser.add_argument("--robot", default=default, help=f"robot to draw (default: {default})")
     parser.add_argument("--frame", default=None, help="tool frame (default: tool0 for UR5s, else the last frame)")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "viewer.png", help="PNG to write")
+    parser.add_argument(
+        "--out", type=Path, default=Path("viewer.png"), help="PNG to write (default: viewer.png in the current folder)"
+    )
     parser.add_argument("--camera", type=float, nargs=3, metavar=("X", "Y", "Z"), help="camera position [m]")
     parser.add_argument("--width", type=int, default=960)
     parser.add_argument("--height", type=int, default=640)

@@ -132,7 +132,7 @@ def main(argv=None) -> int:
             viewer.show_path(circle(ts, center, args.radius, args.period)[0], name="desired")
             viewer.show_frames([FRAME])
             stride = max(1, round(0.04 / args.dt))  # 25 frames per second
-            viewer.play(trajectory[::stride], dt=stride * args.dt, repetitions=100)
+            viewer.play(trajectory[::stride], dt=stride * args.dt, repetitions=100, wait=False)  # loops in the page
             viewer.wait()
     return 0
 

@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -222,6 +223,27 @@ def test_jacobian_text_output(capsys):
     assert [float(v) for v in vy] == pytest.approx([L1 + L2, L2])
 
 
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(\.0*)?(?![\d.]*[1-9])(?=\s|$)")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["jacobian", "ur5", "--q", "0", "-1.2", "1.5", "0", "1.57", "0", "--frame", "tool0"],  # the README's
+        ["jacobian", "ur5", "--q", "0", "-1.2", "1.5", "0", "1.57", "0", "--frame", "tool0", "--reference", "local"],
+        ["jacobian", "panda", "--q", "0", "0", "0", "-1", "0", "1", "0", "0", "--frame", "panda_hand_tcp"],
+        ["fk", "planar_2r", "--q", "joint1=-1e-9"],
+        ["fk", "ur5", "--q", "0", "-1.2", "1.5", "0", "1.57", "0", "--q", "wrist_3_joint=-1e-12", "--degrees"],
+        ["manip", "ur5", "--q", "0", "-1.2", "1.5", "0", "1.57", "0", "--frame", "tool0"],
+    ],
+)
+def test_text_output_never_prints_negative_zero(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == EXIT_OK
+    assert not _NEGATIVE_ZERO.search(out), [line for line in out.splitlines() if _NEGATIVE_ZERO.search(line)]
+    assert cli._fmt_vec([-1e-12, -1e-3, 0.0, -0.0], "9.5f") == "  0.00000  -0.00100   0.00000   0.00000"
+
+
 # -- user mistakes -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("argv", "match"),
@@ -344,10 +366,25 @@ def test_doctor_failed_check_exits_1(capsys):
         ("", "file is empty"),
     ],
 )  # fmt: skip
-def test_doctor_broken_urdf_exits_2(capsys, tmp_path, text, match):
+def test_doctor_reports_a_broken_urdf_as_its_finding_exit_1(capsys, tmp_path, text, match):
     path = tmp_path / "broken.urdf"
     path.write_text(text)
-    assert_usage_error(capsys, "doctor", str(path), match=match)
+    code, out, err = run(capsys, "doctor", str(path))
+    assert code == EXIT_NEGATIVE and err == ""
+    assert out.startswith("error: ") and match in out.splitlines()[0]
+    assert "cannot be loaded" in out
+    code, out, _ = run(capsys, "doctor", str(path), "--json")
+    assert code == EXIT_NEGATIVE
+    data = json.loads(out)
+    assert set(data) == {"robot", "urdf", "nq", "nv", "findings", "derivative_check", "ok"}
+    assert data["ok"] is False and data["derivative_check"] is None and data["urdf"] == str(path.resolve())
+    (finding,) = data["findings"]
+    assert finding["severity"] == "error" and finding["code"] == "invalid_urdf" and match in finding["message"]
+
+
+def test_doctor_without_a_file_is_still_a_usage_error(capsys, tmp_path):
+    assert_usage_error(capsys, "doctor", str(tmp_path / "missing.urdf"), match="does not exist")
+    assert_usage_error(capsys, "doctor", "pandaa", match="did you mean 'panda'")
 
 
 # -- ik ------------------------------------------------------------------------------------------------------
@@ -526,6 +563,28 @@ def test_reachability_planar_2r(capsys, tmp_path):
 def test_reachability_usage_errors(capsys, tmp_path, extra, match):
     argv = ["reachability", "planar_2r", "--frame", "tool", "--orientations", "position", "--resolution", "0.5"]
     assert_usage_error(capsys, *argv, "--out", str(tmp_path / "m.npz"), *extra, match=match)
+
+
+def test_workspace_png_without_matplotlib_fails_before_sampling(tmp_path):
+    out, png = tmp_path / "ws.npz", tmp_path / "ws.png"
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"  # as if matplotlib were not installed
+        "from kinejac.cli import main\n"
+        f"raise SystemExit(main(['workspace', 'planar_2r', '--frame', 'tool', '--samples', '50', "
+        f"'--out', {str(out)!r}, '--png', {str(png)!r}]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == EXIT_USAGE
+    assert proc.stderr.startswith("kinejac: error: --png needs matplotlib") and "nothing was computed" in proc.stderr
+    assert not out.exists() and not png.exists()  # it failed before doing the work
+
+
+def test_matplotlib_is_a_dependency_so_the_readme_plot_works_after_pip_install():
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    from pathlib import Path
+
+    project = tomllib.loads((Path(cli.__file__).parent.parent / "pyproject.toml").read_text())["project"]
+    assert any(re.match(r"matplotlib\b", dep) for dep in project["dependencies"])
 
 
 # -- view ----------------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import kinejac
 
 
@@ -26,6 +28,20 @@ def test_error_hierarchy():
         str(kinejac.FrameNotFound("tool", ["tool0"]))
         == "frame 'tool' not found; did you mean 'tool0'? Available: tool0"
     )
+
+
+def test_not_found_suggestions_ignore_case():
+    ur5 = kinejac.load("ur5")
+    with pytest.raises(kinejac.FrameNotFound, match=r"frame 'TOOL0' not found in robot 'ur5'; did you mean 'tool0'\?"):
+        ur5.frame_id("TOOL0")
+    with pytest.raises(kinejac.JointNotFound, match=r"did you mean 'elbow_joint'\?"):
+        ur5.joint("Elbow_Joint")
+    with pytest.raises(kinejac.RobotNotFound, match=r"did you mean 'panda'"):
+        kinejac.load("PANDA")
+    # names equal but for case are the suggestions when there are any, else the similar ones
+    assert "did you mean 'BASE' or 'base'?" in str(kinejac.FrameNotFound("Base", ["base_link", "BASE", "base"]))
+    assert "did you mean 'base_link'?" in str(kinejac.FrameNotFound("BASE_LNK", ["base_link", "arm"]))
+    assert "did you mean" not in str(kinejac.FrameNotFound("zzz", ["tool0", "base"]))
 
 
 def test_import_does_not_load_meshcat():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -128,3 +129,33 @@ def test_bench_collisions_quick():
     assert float(rejection[1].rstrip(" %")) >= 90.0
     assert rows["kinejac collision-aware `solve_ik`"][1] == "not measured yet"
     assert "wrote" not in out  # prints only, without --write
+
+
+def test_quickstart_help_helps_instead_of_running():
+    out = run_script("quickstart.py", "--help")
+    assert out.startswith("usage: quickstart.py") and "Franka Panda" in out
+    assert "IKResult" not in out and "position error" not in out  # nothing was solved
+
+
+@pytest.mark.parametrize("name", ["bench_jacobian.py", "bench_manipulability.py"])
+def test_benchmarks_print_and_write_benchmarks_md_only_when_asked(name, tmp_path):
+    benchmarks = SCRIPTS.parent / "BENCHMARKS.md"
+    before = hashlib.sha256(benchmarks.read_bytes()).hexdigest()
+    out = run_script(name, "--batch", "20", cwd=tmp_path)
+    assert "single" in out and "wrote" not in out
+    assert hashlib.sha256(benchmarks.read_bytes()).hexdigest() == before  # a tracked file, left alone
+    help_text = run_script(name, "--help")
+    assert "--write" in help_text and "BENCHMARKS.md" in " ".join(help_text.split())
+
+
+def test_screenshot_writes_to_the_current_folder_not_the_tracked_picture(tmp_path):
+    from browser import png_to_array, require_chromium
+
+    require_chromium()
+    tracked = SCRIPTS.parent / "docs" / "viewer.png"
+    before = hashlib.sha256(tracked.read_bytes()).hexdigest()
+    out = run_script("screenshot.py", "--robot", "ur5", "--width", "200", "--height", "150", cwd=tmp_path)
+    assert f"wrote {Path('viewer.png')}" in out
+    assert png_to_array((tmp_path / "viewer.png").read_bytes()).shape == (150, 200, 3)
+    assert hashlib.sha256(tracked.read_bytes()).hexdigest() == before
+    assert "--out" in run_script("screenshot.py", "--help")

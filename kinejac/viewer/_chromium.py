@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import KinejacError
+from ._lifeline import stop_group
 
 __all__ = ["CHROMIUM_NAMES", "HeadlessChromium", "find_chromium"]
 
@@ -40,6 +40,19 @@ _FLAGS = (
 )
 
 
+def _start_watchdog(pgid: int, profile: str) -> subprocess.Popen:
+    """``_lifeline.py watch``: stops process group ``pgid`` and removes ``profile`` if this process ends."""
+    from ._viewer import _lifeline_command
+
+    return subprocess.Popen(
+        _lifeline_command("watch", "--group", str(pgid), "--remove", profile),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def find_chromium() -> str | None:
     """Path of a Chromium/Chrome executable (``$KINEJAC_CHROMIUM`` first), or ``None``."""
     env = os.environ.get("KINEJAC_CHROMIUM")
@@ -56,7 +69,8 @@ class HeadlessChromium:
     """One headless Chromium process with a fresh profile, showing one page.
 
     Use as a context manager (or call :meth:`close`): the browser process group and its temporary
-    profile are removed on exit.
+    profile are removed on exit. A watchdog process (``_lifeline.py watch``) does the same when this
+    Python process ends without closing the browser (SIGTERM, SIGKILL, ...).
 
     Args:
         width, height: viewport size [px].
@@ -98,7 +112,9 @@ class HeadlessChromium:
             self._loop.close()
             shutil.rmtree(self._profile, ignore_errors=True)
             raise KinejacError(f"cannot start the browser {exe!r}: {exc.strerror or exc}") from None
+        self._watchdog: subprocess.Popen | None = None
         try:
+            self._watchdog = _start_watchdog(self.process.pid, self._profile)
             self._connect()
             self.call("Page.enable")
             self.call("Runtime.enable")
@@ -207,23 +223,24 @@ class HeadlessChromium:
         return base64.b64decode(result["data"])
 
     def close(self) -> None:
-        """Stop the browser (its whole process group) and delete its profile. Idempotent."""
-        if self._ws is not None:
-            self._ws.close()
-            self._ws = None
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if not self._loop.is_closed():
-            self._loop.close()
-        shutil.rmtree(self._profile, ignore_errors=True)
+        """Stop the browser (its whole process group) and delete its profile. Idempotent; Ctrl-C
+        during it is ignored (it takes at most a few seconds)."""
+        from ._viewer import _sigint_deferred
+
+        with _sigint_deferred():
+            if self._ws is not None:
+                self._ws.close()
+                self._ws = None
+            stop_group(self.process.pid)  # the browser and its renderer, GPU and zygote processes
+            self.process.wait()
+            if self._watchdog is not None:
+                if self._watchdog.poll() is None:
+                    self._watchdog.terminate()
+                self._watchdog.wait()
+                self._watchdog = None
+            if not self._loop.is_closed():
+                self._loop.close()
+            shutil.rmtree(self._profile, ignore_errors=True)
 
     def __enter__(self) -> HeadlessChromium:
         return self

@@ -9,13 +9,16 @@ geometry), ``spheres/<index>`` (the fitted sphere model). meshcat is imported wh
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +29,7 @@ import pinocchio as pin
 from ..errors import InvalidValueError, KinejacError, ShapeError
 from ..robot import Robot
 from ..spatial import as_transform
+from ._lifeline import in_main_thread, is_loopback
 from ._visuals import DEFAULT_RGBA, VisualElement, visual_elements
 
 __all__ = ["INSTALL_HINT", "Viewer"]
@@ -90,57 +94,79 @@ def _points(points, what: str) -> np.ndarray:
 
 
 # -- the meshcat server and the connection to it ---------------------------------------------
-def _start_server(timeout: float) -> tuple[subprocess.Popen, str, str]:
-    """Start ``meshcat-server`` (zmq + web port on 127.0.0.1): ``(process, zmq_url, web_url)``."""
+_LIFELINE = Path(__file__).resolve().with_name("_lifeline.py")  # run by path: starts without importing kinejac
+
+
+def _helper_env() -> dict[str, str]:
+    """The environment of a helper process: this one's, with meshcat importable as here."""
     import meshcat
 
     env = dict(os.environ)
     meshcat_root = str(Path(meshcat.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([meshcat_root, *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def _lifeline_command(command: str, *args: str) -> list[str]:
+    """``python -u _lifeline.py [--pdeathsig] COMMAND --parent PID ...`` for a helper of this process."""
+    pdeathsig = ["--pdeathsig"] if in_main_thread() else []  # PDEATHSIG follows the starting thread
+    return [sys.executable, "-u", str(_LIFELINE), *pdeathsig, command, "--parent", str(os.getpid()), *args]
+
+
+def _start_server(timeout: float, host: str = "127.0.0.1") -> tuple[subprocess.Popen, str, str]:
+    """Start meshcat's server (zmq port on 127.0.0.1, web port on ``host``), which stops when this
+    process ends: ``(process, zmq_url, web_url)``."""
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "meshcat.servers.zmqserver"],
+        _lifeline_command("meshcat", "--host", host),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # the server logs each connection there; an unread pipe would fill up
-        env=env,
-        start_new_session=True,
+        env=_helper_env(),
+        start_new_session=True,  # Ctrl-C in the terminal reaches only us; close() stops the server
     )
     lines: queue.Queue[str | None] = queue.Queue()
 
     def drain() -> None:  # reads the server's stdout until it exits, so the pipe never fills
-        for raw in proc.stdout:
-            lines.put(raw.decode("utf-8", "replace").strip())
+        with proc.stdout:
+            for raw in proc.stdout:
+                lines.put(raw.decode("utf-8", "replace").strip())
         lines.put(None)
 
     threading.Thread(target=drain, name="kinejac-meshcat-stdout", daemon=True).start()
     urls: dict[str, str] = {}
     deadline = time.monotonic() + timeout
-    while len(urls) < 2:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            line = ""
-        if line is None or time.monotonic() > deadline:
-            _stop(proc)
-            why = "exited" if line is None else f"did not report its URLs within {timeout:g} s"
-            raise KinejacError(f"the meshcat server {why} (exit code {proc.returncode})")
-        key, sep, value = line.partition("=")
-        if sep and key in ("zmq_url", "web_url"):
-            urls[key] = value
+    try:
+        while len(urls) < 2:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None or time.monotonic() > deadline:
+                _stop(proc)
+                why = "exited" if line is None else f"did not report its URLs within {timeout:g} s"
+                raise KinejacError(f"the meshcat server {why} (exit code {proc.returncode})")
+            key, sep, value = line.partition("=")
+            if sep and key == "error":
+                raise KinejacError(f"the meshcat server cannot start: {value}")
+            if sep and key in ("zmq_url", "web_url"):
+                urls[key] = value
+    except BaseException:
+        _stop(proc)
+        raise
     return proc, urls["zmq_url"], urls["web_url"]
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        if proc is not None:
-            proc.wait()
+def _stop(proc: subprocess.Popen | None, grace: float = 3.0) -> None:
+    """Stop a server process: SIGTERM, SIGKILL after ``grace`` seconds; reaps it."""
+    if proc is None:
         return
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    if proc.poll() is None:
+        try:
+            proc.terminate()
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
 
 
 class _Connection:
@@ -189,21 +215,46 @@ class _Connection:
 
 
 def _shutdown(connection: _Connection, proc: subprocess.Popen | None) -> None:
-    connection.close()
-    _stop(proc)
+    """Disconnect and stop the server. Ctrl-C during it is ignored (it takes at most a few seconds),
+    so a second Ctrl-C cannot leave a server behind or print a traceback."""
+    with _sigint_deferred():
+        connection.close()
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Within the block, SIGINT (Ctrl-C) is noted instead of raising KeyboardInterrupt (main thread
+    only; elsewhere signals are not delivered anyway). A deferred Ctrl-C is dropped: the caller was
+    already on its way out."""
+    if not in_main_thread():
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: None)
+    except ValueError:  # not the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # -- the viewer ------------------------------------------------------------------------------------
 class Viewer:
     """A meshcat scene showing one robot, in the browser.
 
-    Starts a meshcat server on 127.0.0.1 (or connects to a running one at ``zmq_url``), prints the
-    page's URL (also :attr:`url`) and draws the robot from its URDF visual geometry at its
-    neutral configuration. Works offline: meshcat serves its own JavaScript.
+    Starts a meshcat server listening on 127.0.0.1 only (or connects to a running one at
+    ``zmq_url``), prints the page's URL (also :attr:`url`) and draws the robot from its URDF visual
+    geometry at its neutral configuration. Works offline: meshcat serves its own JavaScript.
 
     Args:
         robot: the robot to draw (loaded from a URDF).
         zmq_url: a running server's zmq address (``"tcp://127.0.0.1:6000"``); ``None`` starts one.
+        host: the address the page is served on (default ``"127.0.0.1"``). Anything but a loopback
+            address (e.g. ``"0.0.0.0"``: every interface) lets other machines see the scene and is
+            a ``UserWarning``. The server's zmq port (drawing commands) stays on 127.0.0.1.
         open: open the page in the default web browser.
         package_dirs: extra folders for ``package://`` meshes (before ``robot.package_dirs``).
         tint_margin: links of a joint within this fraction of its range from a limit are tinted by
@@ -212,7 +263,9 @@ class Viewer:
         timeout: seconds to wait for the server to start and to answer each command.
 
     A missing mesh file is a ``UserWarning`` naming it; the rest of the robot is drawn.
-    :meth:`close` (or leaving a ``with`` block) stops the server this viewer started.
+    :meth:`close` (or leaving a ``with`` block) stops the server this viewer started. The server
+    also stops by itself when this Python process ends in any other way (an exception, Ctrl-C,
+    SIGTERM, SIGHUP, even SIGKILL): it watches its parent process.
     """
 
     def __init__(
@@ -220,6 +273,7 @@ class Viewer:
         robot: Robot,
         *,
         zmq_url: str | None = None,
+        host: str | None = None,
         open: bool = False,
         package_dirs: Sequence[str | Path] = (),
         tint_margin: float = 0.05,
@@ -232,6 +286,18 @@ class Viewer:
             raise InvalidValueError(f"tint_margin must be in [0, 0.5), got {tint_margin}")
         if not (math.isfinite(timeout) and timeout > 0):
             raise InvalidValueError(f"timeout must be > 0 [s], got {timeout}")
+        if host is not None:
+            if zmq_url is not None:
+                raise InvalidValueError("host= is for a server the viewer starts; it cannot be given with zmq_url=")
+            if not isinstance(host, str) or not host.strip():
+                raise InvalidValueError(f"host must be an address or host name such as '127.0.0.1', got {host!r}")
+            if not is_loopback(host):
+                warnings.warn(
+                    f"the viewer's page is served on {host!r}, not on a loopback address: other machines that "
+                    "can reach this one can open the scene",
+                    UserWarning,
+                    stacklevel=2,
+                )
         meshcat, _, _ = _meshcat()
         self._mc = meshcat
         self.robot = robot
@@ -239,7 +305,7 @@ class Viewer:
         self._elements: list[VisualElement] = visual_elements(robot, package_dirs=package_dirs)
         self._server: subprocess.Popen | None = None
         if zmq_url is None:
-            self._server, zmq_url, _ = _start_server(timeout)
+            self._server, zmq_url, _ = _start_server(timeout, host or "127.0.0.1")
         try:
             self._conn = _Connection(zmq_url, timeout)
         except BaseException:
@@ -286,17 +352,30 @@ class Viewer:
         return not self._finalizer.alive
 
     def close(self) -> None:
-        """Disconnect and stop the meshcat server this viewer started. Idempotent."""
+        """Disconnect and stop the meshcat server this viewer started. Idempotent; Ctrl-C during
+        it is ignored (it takes at most a few seconds), so it always finishes."""
         self._finalizer()
 
-    def wait(self) -> None:
-        """Keep the page served until Ctrl-C (for scripts): prints the URL, returns on KeyboardInterrupt."""
+    def wait(self, timeout: float | None = None) -> str | None:
+        """Keep the page served (for scripts): prints the URL and blocks until Ctrl-C, SIGTERM or
+        SIGHUP (in the main thread), or ``timeout`` [s]. Returns the name of the signal that
+        ended the wait (``"SIGINT"``, ``"SIGTERM"``, ``"SIGHUP"``), ``None`` after ``timeout``.
+        The viewer stays open: close it (or leave its ``with`` block) afterwards."""
+        if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
+            raise InvalidValueError(f"timeout must be >= 0 [s] or None, got {timeout}")
+        if self.closed:
+            raise KinejacError("the viewer is closed")
         print(f"viewer at {self.url}: press Ctrl-C to quit", file=sys.stderr, flush=True)
-        try:
-            while True:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with _stop_signals_raise() as received:
+            try:
+                while deadline is None or time.monotonic() < deadline:
+                    time.sleep(0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic())))
+            except KeyboardInterrupt:
+                return "SIGINT"
+            except _StopSignal:
+                return received[-1]
+        return None
 
     def __enter__(self) -> Viewer:
         return self
@@ -667,10 +746,17 @@ class Viewer:
             self._spheres_shown = None
 
     # -- motion ----------------------------------------------------------------------------------
-    def play(self, trajectory, dt: float = 0.05, *, repetitions: int = 1, autoplay: bool = True) -> int:
+    def play(
+        self, trajectory, dt: float = 0.05, *, repetitions: int = 1, autoplay: bool = True, wait: bool = True
+    ) -> int:
         """Animate a joint trajectory ``(N, nq)`` (or anything with a ``history`` of that shape,
         such as an IK result) at ``dt`` [s] per sample, with meshcat's animation controls (play,
-        pause, time slider under "Animations"). Returns the number of frames."""
+        pause, time slider under "Animations"). Returns the number of frames.
+
+        With ``wait`` (the default) and ``autoplay``, returns once the animation has played:
+        after ``(N - 1) * dt * repetitions`` seconds, so the script's next command follows it.
+        ``wait=False`` returns at once (the page plays the animation by itself; a page opened
+        later plays it from the start)."""
         history = getattr(trajectory, "history", trajectory)
         if history is None:
             raise InvalidValueError("this result has no history to play (ask the solver to record it)")
@@ -692,7 +778,14 @@ class Viewer:
             raise KinejacError("the viewer is closed")
         self._vis.set_animation(animation, play=autoplay, repetitions=int(repetitions))
         self._link_poses(self.q)  # leave robot.data at the shown configuration
+        if wait and autoplay:
+            time.sleep(self.animation_time(len(traj), dt, repetitions))
         return len(traj)
+
+    @staticmethod
+    def animation_time(frames: int, dt: float, repetitions: int = 1) -> float:
+        """How long [s] :meth:`play` animates ``frames`` samples at ``dt`` [s]: ``(frames - 1) * dt * repetitions``."""
+        return max(int(frames) - 1, 0) * float(dt) * int(repetitions)
 
     # -- camera and pictures ---------------------------------------------------------------------
     def set_camera(self, position) -> None:
@@ -723,6 +816,32 @@ class Viewer:
         if path is not None:
             Path(path).write_bytes(png)
         return png
+
+
+class _StopSignal(BaseException):
+    """SIGTERM or SIGHUP arrived during :meth:`Viewer.wait`."""
+
+
+@contextlib.contextmanager
+def _stop_signals_raise():
+    """Within the block (main thread), SIGTERM and SIGHUP raise :class:`_StopSignal` instead of
+    ending the process at once, so the caller can close the viewer; yields the received names."""
+    received: list[str] = []
+    if not in_main_thread():
+        yield received
+        return
+
+    def handler(signum, _frame):
+        received.append(signal.Signals(signum).name)
+        raise _StopSignal
+
+    stop_signals = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {sig: signal.signal(sig, handler) for sig in stop_signals}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _safe(name: str) -> str:

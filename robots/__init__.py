@@ -1,1 +1,0 @@
-"""Bundled URDF robot models (data only; installed as ``kinejac.robots``). See README.md."""
