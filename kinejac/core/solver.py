@@ -142,17 +142,21 @@ def _gradient(J, e, m, g) -> None:
 @njit(**_JIT)
 def _measure(tree, prob, q, ews, ws, slot, opts) -> tuple[float, float, float, float]:
     """Error and Jacobian into slot ``slot`` of the work arrays, and with collision avoidance the
-    penalty terms; returns ``(cost F, position error, rotation error, smallest sphere distance)``."""
+    penalty terms; returns ``(cost F, position error, rotation error, smallest sphere distance)``.
+    (The loops call :func:`_measure_into` with the arrays at hand: passing the work tuples costs.)"""
+    return _measure_into(tree, prob, q, ews, ws[1][slot], ws[2][slot], ws[13], slot, opts)
+
+
+@njit(**_JIT)
+def _measure_into(tree, prob, q, ews, e, J, cws, slot, opts) -> tuple[float, float, float, float]:
     ti, tw, T, path, sph = prob
-    e, J = ws[1][slot], ws[2][slot]
     perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
     F = _cost(e, e.shape[0])
-    dmin = math.inf
-    if opts[O_COLLIDE] > 0.0:
-        C, Jp, g, n, H2, b2 = ws[13]
-        h, dmin = penalty(tree, sph, opts[O_D0], ews[0], ews[1], C, Jp, g, n, H2[slot], b2[slot])
-        F += h
-    return F, perr, rerr, dmin
+    if opts[O_COLLIDE] <= 0.0:
+        return F, perr, rerr, math.inf
+    C, Jp, g, n, H2, b2 = cws
+    h, dmin = penalty(tree, sph, opts[O_D0], ews[0], ews[1], C, Jp, g, n, H2[slot], b2[slot])
+    return F + h, perr, rerr, dmin
 
 
 @njit(**_JIT)
@@ -184,13 +188,12 @@ def _drop_held(ws, slot, mask, any_) -> None:
 
 
 @njit(**_JIT)
-def _accept(ws, opts) -> None:
+def _accept(q2, e2, J2, H2, b2, collide) -> None:
     """The trial (slot 1) becomes the current state (slot 0)."""
-    ws[0][0, :] = ws[0][1]
-    ws[1][0, :] = ws[1][1]
-    ws[2][0, :, :] = ws[2][1]
-    if opts[O_COLLIDE] > 0.0:
-        H2, b2 = ws[13][4], ws[13][5]
+    q2[0, :] = q2[1]
+    e2[0, :] = e2[1]
+    J2[0, :, :] = J2[1]
+    if collide:
         H2[0, :, :] = H2[1]
         b2[0, :] = b2[1]
 
@@ -205,11 +208,11 @@ def _record(ws, slot, q) -> None:
 
 
 @njit(**_JIT)
-def _step(tree, q, delta, out, taken, ws) -> bool:
+def _step(tree, q, delta, out, taken, R3, v3) -> bool:
     """``out = q ⊕ delta`` projected into the limits, ``taken`` the tangent step actually taken;
-    returns whether a joint was clamped onto a limit."""
+    returns whether a joint was clamped onto a limit (``R3``, ``v3``: scratch)."""
     taken[:] = delta
-    integrate(tree, q, delta, out, ws[7], ws[8])
+    integrate(tree, q, delta, out, R3, v3)
     return project(tree, out, taken)
 
 
@@ -242,8 +245,12 @@ def _lm(tree, prob, ews, ws, opts, m, deadline, record):
     q, e, J, qn = q2[0], e2[0], J2[0], q2[1]
     nv = J.shape[1]
     collide = opts[O_COLLIDE] > 0.0
-    H0, b0 = ws[13][4][0], ws[13][5][0]
-    F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
+    cws = ws[13]
+    H2, b2 = cws[4], cws[5]
+    H0, b0 = H2[0], b2[0]
+    en, Jn = e2[1], J2[1]
+    Jscratch, R3, v3, x_solve, b_solve = ws[12], ws[7], ws[8], bx[1], bx[0]
+    F, perr, rerr, dmin = _measure_into(tree, prob, q, ews, e, J, cws, 0, opts)
     if _done(perr, rerr, dmin, opts):
         return F, perr, rerr, 0, CONVERGED, False
     diag = 1e-12
@@ -266,23 +273,22 @@ def _lm(tree, prob, ews, ws, opts, m, deadline, record):
             any_blocked = blocked(tree, q, g, mask)
             if collide:
                 _drop_held(ws, 0, mask, any_blocked)
-        Jm = without_columns(J, m, mask, any_blocked, ws[12])
-        damped_step(Jm, e, m, lam, A, bx[0], bx[1], delta, H0, b0, collide)
-        clamped = _step(tree, q, delta, qn, taken, ws)
-        Fn, pn, rn, dn = _measure(tree, prob, qn, ews, ws, 1, opts)
+        Jm = without_columns(J, m, mask, any_blocked, Jscratch)
+        damped_step(Jm, e, m, lam, A, b_solve, x_solve, delta, H0, b0, collide)
+        clamped = _step(tree, q, delta, qn, taken, R3, v3)
+        Fn, pn, rn, dn = _measure_into(tree, prob, qn, ews, en, Jn, cws, 1, opts)
         if Fn < F:
             if small and not clamped:  # J δ = λx - e for δ = -Jᵀx: predicted decrease ½(‖e‖² - λ²‖x‖²)
-                x = bx[1]
                 xx = 0.0
                 for i in range(m):
-                    xx += x[i] * x[i]
+                    xx += x_solve[i] * x_solve[i]
                 pred = F - 0.5 * lam * lam * xx
             else:
                 pred = _predicted(J, e, m, taken, ws, opts)
             rho = (F - Fn) / pred if pred > 0.0 else 1.0
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
             nu = 2.0
-            _accept(ws, opts)
+            _accept(q2, e2, J2, H2, b2, collide)
             F, perr, rerr, dmin = Fn, pn, rn, dn
             on_bound = clamped or any_blocked
             if record:
@@ -309,8 +315,12 @@ def _gn(tree, prob, ews, ws, opts, m, deadline, record):
     q, e, J, qn = q2[0], e2[0], J2[0], q2[1]
     nv = J.shape[1]
     collide = opts[O_COLLIDE] > 0.0
-    H0, b0 = ws[13][4][0], ws[13][5][0]
-    F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
+    cws = ws[13]
+    H2, b2 = cws[4], cws[5]
+    H0, b0 = H2[0], b2[0]
+    en, Jn = e2[1], J2[1]
+    R3, v3 = ws[7], ws[8]
+    F, perr, rerr, dmin = _measure_into(tree, prob, q, ews, e, J, cws, 0, opts)
     if _done(perr, rerr, dmin, opts):
         return F, perr, rerr, 0, CONVERGED, False
     best_F, best_it = F, 0
@@ -332,8 +342,8 @@ def _gn(tree, prob, ews, ws, opts, m, deadline, record):
         for _ in range(_LINE_SEARCH_STEPS):
             for c in range(nv):
                 trial[c] = alpha * delta[c]
-            _step(tree, q, trial, qn, taken, ws)
-            Fn, pn, rn, dn = _measure(tree, prob, qn, ews, ws, 1, opts)
+            _step(tree, q, trial, qn, taken, R3, v3)
+            Fn, pn, rn, dn = _measure_into(tree, prob, qn, ews, en, Jn, cws, 1, opts)
             slope = 0.0
             for c in range(nv):
                 slope += g[c] * taken[c]
@@ -343,7 +353,7 @@ def _gn(tree, prob, ews, ws, opts, m, deadline, record):
             alpha *= 0.5
         if not accepted:
             return F, perr, rerr, it, STALLED, True
-        _accept(ws, opts)
+        _accept(q2, e2, J2, H2, b2, collide)
         F, perr, rerr, dmin = Fn, pn, rn, dn
         if record:
             _record(ws, 0, q)
@@ -394,7 +404,7 @@ def _dls(tree, prob, ews, ws, opts, m, deadline, record):
         if big > max_step:
             for c in range(nv):
                 delta[c] *= max_step / big
-        _step(tree, q, delta, q2[1], taken, ws)
+        _step(tree, q, delta, q2[1], taken, ws[7], ws[8])
         q[:] = q2[1]
         F, perr, rerr, dmin = _measure(tree, prob, q, ews, ws, 0, opts)
         if record:

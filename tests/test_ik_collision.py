@@ -1,0 +1,174 @@
+"""Collision-aware IK: the compiled sphere penalty against the numpy reference, and solves whose
+successful answers are always free by the exact (coal) check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+import kinejac
+from kinejac import core
+from kinejac.collision import Box, Capsule, Cylinder, Sphere, in_collision
+from kinejac.collision import reference as ref
+from kinejac.collision.spheres import sphere_model
+from kinejac.core import spheres as compiled
+from kinejac.core.residual import scratch
+from kinejac.core.tree import forward
+from kinejac.ik import IKReason, IKSolver
+
+FRAME = "panda_hand_tcp"
+
+
+@pytest.fixture(scope="module")
+def panda():
+    return kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+
+
+def _T(xyz, rpy=(0.0, 0.0, 0.0)):
+    T = np.eye(4)
+    T[:3, :3] = pin.rpy.rpyToMatrix(*rpy)
+    T[:3, 3] = xyz
+    return T
+
+
+SCENE = [
+    Box([1.0, 1.2, 0.02], _T([0.45, 0.0, -0.011]), name="table"),
+    Box([0.3, 0.6, 0.02], _T([0.55, 0.0, 0.35]), name="shelf"),
+    Capsule(0.05, 0.4, _T([0.3, 0.35, 0.3], (0.3, 0.0, 0.0)), name="pole"),
+    Cylinder(0.06, 0.3, _T([0.2, -0.4, 0.4], (0.0, 0.4, 0.0)), name="can"),
+    Sphere(0.08, [0.35, -0.2, 0.75], name="ball"),
+]
+
+
+def test_compiled_distances_match_the_reference():
+    rng = np.random.default_rng(0)
+    model = sphere_model(kinejac.load("planar_2r"), SCENE)
+    for o in range(len(model.obstacle_kind)):
+        for _ in range(200):
+            c = model.obstacle_pose[o][:3, 3] + rng.normal(scale=0.2, size=3)
+            r = rng.uniform(0.0, 0.05)
+            n = np.empty(3)
+            d = compiled.sd_obstacle(c, r, model.obstacle_kind[o], model.obstacle_pose[o], model.obstacle_size[o], n)
+            d_ref, n_ref = ref.sd_sphere_obstacle(
+                c, r, model.obstacle_kind[o], model.obstacle_pose[o], model.obstacle_size[o]
+            )
+            assert d == pytest.approx(d_ref, abs=1e-12)
+            assert np.abs(n - n_ref).max() < 1e-12
+
+
+@pytest.mark.parametrize("case", [("panda", ["panda_finger_joint1"]), ("kinejac_test_robot", None)])
+def test_compiled_penalty_and_gradient_match_the_reference(case, panda):
+    name, lock = case
+    robot = panda if name == "panda" else kinejac.load(name, locked_joints=lock)
+    model = sphere_model(robot, SCENE)
+    sph = (
+        model.sphere_joint,
+        model.sphere_center,
+        model.sphere_radius,
+        model.self_pairs,
+        model.obstacle_kind,
+        model.obstacle_pose,
+        model.obstacle_size,
+        model.obstacle_pairs,
+    )
+    tree = tuple(core.tree_of(robot))
+    joints = core.support(tree, [], np.unique(model.sphere_joint))
+    oR, op, m33, v3, _, _ = scratch(tree[0].shape[0], robot.nv)
+    nv = robot.nv
+    rng = np.random.default_rng(1)
+    active = 0
+    for q in robot.random_configuration(rng, 12):
+        forward(tree, q, joints, oR, op, m33[0], v3[0])
+        H, b = np.empty((nv, nv)), np.empty(nv)
+        d0 = 0.03
+        h, dmin = compiled.penalty(
+            tree, sph, d0, oR, op, np.empty((len(model.sphere_radius), 3)), np.empty((6, nv)), np.empty(nv),
+            np.empty(3), H, b,
+        )  # fmt: skip
+        h_ref, grad_ref = ref.penalty_gradient(robot, q, model, d0)
+        d_self, d_obs = ref.pair_distances(robot, q, model)
+        assert h == pytest.approx(h_ref, rel=1e-10, abs=1e-14)
+        assert dmin == pytest.approx(min(d_self.min(initial=np.inf), d_obs.min(initial=np.inf)), abs=1e-12)
+        assert np.abs(b - grad_ref).max() < 1e-10  # b = Σ r ∂r/∂q = ∇h
+        assert np.allclose(H, H.T) and np.linalg.eigvalsh(H).min() > -1e-12  # Σ g gᵀ
+        active += h > 0
+    assert active >= 6  # the configurations exercised the active branch
+
+
+def _free_targets(robot, scene, n, seed):
+    rng = np.random.default_rng(seed)
+    Q = []
+    while len(Q) < n:
+        q = robot.random_configuration(rng)
+        if not in_collision(robot, q, scene, self_collision=True):
+            Q.append(q)
+    return np.array(Q), kinejac.pose(robot, np.array(Q), FRAME)
+
+
+def test_successful_answers_are_free_and_plain_ik_is_not(panda):
+    _, T = _free_targets(panda, SCENE, 120, seed=2)
+    aware = IKSolver(panda, FRAME, obstacles=SCENE, self_collision=True, timeout=None)
+    plain = IKSolver(panda, FRAME, timeout=None)
+    plain_collides = aware_ok = 0
+    for Ti in T:
+        a, p = aware.solve(Ti), plain.solve(Ti)
+        plain_collides += p.success and in_collision(panda, p.q, SCENE, self_collision=True)
+        if a.success:
+            aware_ok += 1
+            assert not in_collision(panda, a.q, SCENE, self_collision=True)
+            assert max(a.position_error, a.rotation_error) <= 1e-6
+            assert panda.within_limits(a.q, tol=0.0)
+        else:
+            assert a.reason is IKReason.COLLISION or a.reason is not IKReason.CONVERGED
+    assert plain_collides >= 1  # the scene matters: plain IK answers into it
+    assert aware_ok >= 0.97 * len(T)
+
+
+def test_clearance_is_kept(panda):
+    scene = SCENE[1:]  # without the table, which the base always sits 1 mm above
+    _, T = _free_targets(panda, scene, 30, seed=3)
+    solver = IKSolver(panda, FRAME, obstacles=scene, self_collision=True, clearance=0.01, timeout=None)
+    checker = kinejac.collision.CollisionChecker(panda, scene, self_collision=True)
+    solved = 0
+    for Ti in T:
+        res = solver.solve(Ti)
+        if res.success:
+            solved += 1
+            assert checker.clearance(res.q).distance >= 0.01
+    assert solved >= 20
+
+
+def test_batch_equals_one_by_one_with_obstacles(panda):
+    _, T = _free_targets(panda, SCENE, 40, seed=4)
+    solver = IKSolver(panda, FRAME, obstacles=SCENE, self_collision=True, timeout=None)
+    batch = solver.solve_batch(T, seed=7, threads=2)
+    for i in range(len(T)):
+        one = solver.solve(T[i], seed=(7, i))
+        assert one.success == batch.success[i] and one.reason is batch.reason[i]
+        assert np.array_equal(one.q, batch.q[i])
+        if one.success:
+            assert not in_collision(panda, one.q, SCENE, self_collision=True)
+
+
+def test_solve_ik_takes_the_collision_options(panda):
+    q = panda.random_configuration(5)
+    while in_collision(panda, q, SCENE, self_collision=True):
+        q = panda.random_configuration(np.random.default_rng(int(q[0] * 1e6) % 2**32))
+    T = kinejac.pose(panda, q, FRAME)
+    res = kinejac.solve_ik(panda, T, FRAME, obstacles=SCENE, self_collision=True)
+    assert res.success and not in_collision(panda, res.q, SCENE, self_collision=True)
+    again = kinejac.solve_ik(panda, T, FRAME, obstacles=list(SCENE), self_collision=True)
+    assert np.array_equal(res.q, again.q)
+
+
+def test_bad_collision_options_raise(panda):
+    with pytest.raises(kinejac.InvalidValueError, match="needs method 'lm' or 'gn'"):
+        IKSolver(panda, FRAME, method="dls", obstacles=SCENE)
+    with pytest.raises(kinejac.InvalidValueError, match="clearance"):
+        IKSolver(panda, FRAME, obstacles=SCENE, clearance=-0.1)
+    with pytest.raises(kinejac.KinejacError, match="not an obstacle"):
+        IKSolver(panda, FRAME, obstacles=[object()])
+    bare = kinejac.Robot(panda.model)  # no URDF: no collision geometry
+    with pytest.raises(kinejac.InvalidValueError, match="no <collision> elements"):
+        IKSolver(bare, FRAME, self_collision=True)
