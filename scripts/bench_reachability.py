@@ -160,8 +160,8 @@ def main(argv=None) -> int:
             "",
             f"Machine: {cores} cores ({platform.processor() or platform.machine()}), shared with other jobs: load "
             f"average {load_before[0]:.2f} before and {load_after[0]:.2f} after the run. The IK inside is "
-            "kinejac's batched LM in numpy (`IKSolver.solve_batch`, at most 10 restarts per target), which a "
-            "compiled core with the same signature is about to replace; rerun this script after it lands.",
+            "the compiled core's batched LM (`IKSolver.solve_batch` on one thread per chunk, at most 10 restarts "
+            "per target): an orientation that cannot be reached costs all its restarts, which dominates the map.",
         ]
     )
     print()
