@@ -323,7 +323,8 @@ def main(argv=None) -> int:
             *rows,
             "",
             f"Goal ≤ 50 µs per waypoint (on completed paths): {goal_paths}; every waypoint is a local LM solve "
-            "in the compiled IK core (about 3 iterations) plus the Python per-call work. The time of paths that stop includes the halved steps and the slow local solves near "
+            "in the compiled IK core (about 3 iterations) plus the Python per-call work. The time of paths that "
+            "stop includes the halved steps and the slow local solves near "
             "singularities and limits before giving up. Stops: `limits`, `singular`, `stalled` are local solves "
             "that cannot continue from the current configuration (a joint on its limit, a singular Jacobian, "
             "no descent); `joint_jump` means the only solution nearby is beyond 0.1 rad, even at 1/64 of the "
