@@ -48,9 +48,15 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   ``continuous_limits``, ``mimic``, ``unresolved_mesh``, ``unsupported_mesh``, ``duplicate_frame``,
   ``neutral_outside_limits``, ``no_inertia``
 - ``ik``: ``{"robot", "frame", "method", "target": {"xyz", "rpy", "quat_xyzw"}, "success", "reason", "q",
-  "joints", "position_error", "rotation_error", "iterations", "restarts", "time", "url"}`` (``target``
-  entries are ``null`` when not given: ``--xyz`` alone is a position-only target; errors in m and rad,
-  ``time`` in s, ``url`` the viewer's page with ``--view``)
+  "joints", "position_error", "rotation_error", "iterations", "restarts", "time", "obstacles",
+  "self_collision", "clearance", "collisions", "closest", "url"}`` (``target`` entries are ``null`` when
+  not given: ``--xyz`` alone is a position-only target; errors in m and rad, ``time`` in s, ``url`` the
+  viewer's page with ``--view``; ``obstacles`` the names of ``--obstacles``' scene, ``clearance`` [m];
+  ``collisions`` the answer's colliding pairs ``[[a, b]]`` by the exact check: the pairs avoided, plus
+  the self-collisions without ``--self-collision``, ``null`` when nothing was checked (no collision
+  geometry and no obstacles); ``closest`` ``{"distance", "pair"}`` the closest avoided pair, ``null``
+  without ``--obstacles``/``--self-collision``; reason ``collision``: the answer reaches the target but
+  collides or is closer than ``--clearance``)
 - ``manip``: ``{"robot", "q", "joints", "frame", "part", "length_scale", "measures": {"yoshikawa",
   "condition", "min_singular", "dynamic"}, "singular_values", "rank", "generic_rank", "singular", "tol",
   "ellipsoids": {"translation" | "rotation": {"center", "axes", "velocity_radii", "force_radii"}}, "notes"}``
@@ -732,11 +738,13 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     for name in ("timeout", "max_restarts"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
+    scene, checker = _ik_collision_options(robot, args, options)
     result = solve_ik(robot, target, args.frame, q0=q0, method=args.method, seed=args.seed, **options)
+    check = _ik_collision_check(robot, args, checker, result.q)
     viewer = _open_viewer(robot, args) if args.view else None
     try:
         if viewer is not None:
-            _draw_ik(viewer, target, args.frame, result)
+            _draw_ik(viewer, target, args.frame, result, scene)
         if args.json:
             _emit_json(
                 {
@@ -753,12 +761,19 @@ def _cmd_ik(args: argparse.Namespace) -> int:
                     "iterations": result.iterations,
                     "restarts": result.restarts,
                     "time": result.time,
+                    "obstacles": list(checker.obstacle_names) if checker is not None else [],
+                    "self_collision": bool(args.self_collision),
+                    "clearance": args.clearance or 0.0,
+                    "collisions": check["collisions"],
+                    "closest": check["closest"],
                     "url": viewer.url if viewer else None,
                 }
             )
         else:
             if result.success:
                 print(f"solved: frame {args.frame!r} of {robot.name!r} reaches the target ({result.reason.value})")
+            elif result.reason.value == "collision":
+                print("no collision-free solution found (collision); the configuration found reaches the target:")
             else:
                 print(f"no solution found ({result.reason.value}); the closest configuration found is:")
             print("\n".join(_fmt_joints(robot, result.q, args.degrees)))
@@ -766,6 +781,8 @@ def _cmd_ik(args: argparse.Namespace) -> int:
             unit = "deg" if args.degrees else "rad"
             print(f"position error {result.position_error:.3e} m, rotation error {rot:.3e} {unit}")
             print(f"iterations {result.iterations}, restarts {result.restarts}, time {result.time * 1e3:.3f} ms")
+            if checker is not None:
+                _print_ik_collisions(args, checker, check)
         if viewer is not None:
             _wait(viewer, args)
     finally:
@@ -774,9 +791,72 @@ def _cmd_ik(args: argparse.Namespace) -> int:
     return EXIT_OK if result.success else EXIT_NEGATIVE
 
 
-def _draw_ik(viewer, target: np.ndarray, frame: str, result) -> None:
+def _ik_collision_options(robot: Robot, args: argparse.Namespace, options: dict[str, Any]):
+    """Put ``--obstacles``, ``--self-collision`` and ``--clearance`` into the solver ``options``;
+    returns the scene and the exact checker of what the solve avoids (``None`` without them)."""
+    if args.clearance is not None and not (args.obstacles or args.self_collision):
+        raise InvalidValueError("--clearance needs --obstacles SCENE.json and/or --self-collision")
+    if not (args.obstacles or args.self_collision):
+        return (), None
+    from .collision import CollisionChecker, load_scene
+
+    scene = load_scene(args.obstacles) if args.obstacles else ()
+    options.update(obstacles=scene, self_collision=bool(args.self_collision))
+    if args.clearance is not None:
+        options["clearance"] = args.clearance
+    return scene, CollisionChecker(robot, scene, self_collision=bool(args.self_collision))
+
+
+def _ik_collision_check(robot: Robot, args: argparse.Namespace, checker, q: np.ndarray) -> dict[str, Any]:
+    """The exact check of the answer: ``collisions`` (pairs, or ``None`` when nothing was checked)
+    and ``closest`` (the closest checked pair, with ``checker``). Without ``--self-collision``, a
+    robot with collision geometry is checked for self-collision and a warning names the pairs."""
+    found: list[tuple[str, str]] = []
+    closest = None
+    checked = checker is not None
+    if checker is not None:
+        found = checker.collisions(q)
+        c = checker.clearance(q)
+        if c.pair is not None:
+            closest = {"distance": c.distance, "pair": list(c.pair)}
+    if not args.self_collision and robot.has_collision_geometry:
+        from .collision import collisions
+
+        checked = True
+        own = collisions(robot, q)  # the first call without an SRDF generates the disabled pairs (1-3 s)
+        if own:
+            _warn(
+                f"the answer self-collides: {', '.join(f'{a} -- {b}' for a, b in own)}; "
+                "pass --self-collision to avoid it"
+            )
+        found = found + [p for p in own if p not in found]
+    return {"collisions": [list(p) for p in found] if checked else None, "closest": closest}
+
+
+def _print_ik_collisions(args: argparse.Namespace, checker, check: dict[str, Any]) -> None:
+    """The text lines of a collision-aware solve: what was avoided and the exact check's verdict."""
+    what = ["self-collision"] if args.self_collision else []
+    if checker.obstacle_names:
+        what.append(f"{len(checker.obstacle_names)} obstacle(s) ({', '.join(checker.obstacle_names)})")
+    extra = f", clearance {args.clearance:g} m" if args.clearance else ""
+    print(f"collision avoidance: {' and '.join(what)}{extra}")
+    avoided = [p for p in check["collisions"] if args.self_collision or p[1] in checker.obstacle_names]
+    if avoided:
+        print(f"IN COLLISION: {len(avoided)} pair(s)")
+        for a, b in avoided:
+            print(f"  {a} -- {b}")
+    elif args.clearance and check["closest"] is not None and check["closest"]["distance"] < args.clearance:
+        print(f"no pair collides, but the closest is nearer than the clearance ({args.clearance:g} m)")
+    else:
+        print("collision-free")
+    if check["closest"] is not None:
+        a, b = check["closest"]["pair"]
+        print(f"closest pair {a} -- {b}: signed distance {check['closest']['distance']:.6f} m")
+
+
+def _draw_ik(viewer, target: np.ndarray, frame: str, result, scene=()) -> None:
     """The target (a triad; at the solution's frame origin for an orientation-only target), the
-    solver's iterates as an animation, and the solution."""
+    obstacles, the solver's iterates as an animation, and the solution."""
     T = target
     if target.shape == (3,):
         T = np.eye(4)
@@ -786,6 +866,8 @@ def _draw_ik(viewer, target: np.ndarray, frame: str, result) -> None:
         T[:3, :3] = target
     viewer.show_target(T)
     viewer.show_frames([frame])
+    if scene:
+        viewer.show_obstacles(scene)
     if result.history is not None and len(result.history) > 1:
         viewer.play(result.history, dt=0.2, wait=False)  # the page plays it; a page opened later too
     viewer.show(result.q)
@@ -1191,7 +1273,17 @@ def build_parser() -> argparse.ArgumentParser:
         "other machines open it, with a warning)",
     )
 
-    p = sub.add_parser("ik", parents=[robot, common, viewer], help="inverse kinematics: joint values placing a frame")
+    p = sub.add_parser(
+        "ik",
+        parents=[robot, common, viewer],
+        help="inverse kinematics: joint values placing a frame",
+        description="Inverse kinematics: joint values placing a frame at a target. With --obstacles and/or "
+        "--self-collision the solve keeps out of collision and an answer is a success only if the exact check "
+        "finds it free. Without --self-collision, the answer of a robot with collision geometry is checked for "
+        "self-collision and a warning names the colliding pairs (exit status unchanged); without --srdf, that "
+        "first check generates the robot's disabled pairs, which takes 1-3 s (write them once with 'kinejac srdf' "
+        "and pass --srdf FILE).",
+    )
     p.add_argument("--frame", required=True, metavar="F")
     p.add_argument("--xyz", nargs=3, metavar=("X", "Y", "Z"), help="target position [m] (alone: position only)")
     rot = p.add_mutually_exclusive_group()
@@ -1202,6 +1294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--q0", nargs="+", metavar="Q", help="start configuration (default: middle of the limits)")
     p.add_argument("--timeout", type=float, help="time budget [s]")
     p.add_argument("--max-restarts", type=int, help="random restarts allowed")
+    p.add_argument("--obstacles", metavar="SCENE.json", help="keep out of these obstacles (JSON scene, see the README)")
+    p.add_argument("--self-collision", action="store_true", help="keep the links apart (needs collision geometry)")
+    p.add_argument("--clearance", type=float, metavar="M", help="[m] distance to keep (with the two above; default 0)")
     p.add_argument("--view", action="store_true", help="show the solve in the browser (meshcat)")
     p.set_defaults(run=_cmd_ik)
 

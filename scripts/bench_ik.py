@@ -341,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
 
     lines: list[str] = []
     summary: list[str] = []
+    verdicts: list[str] = []
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     for arm in arms():
         robot = kinejac.load(arm.spec, locked_joints=arm.locked)
@@ -393,6 +394,21 @@ def main(argv: list[str] | None = None) -> int:
             )
         lines += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
         ratio = "n/a" if pair is None else f"{pair[0].mean_ms / pair[1].mean_ms:.2f}"
+        verdicts.append(
+            f"- {arm.label}: success {verdict(ours.success >= 0.999)}, with one core busy "
+            f"{verdict(busy.success >= 0.999)}"
+            + (
+                ""
+                if pair is None
+                else f", ≤ 0.33 × ik_LM {verdict(pair[0].mean_ms <= 0.33 * pair[1].mean_ms)} ({ratio})"
+            )
+            + "".join(
+                f", B = {size:,} {verdict(rate >= goal)} ({rate:,.0f} /s)"
+                for size, goal in ((1000, 50_000), (10_000, 100_000))
+                if size in rates
+                for rate in (rates[size][0],)
+            )
+        )
         b1 = f"{rates[1000][0]:,.0f} /s" if 1000 in rates else "n/a"
         b10 = f"{rates[10_000][0]:,.0f} /s" if 10_000 in rates else "n/a"
         summary.append(
@@ -432,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
         "batched B = 10,000 |",
         "|---|---|---|---|---|---|---|",
         *summary,
+        "",
+        "Goals in this run:",
+        "",
+        *verdicts,
         "",
         startup,
         "",

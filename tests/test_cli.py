@@ -390,7 +390,7 @@ def test_doctor_without_a_file_is_still_a_usage_error(capsys, tmp_path):
 # -- ik ------------------------------------------------------------------------------------------------------
 IK_KEYS = {
     "robot", "frame", "method", "target", "success", "reason", "q", "joints", "position_error", "rotation_error",
-    "iterations", "restarts", "time", "url",
+    "iterations", "restarts", "time", "obstacles", "self_collision", "clearance", "collisions", "closest", "url",
 }  # fmt: skip
 PANDA = ("panda", "--lock", "panda_finger_joint1")
 
@@ -681,3 +681,156 @@ def test_collisions_command(capsys, tmp_path):
     bad.write_text('<robot name="p"><disable_collisions link1="panda_link1" link2="nolink"/></robot>')
     assert_usage_error(capsys, "collisions", "panda", "--srdf", str(bad), match="'nolink'")
     assert_usage_error(capsys, "collisions", "panda", "--obstacles", str(tmp_path / "none.json"), match="none.json")
+
+
+# -- ik with collision avoidance -----------------------------------------------------------------------------
+def _elbows(x: float, y: float) -> list[np.ndarray]:
+    """The elbow positions of planar_2r's two closed-form IK branches for the tool at (x, y)."""
+    c2 = (x * x + y * y - L1 * L1 - L2 * L2) / (2 * L1 * L2)
+    out = []
+    for q2 in (math.acos(c2), -math.acos(c2)):
+        q1 = math.atan2(y, x) - math.atan2(L2 * math.sin(q2), L1 + L2 * math.cos(q2))
+        out.append(np.array([L1 * math.cos(q1), L1 * math.sin(q1), 0.0]))
+    return out
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    t = np.clip(np.dot(p - a, b - a) / np.dot(b - a, b - a), 0.0, 1.0)
+    return float(np.linalg.norm(p - (a + t * (b - a))))
+
+
+def _ball_scene(tmp_path, center, radius: float):
+    scene = tmp_path / "ball.json"
+    scene.write_text(json.dumps({"obstacles": [{"type": "sphere", "name": "ball", "radius": radius,
+                                                "center": [float(c) for c in center]}]}))  # fmt: skip
+    return scene
+
+
+def test_ik_obstacles_take_the_other_branch_planar_2r(capsys, tmp_path):
+    robot = kinejac.load("planar_2r")
+    goal = np.array([1.0, 1.0, 0.0])
+    plain = run_json(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0")
+    assert set(plain) == IK_KEYS
+    assert plain["obstacles"] == [] and plain["self_collision"] is False and plain["clearance"] == 0.0
+    assert plain["collisions"] == [] and plain["closest"] is None  # checked for self-collision only: free
+    elbows = _elbows(*goal[:2])
+    elbow = kinejac.pose(robot, np.array(plain["q"]), "link2")[:3, 3]  # joint2 sits at link2's origin
+    k = int(np.argmin([np.linalg.norm(elbow - e) for e in elbows]))
+    np.testing.assert_allclose(elbow, elbows[k], atol=1e-6)
+    other = elbows[1 - k]
+    # a ball on the plain answer's elbow, clear of the other branch's links (by closed form)
+    radius = 0.12
+    assert min(_segment_distance(elbows[k], np.zeros(3), other), _segment_distance(elbows[k], other, goal)) > 0.3
+    scene = _ball_scene(tmp_path, elbows[k], radius)
+    argv = ("ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", "--obstacles", str(scene))
+    data = run_json(capsys, *argv)
+    q = np.array(data["q"])
+    assert data["success"] and data["obstacles"] == ["ball"] and data["self_collision"] is False
+    np.testing.assert_allclose(kinejac.pose(robot, q, "link2")[:3, 3], other, atol=1e-5)
+    np.testing.assert_allclose(kinejac.pose(robot, q, "tool")[:3, 3], goal, atol=1e-6)
+    assert data["collisions"] == [] and kinejac.collisions(robot, q, kinejac.load_scene(scene)) == []
+    assert data["closest"]["distance"] == pytest.approx(
+        kinejac.clearance(robot, q, kinejac.load_scene(scene), self_collision=False).distance, abs=1e-9
+    )
+    # a clearance is kept: the answer's closest avoided pair is at least that far
+    data = run_json(capsys, *argv, "--clearance", "0.05")
+    assert data["success"] and data["clearance"] == 0.05 and data["closest"]["distance"] >= 0.05
+    code, out, err = run(capsys, *argv)
+    assert code == EXIT_OK and "collision avoidance: 1 obstacle(s) (ball)" in out and "collision-free" in out
+    assert "warning" not in err
+
+
+def test_ik_no_free_answer_exits_1_with_reason_collision(capsys, tmp_path):
+    robot = kinejac.load("planar_2r")
+    scene = _ball_scene(tmp_path, [1.0, 1.0, 0.0], 0.1)  # the target is inside the ball
+    argv = ("ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", "--obstacles", str(scene), "--timeout", "1")
+    code, out, _ = run(capsys, *argv, "--json")
+    data = json.loads(out)
+    assert code == EXIT_NEGATIVE and not data["success"] and data["reason"] == "collision"
+    assert data["position_error"] < 1e-6  # the answer reaches the target, in the ball
+    pairs = kinejac.collisions(robot, np.array(data["q"]), kinejac.load_scene(scene), self_collision=False)
+    assert pairs and [tuple(p) for p in data["collisions"]] == pairs
+    assert all(b == "ball" for _, b in pairs) and data["closest"]["distance"] < 0
+    code, out, _ = run(capsys, *argv)
+    assert code == EXIT_NEGATIVE and out.startswith("no collision-free solution found (collision)")
+    assert "IN COLLISION" in out and all(f"{a} -- {b}" in out for a, b in pairs)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--clearance", "0.01"], "--clearance needs --obstacles"),
+        (["--self-collision", "--clearance", "-0.01"], "clearance"),
+        (["--self-collision", "--method", "dls"], "collision avoidance needs method 'lm' or 'gn'"),
+        (["--obstacles", "no_such_scene.json"], "no_such_scene.json"),
+    ],
+)
+def test_ik_collision_usage_errors(capsys, extra, match):
+    assert_usage_error(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", *extra, match=match)
+
+
+@pytest.fixture(scope="module")
+def panda_self_colliding_target():
+    """A Panda tool pose whose plain IK answer (from the middle of the limits, seed 0, first
+    attempt) self-collides while collision-aware IK finds a free one: searched among the poses of
+    self-colliding configurations drawn within the limits (seed 0). Returns ``(robot, xyz, rpy)``."""
+    import pinocchio as pin
+
+    robot = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    Q = robot.random_configuration(np.random.default_rng(0), size=400)
+    for q in Q[kinejac.in_collision(robot, Q)]:
+        T_world_tool = kinejac.pose(robot, q, "panda_hand_tcp")
+        xyz, rpy = T_world_tool[:3, 3], pin.rpy.matrixToRpy(T_world_tool[:3, :3])
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = pin.rpy.rpyToMatrix(*rpy), xyz  # exactly what the CLI builds from the repr()s
+        plain = kinejac.solve_ik(robot, T, "panda_hand_tcp", timeout=2.0)
+        if not (plain.success and plain.restarts == 0 and kinejac.collisions(robot, plain.q)):
+            continue
+        if kinejac.solve_ik(robot, T, "panda_hand_tcp", self_collision=True, timeout=2.0).success:
+            return robot, xyz, rpy
+    pytest.fail("no Panda target among 400 seeded configurations has a self-colliding plain IK answer")
+
+
+def test_ik_warns_when_the_answer_self_collides(capsys, panda_self_colliding_target):
+    robot, xyz, rpy = panda_self_colliding_target
+    target = ["--xyz", *map(repr, map(float, xyz)), "--rpy", *map(repr, map(float, rpy))]
+    argv = ("ik", *PANDA, "--frame", "panda_hand_tcp", *target, "--timeout", "2")
+    code, out, err = run(capsys, *argv, "--json")
+    data = json.loads(out)
+    assert code == EXIT_OK and data["success"]  # the exit status is unchanged by the warning
+    pairs = kinejac.collisions(robot, np.array(data["q"]))
+    assert pairs and [tuple(p) for p in data["collisions"]] == pairs and data["closest"] is None
+    named = ", ".join(f"{a} -- {b}" for a, b in pairs)
+    expected = f"kinejac: warning: the answer self-collides: {named}; pass --self-collision to avoid it"
+    assert err.strip().splitlines() == [expected]
+    # with --self-collision: a free answer at the target, and no warning
+    code, out, err = run(capsys, *argv, "--self-collision", "--json")
+    data = json.loads(out)
+    q = np.array(data["q"])
+    assert code == EXIT_OK and data["success"] and data["self_collision"] is True and "warning" not in err
+    assert data["collisions"] == [] and kinejac.collisions(robot, q) == [] and data["closest"]["distance"] > 0
+    T = kinejac.pose(robot, q, "panda_hand_tcp")
+    np.testing.assert_allclose(T[:3, 3], xyz, atol=1e-5)
+    code, out, err = run(capsys, *argv, "--self-collision")
+    assert code == EXIT_OK and "collision avoidance: self-collision" in out and "collision-free" in out
+
+
+def test_ik_help_says_what_the_self_collision_check_costs(capsys):
+    main(["ik", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--obstacles" in text and "--self-collision" in text and "--clearance" in text
+    assert "1-3 s" in text and "--srdf" in text
+
+
+def test_ik_clearance_not_kept_exits_1_with_the_closest_pair(capsys, tmp_path):
+    # a ball 0.2 m above the target: the tool's 25 mm sphere stays 0.2 - 0.1 - 0.025 m from it on every branch
+    scene = _ball_scene(tmp_path, [1.0, 1.0, 0.2], 0.1)
+    argv = ("ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", "--obstacles", str(scene),
+            "--clearance", "0.1", "--timeout", "1")  # fmt: skip
+    code, out, _ = run(capsys, *argv, "--json")
+    data = json.loads(out)
+    assert code == EXIT_NEGATIVE and data["reason"] == "collision" and data["collisions"] == []
+    assert data["closest"]["pair"] == ["tool", "ball"]
+    assert data["closest"]["distance"] == pytest.approx(0.075, abs=1e-9)
+    code, out, _ = run(capsys, *argv)
+    assert code == EXIT_NEGATIVE and "no pair collides, but the closest is nearer than the clearance (0.1 m)" in out

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .solver import N_OPTIONS, evaluate_at, solve_range, step_at
+from .solver import N_OPTIONS, O_MAX_IT, O_PTOL, O_RTOL, O_TIMEOUT, evaluate_at, solve_range, step_at
 from .tree import Tree, build_tree, support
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Tree",
     "default_threads",
     "evaluate_at",
+    "load_compiled",
     "solve",
     "step_at",
     "support",
@@ -129,6 +130,25 @@ def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, sph=None, threads: int = 1
     for _ in _executor(threads).map(run, bounds):
         pass
     return out_q, out_f, out_i, 0
+
+
+_loaded = False
+
+
+def load_compiled(tree) -> None:
+    """Load (or compile) the solver now, once per process, on a trivial problem of ``tree``, so
+    that the first real solve's time budget is not spent loading machine code."""
+    global _loaded
+    if _loaded:
+        return
+    nq = int(tree[9][0])
+    ti = np.array([[0, -1, 1]], dtype=np.int64)  # the world frame, reached at once
+    opts = np.zeros(N_OPTIONS)
+    opts[O_PTOL] = opts[O_RTOL] = 1.0  # anything is converged
+    opts[O_MAX_IT], opts[O_TIMEOUT] = 1.0, np.inf
+    solve(tree, ti, np.ones((1, 6)), np.zeros(0, np.int64), np.eye(4).reshape(1, 1, 4, 4), np.zeros((1, nq)),
+          np.zeros((1, 2), np.uint64), opts)  # fmt: skip
+    _loaded = True
 
 
 def _forget_pool() -> None:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["exp3", "jlog3", "jlog6", "log3", "log6", "log6_jlog6", "quat_to_rot", "rot_to_quat"]
+__all__ = ["exp3", "jlog3", "log3", "log6_jlog6", "quat_to_rot", "rot_to_quat"]
 
 _SMALL = 0.2  # [rad]: below, the series (their truncation and the closed forms' rounding both < 1e-13)
 _NEAR_PI = 3.0  # [rad]
@@ -104,31 +104,11 @@ def jlog3(w: np.ndarray, t: float, A: np.ndarray) -> None:
 
 
 @njit(**_JIT)
-def log6(R: np.ndarray, p: np.ndarray, e: np.ndarray) -> float:
-    """``e (6,) = log6(R, p)`` ``[v; ω]``; returns the rotation angle θ."""
-    w = e[3:]
-    t = log3(R, w)
-    alpha, beta, _ = _coefficients(t)
-    w0, w1, w2 = w[0], w[1], w[2]
-    p0, p1, p2 = p[0], p[1], p[2]
-    bwp = beta * (w0 * p0 + w1 * p1 + w2 * p2)
-    e[0] = alpha * p0 - 0.5 * (w1 * p2 - w2 * p1) + bwp * w0
-    e[1] = alpha * p1 - 0.5 * (w2 * p0 - w0 * p2) + bwp * w1
-    e[2] = alpha * p2 - 0.5 * (w0 * p1 - w1 * p0) + bwp * w2
-    return t
-
-
-@njit(**_JIT)
 def log6_jlog6(R: np.ndarray, p: np.ndarray, e: np.ndarray, A: np.ndarray, C: np.ndarray) -> float:
-    """:func:`log6` and :func:`jlog6` in one pass (the coefficients computed once); returns θ."""
+    """``e (6,) = log6(R, p)`` ``[v; ω]`` and the blocks of ``Jlog6 = [[A, C A], [0, A]]``, ``A (3, 3) =
+    Jlog3``, ``C (3, 3)``, in one pass (the coefficients computed once); returns the angle θ."""
     w = e[3:]
     t = log3(R, w)
-    _log6_jlog6_from(p, w, t, e, A, C)
-    return t
-
-
-@njit(**_JIT)
-def _log6_jlog6_from(p, w, t, e, A, C) -> None:
     alpha, beta, bdot = _coefficients(t)
     w0, w1, w2 = w[0], w[1], w[2]
     p0, p1, p2 = p[0], p[1], p[2]
@@ -148,27 +128,7 @@ def _log6_jlog6_from(p, w, t, e, A, C) -> None:
             C[i, j] = vi * w[j] + beta * wi * p[j]
     _diag_skew(A, 0, 0, alpha, w0, w1, w2)
     _diag_skew(C, 0, 0, bwp, p0, p1, p2)
-
-
-@njit(**_JIT)
-def jlog6(p: np.ndarray, w: np.ndarray, t: float, A: np.ndarray, C: np.ndarray) -> None:
-    """Blocks of ``Jlog6 = [[A, C A], [0, A]]`` for ``(R, p)`` whose rotation log is ``w`` (angle ``t``):
-    ``A (3, 3) = Jlog3``, ``C (3, 3)``."""
-    alpha, beta, bdot = _coefficients(t)
-    w0, w1, w2 = w[0], w[1], w[2]
-    p0, p1, p2 = p[0], p[1], p[2]
-    wp = w0 * p0 + w1 * p1 + w2 * p2
-    k = t * t * bdot + 2.0 * beta
-    v0 = bdot * wp * w0 - k * p0
-    v1 = bdot * wp * w1 - k * p1
-    v2 = bdot * wp * w2 - k * p2
-    for i in range(3):
-        wi, vi = w[i], (v0, v1, v2)[i]
-        for j in range(3):
-            A[i, j] = beta * wi * w[j]
-            C[i, j] = vi * w[j] + beta * wi * p[j]
-    _diag_skew(A, 0, 0, alpha, w0, w1, w2)
-    _diag_skew(C, 0, 0, wp * beta, p0, p1, p2)
+    return t
 
 
 @njit(**_JIT)

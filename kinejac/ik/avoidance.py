@@ -20,7 +20,7 @@ from ..robot import Robot
 
 __all__ = ["MARGIN", "Avoidance"]
 
-MARGIN = 0.0  #: [m] pairs closer than clearance + MARGIN are pushed apart during the solve
+MARGIN = 0.005  #: [m] pairs closer than clearance + MARGIN are pushed apart during the solve
 
 
 class Avoidance:

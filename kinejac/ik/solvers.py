@@ -209,6 +209,7 @@ class IKSolver:
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
         self._tree = tuple(core.tree_of(robot))
+        core.load_compiled(self._tree)  # once per process: solves then never pay for loading it
         self._avoid = None
         if obstacles is None:
             obstacles = ()
