@@ -172,7 +172,7 @@ class IKSolver:
         obstacles=(),
         self_collision: bool = False,
         clearance: float = 0.0,
-        collision_rounds: int = 8,
+        collision_rounds: int = 20,
     ) -> None:
         if not isinstance(robot, Robot):
             raise InvalidValueError(f"IKSolver needs a kinejac.Robot, got {type(robot).__name__}")
@@ -368,9 +368,9 @@ class IKSolver:
                 opts[_core.O_TIMEOUT] = plain[_core.O_TIMEOUT] = left
             start = self.robot.random_configuration(rng).reshape(1, -1)
             more = np.array([[key, (index + (r << 32)) % 2**64]], dtype=_U64)
-            # odd rounds push the spheres apart; even ones search plainly (the spheres cover the
+            # even rounds push the spheres apart; odd ones search plainly (the spheres cover the
             # geometry with some slack, so they may hold apart what the exact check finds free)
-            push = r % 2 == 1
+            push = r % 2 == 0
             out_q, out_f, out_i, _ = core.solve(
                 self._tree, ti, tw, path, T, start, more, opts if push else plain, sph=self._sph if push else None
             )
