@@ -4,8 +4,9 @@ Joint limits are boxes (:mod:`kinejac.motion.limits`); anything else enters the 
 rows ``lower ≤ C v ≤ upper`` [units of ``C v``] through a :class:`LinearConstraint`. The intended
 user is a minimum distance to obstacles: for a pair at distance ``d`` with unit normal ``n`` and
 witness-point Jacobians ``J_a``, ``J_b``, the velocity damper ``-nᵀ(J_a - J_b) v ≤ ξ (d - d_s) /
-(d_i - d_s)`` (Faverjon & Tournassoud 1987) keeps ``d ≥ d_s``. The collision module computes
-those quantities; it is not wired here yet, so kinejac ships no distance constraint of its own.
+(d_i - d_s)`` (Faverjon & Tournassoud 1987) keeps ``d ≥ d_s``. :mod:`kinejac.collision`'s sphere
+model gives those quantities (distances and normals: :mod:`kinejac.collision.reference`); kinejac
+does not ship a ready-made distance constraint yet.
 """
 
 from __future__ import annotations
