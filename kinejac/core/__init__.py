@@ -6,7 +6,7 @@ Internal: :mod:`kinejac.ik` validates user input and hands arrays to :func:`solv
 ``configuration`` (sampling, integration, limits), ``residual`` (task errors and Jacobians),
 ``linalg`` (damped normal equations), ``solver`` (LM, GN, DLS, restarts), ``clock``.
 
-Compilation: the first use in a fresh environment compiles the core (about half a minute; a note
+Compilation: the first use in a fresh environment compiles the core (one to two minutes; a note
 goes to stderr) and numba caches the machine code next to these modules (or in
 ``NUMBA_CACHE_DIR``); later processes load it in a fraction of a second. Developers: numba checks
 only the entry module's timestamp, so after editing another module here delete the ``*.nbi`` and
@@ -39,7 +39,7 @@ __all__ = [
     "tree_of",
 ]
 
-_COMPILE_SECONDS = 40  # a cold compile of the solver entry point on a 2-core machine, measured
+_COMPILE_SECONDS = 90  # a cold compile on a quiet 2-core machine: 80 s measured (BENCHMARKS.md)
 _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
