@@ -23,7 +23,7 @@ from numba import njit
 
 from .tree import joint_jacobian
 
-__all__ = ["penalty", "sd_obstacle"]
+__all__ = ["obstacle_distances", "penalty", "sd_obstacle"]
 
 SPHERE, BOX, CAPSULE, CYLINDER = range(4)
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -144,3 +144,13 @@ def penalty(tree, sph, d0, oR, op, C, Jp, g, n, H, b) -> tuple[float, float]:
             h += 0.5 * r * r
             _add_pair(tree, sj[s], C[s], -1, C[s], n, r, oR, op, Jp, g, H, b)
     return h, dmin
+
+
+@njit(**_JIT)
+def obstacle_distances(sph, C, d, N) -> None:
+    """Signed distances ``d (Q,)`` [m] of the sphere-obstacle pairs and their normals ``N (Q, 3)``
+    (the gradient wrt the sphere centre), for world sphere centres ``C (S, 3)``."""
+    _, _, sr, _, ok, oT, osz, opairs = sph
+    for k in range(opairs.shape[0]):
+        s, o = opairs[k, 0], opairs[k, 1]
+        d[k] = sd_obstacle(C[s], sr[s], ok[o], oT[o], osz[o], N[k])

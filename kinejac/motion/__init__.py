@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from .constraints import LinearConstraint
+from .constraints import LinearConstraint, ObstacleDistance
 from .interpolation import interpolate_poses
 from .limits import JointBounds, stopping_velocity
 from .paths import PathReason, PathResult, solve_ik_path, time_parameterize
@@ -21,6 +21,7 @@ __all__ = [
     "InfeasibleError",
     "JointBounds",
     "LinearConstraint",
+    "ObstacleDistance",
     "PathReason",
     "PathResult",
     "PostureTask",
