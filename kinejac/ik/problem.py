@@ -38,10 +38,21 @@ class Problem:
     the limits)."""
 
     def __init__(self, robot: Robot, targets: tuple[FrameTarget, ...]) -> None:
+        ti, tw, path = task_arrays(robot, targets)
+        self._set(robot, ti, tw, path, np.array([t.T for t in targets], dtype=float))
+
+    @classmethod
+    def of_arrays(cls, robot: Robot, ti, tw, path, T) -> Problem:
+        """From the core's task arrays (:func:`task_arrays`) and target poses ``T (nt, 4, 4)``."""
+        problem = cls.__new__(cls)
+        problem._set(robot, ti, tw, path, T)
+        return problem
+
+    def _set(self, robot: Robot, ti, tw, path, T) -> None:
         self.robot = robot
         self.tree = tuple(core.tree_of(robot))
-        self.ti, self.tw, self.path = task_arrays(robot, targets)
-        self.T = np.array([t.T for t in targets], dtype=float).reshape(-1, 4, 4)
+        self.ti, self.tw, self.path = ti, tw, path
+        self.T = np.ascontiguousarray(T, dtype=float).reshape(-1, 4, 4)
         self.m = int(np.count_nonzero(self.tw > 0))
 
     def evaluate(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:

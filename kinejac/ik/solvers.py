@@ -57,7 +57,7 @@ from ..robot import Robot
 from ..spatial import as_transform
 from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
-from .problem import task_arrays
+from .problem import Problem, task_arrays
 from .result import IKBatchResult, IKReason, IKResult
 from .targets import as_targets
 
@@ -337,7 +337,8 @@ class IKSolver:
         perr, rerr = float(out_f[0, 0]), float(out_f[0, 1])
         it, restarts = out_i[0, :2].tolist()
         if self._avoid is not None and reason == 0 and not self._avoid.free(q):
-            q, perr, rerr, reason, more, n_hist = self._avoid_rounds((ti, tw, path, T), q, perr, rerr, seeds, t0)
+            q, perr, rerr, reason, more = self._avoid_rounds((ti, tw, path, T), q, perr, rerr, seeds, t0)
+            n_hist = 0  # the rounds record no iterates
             it, restarts = it + more[0], restarts + more[1]
         if reason == 0 and self.objective is not None:
             q, perr, rerr = self._secondary(ti, tw, path, T[0], q)
@@ -353,7 +354,7 @@ class IKSolver:
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
         the spheres pushed apart, from new seeded configurations (round ``r`` uses stream
         ``index + r·2³²``), until an answer is free, the rounds or the time budget run out.
-        Returns ``(q, perr, rerr, reason, (iterations, restarts), 0)``; when no round finds a free
+        Returns ``(q, perr, rerr, reason, (iterations, restarts))``; when no round finds a free
         answer, the first answer with reason ``collision``."""
         ti, tw, path, T = problem
         key, index = (int(x) for x in seeds[0])
@@ -377,8 +378,8 @@ class IKSolver:
             extra_it += int(out_i[0, 0])
             extra_restarts += int(out_i[0, 1]) + 1
             if out_i[0, 2] == 0 and self._avoid.free(out_q[0]):
-                return out_q[0].copy(), float(out_f[0, 0]), float(out_f[0, 1]), 0, (extra_it, extra_restarts), 0
-        return q, perr, rerr, _REASONS.index(IKReason.COLLISION), (extra_it, extra_restarts), 0
+                return out_q[0].copy(), float(out_f[0, 0]), float(out_f[0, 1]), 0, (extra_it, extra_restarts)
+        return q, perr, rerr, _REASONS.index(IKReason.COLLISION), (extra_it, extra_restarts)
 
     def solve_batch(self, targets, q0=None, *, seed=None, threads: int | None = None) -> IKBatchResult:
         """Solve many pose targets ``(B, 4, 4)`` for :attr:`frame` at once, on ``threads`` threads
@@ -441,17 +442,8 @@ class IKSolver:
         targets with a few Gauss-Newton steps ``-J⁺ e``; it is kept only if the targets are still
         within tolerance and ``h`` went down, otherwise the step is halved.
         """
-        robot, obj, tree = self.robot, self.objective, self._tree
-        m = int(np.count_nonzero(tw > 0))
-        e, J = np.empty(m), np.empty((m, robot.nv))
-
-        def evaluate(x):
-            return core.evaluate_at(tree, ti, tw, path, T, x, e, J)
-
-        def step(x, d):
-            out = np.empty(robot.nq)
-            core.step_at(tree, x, np.ascontiguousarray(d, dtype=float), out)
-            return out
+        robot, obj = self.robot, self.objective
+        problem = Problem.of_arrays(robot, ti, tw, path, T)
 
         def done(p, r):
             return p <= self.position_tolerance and r <= self.rotation_tolerance
@@ -461,7 +453,7 @@ class IKSolver:
         alpha = 1.0
         for _ in range(self.objective_iterations):
             grad = obj.gradient(robot, q)
-            evaluate(q)
+            J = problem.evaluate(q)[1]
             Jp = np.linalg.pinv(J, rcond=1e-8)
             d = -(grad - Jp @ (J @ grad))
             big = float(np.abs(d).max())
@@ -470,14 +462,14 @@ class IKSolver:
             d *= min(1.0, self.max_step / big)
             moved = False
             while alpha > 1e-6:
-                q_new = step(q, alpha * d)
+                q_new = problem.step(q, alpha * d)[0]
                 for _ in range(5):  # back onto the targets
-                    p, r = evaluate(q_new)
+                    e, J, p, r = problem.evaluate(q_new)
                     if done(p, r):
                         break
-                    q_new = step(q_new, -np.linalg.pinv(J, rcond=1e-8) @ e)
+                    q_new = problem.step(q_new, -np.linalg.pinv(J, rcond=1e-8) @ e)[0]
                 h_new = obj.cost(robot, q_new)
-                if h_new < h and done(*evaluate(q_new)):
+                if h_new < h and done(*problem.evaluate(q_new)[2:]):
                     moved = True
                     break
                 alpha *= 0.5
@@ -487,7 +479,7 @@ class IKSolver:
             alpha = min(1.0, 2.0 * alpha)
             if improvement < 1e-10 * max(1.0, abs(h)):
                 break
-        p, r = evaluate(q)
+        _, _, p, r = problem.evaluate(q)
         return q, float(p), float(r)
 
 
