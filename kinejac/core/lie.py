@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["exp3", "jlog3", "log3", "log6_jlog6", "quat_to_rot", "rot_to_quat"]
+__all__ = ["exp3_left", "jlog3", "log3", "log6_jlog6", "quat_to_rot"]
 
 _SMALL = 0.2  # [rad]: below, the series (their truncation and the closed forms' rounding both < 1e-13)
 _NEAR_PI = 3.0  # [rad]
@@ -132,29 +132,12 @@ def log6_jlog6(R: np.ndarray, p: np.ndarray, e: np.ndarray, A: np.ndarray, C: np
 
 
 @njit(**_JIT)
-def _sinc_versine(t: float) -> tuple[float, float]:
-    """``sin t / t`` and ``(1 - cos t) / t²`` (= ``2 sin²(t/2) / t²``), accurate at every angle."""
+def _versine(t: float) -> float:
+    """``(1 - cos t) / t²`` (= ``2 sin²(t/2) / t²``), accurate at every angle."""
     if t < 1e-4:
-        return 1.0 - t * t / 6.0, 0.5 - t * t / 24.0
+        return 0.5 - t * t / 24.0
     h = math.sin(0.5 * t)
-    return math.sin(t) / t, 2.0 * h * h / (t * t)
-
-
-@njit(**_JIT)
-def exp3(w0: float, w1: float, w2: float, R: np.ndarray) -> None:
-    """``R (3, 3) = exp3(ω)`` (Rodrigues)."""
-    t2 = w0 * w0 + w1 * w1 + w2 * w2
-    t = math.sqrt(t2)
-    a, b = _sinc_versine(t)
-    R[0, 0] = 1.0 - b * (w1 * w1 + w2 * w2)
-    R[1, 1] = 1.0 - b * (w0 * w0 + w2 * w2)
-    R[2, 2] = 1.0 - b * (w0 * w0 + w1 * w1)
-    R[0, 1] = -a * w2 + b * w0 * w1
-    R[1, 0] = a * w2 + b * w0 * w1
-    R[0, 2] = a * w1 + b * w0 * w2
-    R[2, 0] = -a * w1 + b * w0 * w2
-    R[1, 2] = -a * w0 + b * w1 * w2
-    R[2, 1] = a * w0 + b * w1 * w2
+    return 2.0 * h * h / (t * t)
 
 
 @njit(**_JIT)
@@ -162,7 +145,7 @@ def exp3_left(w0: float, w1: float, w2: float, v0: float, v1: float, v2: float, 
     """``out (3,) = V(ω) v``, the translation of ``exp6([v; ω])`` (the left Jacobian of SO(3) times v)."""
     t2 = w0 * w0 + w1 * w1 + w2 * w2
     t = math.sqrt(t2)
-    b = _sinc_versine(t)[1]
+    b = _versine(t)
     if t < _SMALL:  # (t - sin t) / t³
         c = 1.0 / 6.0 - t2 * (1.0 / 120.0 - t2 * (1.0 / 5040.0 - t2 / 362880.0))
     else:
@@ -187,26 +170,3 @@ def quat_to_rot(x: float, y: float, z: float, w: float, R: np.ndarray) -> None:
     R[2, 0] = 2.0 * (x * z - y * w)
     R[2, 1] = 2.0 * (y * z + x * w)
     R[2, 2] = 1.0 - 2.0 * (x * x + y * y)
-
-
-@njit(**_JIT)
-def rot_to_quat(R: np.ndarray, out: np.ndarray, o: int) -> None:
-    """The unit quaternion ``(x, y, z, w)`` of ``R`` into ``out[o:o+4]``, with ``w >= 0``
-    (Shepperd's method: the largest of the four squared components is taken first)."""
-    tr = R[0, 0] + R[1, 1] + R[2, 2]
-    if tr >= R[0, 0] and tr >= R[1, 1] and tr >= R[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + tr)
-        w, x, y, z = 0.25 * s, (R[2, 1] - R[1, 2]) / s, (R[0, 2] - R[2, 0]) / s, (R[1, 0] - R[0, 1]) / s
-    elif R[0, 0] >= R[1, 1] and R[0, 0] >= R[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + R[0, 0] - R[1, 1] - R[2, 2])
-        w, x, y, z = (R[2, 1] - R[1, 2]) / s, 0.25 * s, (R[0, 1] + R[1, 0]) / s, (R[0, 2] + R[2, 0]) / s
-    elif R[1, 1] >= R[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + R[1, 1] - R[0, 0] - R[2, 2])
-        w, x, y, z = (R[0, 2] - R[2, 0]) / s, (R[0, 1] + R[1, 0]) / s, 0.25 * s, (R[1, 2] + R[2, 1]) / s
-    else:
-        s = 2.0 * math.sqrt(1.0 + R[2, 2] - R[0, 0] - R[1, 1])
-        w, x, y, z = (R[1, 0] - R[0, 1]) / s, (R[0, 2] + R[2, 0]) / s, (R[1, 2] + R[2, 1]) / s, 0.25 * s
-    n = math.sqrt(x * x + y * y + z * z + w * w)
-    if w < 0.0:
-        n = -n
-    out[o], out[o + 1], out[o + 2], out[o + 3] = x / n, y / n, z / n, w / n
