@@ -99,7 +99,7 @@ def check_derivatives(
     """
     robot.frame_id(frame)
     rng = np.random.default_rng(rng)
-    Q = robot.random_configuration(rng, size=samples) if q is None else np.atleast_2d(robot._check_q(q))
+    Q = robot.random_configuration(rng, size=samples) if q is None else np.atleast_2d(robot.check_q(q))
     if len(Q) == 0:
         raise InvalidValueError("check_derivatives needs at least one configuration (samples >= 1)")
     errors: dict[str, float] = {}

@@ -201,7 +201,7 @@ def _stack(
 
     ``A = S J`` for the kinematic measures, ``A = S J M⁻¹`` for the dynamic one.
     """
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     batched = q.ndim == 2
     Q = q if batched else q[None]
     A = _select(jacobian(robot, Q, frame), task)
@@ -279,10 +279,10 @@ def _zero_gravity(robot: Robot):
     """A model without gravity (and without mimic joints, which pinocchio's RNEA derivatives lack),
     its data and the maps ``q_full = A q + b``, ``v_full = G v`` (``None`` when there is no mimic)."""
     if robot not in _dynamics:
-        if robot._unmimicked is None:
+        if robot.unmimicked is None:
             model, A, b, G = robot.model.copy(), None, None, None
         else:
-            base, A, b, G = robot._unmimicked
+            base, A, b, G = robot.unmimicked
             model = base.copy()
         model.gravity = pin.Motion.Zero()
         _dynamics[robot] = (model, model.createData(), A, b, G)
@@ -331,7 +331,7 @@ def manipulability_gradient(
     _check_measure(measure)
     task = _task(part, length_scale)
     r = _rank(robot, frame, task.rows)
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     if q.ndim == 1:
         w, g = _gradient_stack(robot, q[None], frame, task, measure, r)
         return (float(w[0]), g[0]) if with_value else g[0]
@@ -452,7 +452,7 @@ class Ellipsoid:
 def _ellipsoid(robot: Robot, q, frame: str, part: str, kind: str) -> Ellipsoid:
     if part not in ("translation", "rotation"):
         raise InvalidChoiceError("ellipsoid part", part, ("translation", "rotation"))
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     batched = q.ndim == 2
     Q = q if batched else q[None]
     A = _select(jacobian(robot, Q, frame), _task(part))

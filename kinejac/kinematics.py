@@ -46,7 +46,7 @@ def _point(point, name: str = "point") -> np.ndarray:
 def _ids(robot: Robot, frame: str, reference) -> tuple[int, pin.ReferenceFrame]:
     """Frame index and pinocchio reference; raises FrameNotFound / InvalidChoiceError."""
     try:
-        return robot._frame_ids[frame], _TO_PIN[reference]
+        return robot.frame_ids[frame], _TO_PIN[reference]
     except (KeyError, TypeError):
         return robot.frame_id(frame), as_reference(reference)
 
@@ -57,9 +57,9 @@ def pose(robot: Robot, q, frame: str, *, point=None) -> np.ndarray:
     With ``point`` (``(3,)`` [m] in frame coordinates), the pose of a frame with the same
     orientation placed at that point.
     """
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     fid = robot.frame_id(frame)
-    model, data = robot._model, robot._data
+    model, data = robot.model, robot.data
     offset = None if point is None else pin.SE3(np.eye(3), _point(point))
     if q.ndim == 1:
         _forwardKinematics(model, data, q)
@@ -82,18 +82,19 @@ def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT,
     if (
         point is None
         and type(q) is np.ndarray
-        and q.shape == robot._jacobian_fast_shape
+        and q.shape == robot.plain_q_shape
+        and robot.nv > 1  # pinocchio returns a 6x1 J as a (6,) vector
         and q.dtype is _F64
         and _isfinite(sum(q.tolist()))  # finite iff every entry is (or it overflowed: the slow path decides)
     ):
-        # the hot path, whose overhead over the raw call is benchmarked: robot._check_q() and _ids() inlined
+        # the hot path, whose overhead over the raw call is benchmarked: robot.check_q() and _ids() inlined
         try:
-            return _computeFrameJacobian(robot._model, robot._data, q, robot._frame_ids[frame], _TO_PIN[reference])
+            return _computeFrameJacobian(robot.model, robot.data, q, robot.frame_ids[frame], _TO_PIN[reference])
         except (KeyError, TypeError):
             pass  # an unknown frame or reference: the checks below say which
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     fid, ref = _ids(robot, frame, reference)
-    model, data = robot._model, robot._data
+    model, data = robot.model, robot.data
     if q.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector: reshape
         J = _computeFrameJacobian(model, data, q, fid, ref).reshape(6, robot.nv)
     else:
@@ -114,9 +115,9 @@ def twist(robot: Robot, q, v, frame: str, reference: Reference | str = _DEFAULT)
 
     ``v``: joint velocity ``(nv,)`` or ``(B, nv)``; returns ``[linear; angular]`` [m/s; rad/s].
     """
-    q, v = robot._check_q(q), robot._check_v(v)
+    q, v = robot.check_q(q), robot.check_v(v)
     fid, ref = _ids(robot, frame, reference)
-    model, data = robot._model, robot._data
+    model, data = robot.model, robot.data
     if q.ndim == 1 and v.ndim == 1:
         _forwardKinematics(model, data, q, v)
         return _getFrameVelocity(model, data, fid, ref).vector
@@ -144,9 +145,9 @@ def vjp(robot: Robot, q, w, frame: str, reference: Reference | str = _DEFAULT) -
     cost with respect to the twist (gives the joint-space gradient). pinocchio forms the
     ``6 x nv`` frame Jacobian in C++ during the same kinematics pass; no Python-side ``J`` is kept.
     """
-    q, w = robot._check_q(q), _check_w(w)
+    q, w = robot.check_q(q), _check_w(w)
     fid, ref = _ids(robot, frame, reference)
-    model, data, nv = robot._model, robot._data, robot.nv
+    model, data, nv = robot.model, robot.data, robot.nv
     if q.ndim == 1 and w.ndim == 1:
         return w @ _computeFrameJacobian(model, data, q, fid, ref).reshape(6, nv)
     q, w = broadcast_batch(q, w, "q", "w")
@@ -160,18 +161,18 @@ def jacobian_dot(robot: Robot, q, v, frame: str, reference: Reference | str = _D
     Equals ``hessian(robot, q, frame, reference) @ v`` (contracted over its last axis), computed in
     one pass; ``J̇ v`` is the velocity-product term of the frame acceleration.
     """
-    q, v = robot._check_q(q), robot._check_v(v)
+    q, v = robot.check_q(q), robot.check_v(v)
     fid, ref = _ids(robot, frame, reference)
     f, g = pin.computeJointJacobiansTimeVariation, pin.getFrameJacobianTimeVariation
     Q, V = (q, v) if q.ndim == 1 and v.ndim == 1 else broadcast_batch(q, v, "q", "v")
     G = None
-    if robot._unmimicked is not None:
+    if robot.unmimicked is not None:
         # pinocchio 4.1 gets local/local_world_aligned dJ/dt wrong below a mimic joint: take it
         # through the unmimicked model by the chain rule, dJ/dt = dJ_full/dt(q_full, G v) G.
         model, data, fid, A, b, G = _unmimicked(robot, frame)
         Q, V = Q @ A.T + b, V @ G.T
     else:
-        model, data = robot._model, robot._data
+        model, data = robot.model, robot.data
     if model.nv == 0:  # pinocchio 4.1's computeJointJacobiansTimeVariation segfaults without joints
         return np.zeros((*Q.shape[:-1], 6, 0))
     if Q.ndim == 1:
@@ -189,8 +190,8 @@ def jacobian_dot(robot: Robot, q, v, frame: str, reference: Reference | str = _D
 def _unmimicked(robot: Robot, frame: str) -> tuple[pin.Model, pin.Data, int, np.ndarray, np.ndarray, np.ndarray]:
     """The model with mimic joints as free joints, its data, the frame's id there and the maps
     ``q_full = A q + b``, ``v_full = G v``."""
-    model, A, b, G = robot._unmimicked
-    return model, robot._unmimicked_data(), model.getFrameId(frame), A, b, G
+    model, A, b, G = robot.unmimicked
+    return model, robot.unmimicked_data(), model.getFrameId(frame), A, b, G
 
 
 @lru_cache(maxsize=1)
@@ -227,17 +228,17 @@ def hessian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT) 
     ``k`` is a tangent direction (``q ⊕ t e_k``). Contracting the last axis with a joint velocity
     gives ``dJ/dt``: ``H @ v == jacobian_dot(robot, q, v, frame, reference)``.
     """
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     fid, ref = _ids(robot, frame, reference)
     f, g = pin.computeJointKinematicHessians, pin.getFrameKinematicHessian
     Q, G = q, None
-    if robot._unmimicked is not None:
+    if robot.unmimicked is not None:
         # pinocchio has no Hessian for mimic joints: chain rule through the unmimicked model,
         # H[:, j, k] = sum_ab H_full[:, a, b] G[a, j] G[b, k]
         model, data, fid, A, b, G = _unmimicked(robot, frame)
         Q = q @ A.T + b
     else:
-        model, data = robot._model, robot._data
+        model, data = robot.model, robot.data
     n = model.nv
     if Q.ndim == 1:
         f(model, data, Q)

@@ -94,6 +94,16 @@ class Robot:
         source: a :class:`~kinejac.urdf.RobotSource` (URDF text and load options) that rebuilds the
             robot in another process or on another machine; ``None`` when the robot was built from
             a pinocchio ``Model`` directly.
+        model, data: the pinocchio ``Model`` (treat as read-only) and the ``Data`` workspace that
+            kinejac's functions use for this robot.
+        frame_ids: ``{frame name: index in model.frames}`` (read-only; :meth:`frame_id` checks).
+        plain_q_shape: ``(nq,)`` when every coordinate of ``q`` is free (no quaternion or
+            (cos, sin) pair whose norm must be checked), else ``None``: fast paths test it.
+        unmimicked: ``(model without mimic constraints, A, b, G)`` with ``q_full = A q + b`` and
+            ``v_full = G v`` (the Hessian of a mimic model is taken through it by the chain rule),
+            or ``None`` for a robot without mimic joints.
+        cache: derived data that other modules keep per robot (fitted spheres, collision
+            checkers); cleared when the disabled pairs change.
 
     A ``Robot`` owns one pinocchio ``Data`` workspace, so one ``Robot`` must not be used from
     several threads at once (:meth:`copy` gives an independent one).
@@ -108,12 +118,12 @@ class Robot:
         package_dirs: Sequence[str | Path] = (),
         root_joint: str | None = None,
         source: RobotSource | None = None,
-        _unmimicked: tuple[pin.Model, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        unmimicked: tuple[pin.Model, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         if not isinstance(model, pin.Model):
             raise KinejacError(f"Robot needs a pinocchio.Model, got {type(model).__name__}")
-        self._model = model
-        self._data = model.createData()
+        self.model = model
+        self.data = model.createData()
         self.name = name or model.name or "robot"
         self.urdf_path = Path(urdf_path) if urdf_path is not None else None
         self.package_dirs = tuple(str(p) for p in package_dirs)
@@ -123,16 +133,13 @@ class Robot:
         self.source = source
         self.nq, self.nv = int(model.nq), int(model.nv)
         self._shape_q, self._shape_v = (self.nq,), (self.nv,)
-        self._frame_ids = {f.name: i for i, f in enumerate(model.frames)}
+        self.frame_ids: dict[str, int] = {f.name: i for i, f in enumerate(model.frames)}
         self.frame_names = tuple(f.name for f in model.frames)
         self._visual_model = None
         self._collision_model: pin.GeometryModel | None = None
         self._disabled_pairs: dict[tuple[str, str], str] | None = None
-        self._sphere_model = None
-        self._collision_cache: dict = {}  # CollisionChecker per scene (kinejac.collision.checking)
-        # (model without mimic constraints, A, b, G) with q_full = A q + b and v_full = G v:
-        # the Hessian of a mimic model is taken through it by the chain rule.
-        self._unmimicked = _unmimicked
+        self.cache: dict = {}
+        self.unmimicked = unmimicked
         self._unmimicked_data_cache: pin.Data | None = None
 
         mimic_of = {int(a): int(b) for a, b in zip(model.mimicking_joints, model.mimicked_joints)}
@@ -168,10 +175,8 @@ class Robot:
                 a = j.idx_q + off
                 lo[a : a + size], hi[a : a + size] = -np.inf, np.inf
                 self._unit_groups.append((a, size, j.name))
-        # the fast path of _check_q applies when there is no quaternion or (cos, sin) pair to check
-        self._fast_shape_q = None if self._unit_groups else self._shape_q
-        # kinematics.jacobian's fast path also needs nv > 1 (pinocchio returns a 6x1 J as a (6,) vector)
-        self._jacobian_fast_shape = self._fast_shape_q if self.nv > 1 else None
+        # the fast path of check_q applies when there is no quaternion or (cos, sin) pair to check
+        self.plain_q_shape: tuple[int] | None = None if self._unit_groups else self._shape_q
         self.lower, self.upper = lo, hi
         self.lower.flags.writeable = self.upper.flags.writeable = False
         vel = np.array(model.velocityLimit, dtype=float)
@@ -180,16 +185,6 @@ class Robot:
         self.velocity_limit.flags.writeable = False
 
     # -- pinocchio access -------------------------------------------------------------------
-    @property
-    def model(self) -> pin.Model:
-        """The pinocchio ``Model`` (treat as read-only)."""
-        return self._model
-
-    @property
-    def data(self) -> pin.Data:
-        """The pinocchio ``Data`` workspace used by kinejac's functions for this robot."""
-        return self._data
-
     @property
     def visual_model(self) -> pin.GeometryModel:
         """The URDF's visual geometry as a pinocchio ``GeometryModel`` (built on first use)."""
@@ -244,24 +239,26 @@ class Robot:
             raise KinejacError("set_disabled_pairs needs pairs or srdf=path")
         else:
             self._disabled_pairs = check_pairs(self, pairs, "set_disabled_pairs")
-        self._sphere_model = None
-        self._collision_cache.clear()
+        self.cache.clear()
 
-    def _unmimicked_data(self) -> pin.Data:
+    def unmimicked_data(self) -> pin.Data:
+        """A ``Data`` workspace for :attr:`unmimicked`'s model (made on first use)."""
+        if self.unmimicked is None:
+            raise KinejacError(f"robot {self.name!r} has no mimic joints, so it has no unmimicked model")
         if self._unmimicked_data_cache is None:
-            self._unmimicked_data_cache = self._unmimicked[0].createData()
+            self._unmimicked_data_cache = self.unmimicked[0].createData()
         return self._unmimicked_data_cache
 
     def copy(self) -> Robot:
         """An independent ``Robot`` sharing nothing mutable (own ``Model`` and ``Data``)."""
         twin = Robot(
-            self._model.copy(),
+            self.model.copy(),
             name=self.name,
             urdf_path=self.urdf_path,
             package_dirs=self.package_dirs,
             root_joint=self.root_joint,
             source=self.source,
-            _unmimicked=self._unmimicked,
+            unmimicked=self.unmimicked,
         )
         if self._disabled_pairs is not None:
             twin._disabled_pairs = dict(self._disabled_pairs)
@@ -275,7 +272,7 @@ class Robot:
     def frame_id(self, frame: str) -> int:
         """Index of a frame in ``model.frames``; raises :class:`FrameNotFound` listing close names."""
         try:
-            return self._frame_ids[frame]
+            return self.frame_ids[frame]
         except (KeyError, TypeError):
             raise FrameNotFound(frame, self.frame_names, where=f"robot {self.name!r}") from None
 
@@ -287,18 +284,18 @@ class Robot:
             raise JointNotFound(name, self._joint_by_name, where=f"robot {self.name!r}") from None
 
     # -- argument checks (cheap on the single-configuration fast path) ----------------------
-    def _check_q(self, q, name: str = "q") -> np.ndarray:
+    def check_q(self, q, name: str = "q") -> np.ndarray:
         """``q`` as a float64 array of shape (nq,) or (B, nq), finite and with unit-norm groups."""
         # fast path, ~0.2 µs: the sum of the entries is finite iff every entry is (or it overflowed,
         # which falls through to the exact check)
-        if type(q) is np.ndarray and q.shape == self._fast_shape_q and q.dtype is _F64:
+        if type(q) is np.ndarray and q.shape == self.plain_q_shape and q.dtype is _F64:
             if _isfinite(sum(q.tolist())):
                 return q
         q = self._as_array(q, self.nq, name, "nq")
         self._check_units(q, name)
         return q
 
-    def _check_v(self, v, name: str = "v") -> np.ndarray:
+    def check_v(self, v, name: str = "v") -> np.ndarray:
         """``v`` as a float64 array of shape (nv,) or (B, nv), finite."""
         if type(v) is np.ndarray and v.shape == self._shape_v and v.dtype is _F64 and _isfinite(sum(v.tolist())):
             return v
@@ -328,7 +325,7 @@ class Robot:
     # -- configuration space -----------------------------------------------------------------
     def neutral(self) -> np.ndarray:
         """The neutral configuration ``(nq,)`` (zero angles, identity rotations)."""
-        return np.array(pin.neutral(self._model))
+        return np.array(pin.neutral(self.model))
 
     def random_configuration(self, rng: np.random.Generator | int | None = None, size: int | None = None) -> np.ndarray:
         """Configurations drawn uniformly within the limits: ``(nq,)``, or ``(size, nq)``.
@@ -371,7 +368,7 @@ class Robot:
 
     def within_limits(self, q, tol: float = 1e-9) -> bool | np.ndarray:
         """Whether ``q`` respects the position limits (to ``tol``); a bool, or ``(B,)`` bools."""
-        q = self._check_q(q)
+        q = self.check_q(q)
         ok = np.all((q >= self.lower - tol) & (q <= self.upper + tol), axis=-1)
         return bool(ok) if q.ndim == 1 else ok
 
@@ -388,27 +385,27 @@ class Robot:
 
     def integrate(self, q, v) -> np.ndarray:
         """``q ⊕ v``: the configuration reached from ``q`` moving along tangent ``v`` for unit time."""
-        q, v = self._check_q(q), self._check_v(v)
+        q, v = self.check_q(q), self.check_v(v)
         if q.ndim == 1 and v.ndim == 1:
-            return pin.integrate(self._model, q, v)
+            return pin.integrate(self.model, q, v)
         q, v = broadcast_batch(q, v, "q", "v")
-        m, f = self._model, pin.integrate
+        m, f = self.model, pin.integrate
         return np.array([f(m, qi, vi) for qi, vi in zip(q, v)]).reshape(len(q), self.nq)
 
     def difference(self, q0, q1) -> np.ndarray:
         """``q1 ⊖ q0``: the tangent ``v`` with ``integrate(q0, v) == q1`` (shortest way round)."""
-        q0, q1 = self._check_q(q0, "q0"), self._check_q(q1, "q1")
+        q0, q1 = self.check_q(q0, "q0"), self.check_q(q1, "q1")
         if q0.ndim == 1 and q1.ndim == 1:
-            return pin.difference(self._model, q0, q1)
+            return pin.difference(self.model, q0, q1)
         q0, q1 = broadcast_batch(q0, q1, "q0", "q1")
-        m, f = self._model, pin.difference
+        m, f = self.model, pin.difference
         return np.array([f(m, a, b) for a, b in zip(q0, q1)]).reshape(len(q0), self.nv)
 
     # -- named joint values --------------------------------------------------------------------
     def to_dict(self, q) -> dict[str, float | np.ndarray]:
         """``{joint_name: value}`` for one configuration: angles [rad] or positions [m] for 1-DOF
         joints (continuous ones as an angle), the raw coordinates for multi-DOF joints."""
-        q = self._check_q(q)
+        q = self.check_q(q)
         if q.ndim != 1:
             raise ShapeError(f"to_dict takes one configuration of shape ({self.nq},), got {q.shape}")
         out: dict[str, float | np.ndarray] = {}
@@ -426,7 +423,7 @@ class Robot:
     def from_dict(self, values: Mapping[str, float | Sequence[float]], q0=None) -> np.ndarray:
         """A configuration ``(nq,)`` from ``{joint_name: value}``; joints not named keep their
         value in ``q0`` (default: :meth:`neutral`). Continuous joints take an angle [rad]."""
-        q = self.neutral() if q0 is None else np.array(self._check_q(q0, "q0"), dtype=float)
+        q = self.neutral() if q0 is None else np.array(self.check_q(q0, "q0"), dtype=float)
         if q.ndim != 1:
             raise ShapeError(f"from_dict takes one q0 of shape ({self.nq},), got {q.shape}")
         for name, value in values.items():

@@ -435,7 +435,7 @@ def load(
         package_dirs=dirs,
         root_joint=root_joint,
         source=source,
-        _unmimicked=unmimicked,
+        unmimicked=unmimicked,
     )
     if srdf is not None:
         robot.set_disabled_pairs(srdf=srdf)

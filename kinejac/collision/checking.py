@@ -110,7 +110,7 @@ class CollisionChecker:
         return f"CollisionChecker({self.robot.name!r}, obstacles={len(self.obstacles)}, pairs={len(self.pairs)})"
 
     def _each(self, q, one):
-        q = self.robot._check_q(q)
+        q = self.robot.check_q(q)
         return one(q) if q.ndim == 1 else [one(qi) for qi in q]
 
     def _collide(self, q: np.ndarray) -> list[int]:
@@ -183,7 +183,7 @@ def checker(robot, obstacles=(), self_collision: bool = True) -> CollisionChecke
     """A cached :class:`CollisionChecker` for this robot and scene (by identity of the obstacles)."""
     scene = as_scene(obstacles)
     key = (tuple(id(o) for o in scene), bool(self_collision))
-    cache = robot._collision_cache
+    cache = robot.cache.setdefault("collision_checkers", {})
     hit = cache.get(key)
     if hit is not None:
         return hit

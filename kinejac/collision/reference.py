@@ -46,7 +46,7 @@ _X = np.array([1.0, 0.0, 0.0])
 
 def sphere_centers(robot, q: np.ndarray, spheres: SphereModel) -> np.ndarray:
     """World centres ``(S, 3)`` [m] of the model's spheres at one configuration ``q`` ``(nq,)``."""
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     data = robot.model.createData()
     pin.forwardKinematics(robot.model, data, q)
     out = np.empty((len(spheres.sphere_radius), 3))
@@ -148,7 +148,7 @@ def penalty(robot, q: np.ndarray, spheres: SphereModel, d0: float) -> float:
 
 def penalty_gradient(robot, q: np.ndarray, spheres: SphereModel, d0: float) -> tuple[float, np.ndarray]:
     """``(h(q), ∇h(q))``: the penalty and its gradient ``(nv,)`` along tangent directions (``q ⊕ t e_k``)."""
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     C, rad = sphere_centers(robot, q, spheres), spheres.sphere_radius
     names = robot.model.names
     Jp: dict[int, np.ndarray] = {}

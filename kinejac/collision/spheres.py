@@ -364,9 +364,9 @@ def build_sphere_model(
 
 def sphere_model(robot, obstacles=()) -> SphereModel:
     """The robot's sphere model (fitted once per robot with the defaults and kept) with ``obstacles`` encoded."""
-    if robot._sphere_model is None:
-        robot._sphere_model = build_sphere_model(robot)
-    model: SphereModel = robot._sphere_model
+    model: SphereModel | None = robot.cache.get("sphere_model")
+    if model is None:
+        model = robot.cache["sphere_model"] = build_sphere_model(robot)
     return model.with_obstacles(obstacles) if obstacles else model
 
 

@@ -98,7 +98,7 @@ def _joint_kind(jm) -> tuple[int, np.ndarray]:
 def build_tree(robot) -> Tree:
     """The :class:`Tree` of ``robot`` (a :class:`~kinejac.Robot`)."""
     model = robot.model
-    full, A, b, G = (model, None, None, None) if robot._unmimicked is None else robot._unmimicked
+    full, A, b, G = (model, None, None, None) if robot.unmimicked is None else robot.unmimicked
     nj = full.njoints
     jf = np.zeros((nj, 17))
     ji = np.zeros((nj, 5), dtype=np.int64)

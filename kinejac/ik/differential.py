@@ -30,7 +30,7 @@ def velocity_bounds(robot: Robot, q, dt: float, *, position_limits: bool = True,
     """Per-joint velocity bounds ``(lo, hi)`` ``(nv,)`` [rad/s or m/s] that keep ``q + v dt`` within
     the position limits (1-DOF joints) and ``|v|`` within the velocity limits. A joint already
     outside its position limits may only move back, as fast as its velocity limit allows."""
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     dt = positive("dt [s]", dt)
     bounds = JointBounds(robot, position_limits=position_limits, velocity_limit=bool(velocity_limits))
     return bounds.velocity_bounds(q, dt)
@@ -70,7 +70,7 @@ def joint_velocities(
     Returns ``v`` with ``lo ≤ v ≤ hi`` for :func:`velocity_bounds`; integrate with
     ``robot.integrate(q, v * dt)``.
     """
-    q = robot._check_q(q)
+    q = robot.check_q(q)
     if q.ndim != 1:
         raise ShapeError(f"joint_velocities takes one configuration of shape ({robot.nq},), got {q.shape}")
     xi = np.asarray(twist_desired, dtype=float)

@@ -37,7 +37,7 @@ class Posture:
             raise InvalidValueError(f"posture weights must be finite and >= 0, got {self.weights.tolist()}")
 
     def _diff(self, robot: Robot, q: np.ndarray) -> np.ndarray:
-        q_ref = robot._check_q(self.q_ref, "q_ref")
+        q_ref = robot.check_q(self.q_ref, "q_ref")
         if self.weights is not None and self.weights.shape != (robot.nv,):
             raise ShapeError(f"expected posture weights of shape ({robot.nv},), got {self.weights.shape}")
         return robot.difference(q_ref, q)

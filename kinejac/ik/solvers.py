@@ -287,7 +287,7 @@ class IKSolver:
     def _start(self, q0) -> np.ndarray:
         if q0 is None:
             return self._mid
-        q = self.robot._check_q(q0, "q0")
+        q = self.robot.check_q(q0, "q0")
         if q.ndim != 1:
             raise ShapeError(f"expected q0 of shape ({self.robot.nq},), got {q.shape}")
         return self.robot.clip(q)
@@ -397,7 +397,7 @@ class IKSolver:
         if q0 is None:
             Q0 = np.broadcast_to(self._mid, (B, nq))
         else:
-            Q0 = self.robot.clip(np.broadcast_to(self.robot._check_q(q0, "q0"), (B, nq)).copy())
+            Q0 = self.robot.clip(np.broadcast_to(self.robot.check_q(q0, "q0"), (B, nq)).copy())
         Q0 = np.ascontiguousarray(Q0)
         base = self.seed if seed is None else _check_seed(seed)
         seeds = np.empty((B, 2), dtype=_U64)

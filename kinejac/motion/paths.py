@@ -179,7 +179,7 @@ def solve_ik_path(
         velocity_scale = positive("velocity_scale", velocity_scale)
         if velocity_scale > 1.0:
             raise InvalidValueError(f"velocity_scale must be in (0, 1], got {velocity_scale}")
-    q0 = robot._check_q(q0, "q0")
+    q0 = robot.check_q(q0, "q0")
     if q0.ndim != 1:
         raise ShapeError(f"expected q0 of shape ({robot.nq},), got {q0.shape}")
     if not robot.within_limits(q0):
@@ -299,7 +299,7 @@ def time_parameterize(robot: Robot, q, *, velocity_scale: float = 1.0, velocity_
     moves must have a finite limit. Accelerations are not limited (the velocity is piecewise constant).
     """
     velocity_scale = positive("velocity_scale", velocity_scale)
-    Q = robot._check_q(q, "q")
+    Q = robot.check_q(q, "q")
     if Q.ndim != 2:
         raise ShapeError(f"expected a path q of shape (N, {robot.nq}), got {Q.shape}")
     vmax = robot.velocity_limit if velocity_limit is None else np.asarray(velocity_limit, dtype=float)

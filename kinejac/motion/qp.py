@@ -216,12 +216,12 @@ class VelocityIK:
         Integrate with ``robot.integrate(q, v * dt)``; that configuration respects the limits.
         """
         robot = self.robot
-        q = robot._check_q(q)
+        q = robot.check_q(q)
         if q.ndim != 1:
             raise ShapeError(f"velocity IK takes one configuration of shape ({robot.nq},), got {q.shape}")
         dt = positive("dt [s]", dt)
         if v_prev is not None:
-            v_prev = robot._check_v(v_prev, "v_prev")
+            v_prev = robot.check_v(v_prev, "v_prev")
             if v_prev.ndim != 1:
                 raise ShapeError(f"expected v_prev of shape ({robot.nv},), got {v_prev.shape}")
         nv = robot.nv

@@ -202,7 +202,7 @@ class FrameTask(Task):
     def error(self, robot: Robot, q) -> np.ndarray:
         """The error ``(6,)`` [m; rad] in the target frame's axes (free axes set to 0)."""
         self._check_bound(robot)
-        q = robot._check_q(q)
+        q = robot.check_q(q)
         pin.computeJointJacobians(robot.model, robot.data, q)
         e, _ = self._error_jacobian(robot)
         if not self._full:
@@ -258,7 +258,7 @@ class PostureTask(Task):
         if self._robot is None:
             self._q_ref_raw = np.array(q_ref, dtype=float)
             return
-        q = self._robot._check_q(q_ref, "q_ref")
+        q = self._robot.check_q(q_ref, "q_ref")
         if q.ndim != 1:
             raise ShapeError(f"expected q_ref of shape ({self._robot.nq},), got {q.shape}")
         self.q_ref = q.copy()
@@ -281,5 +281,5 @@ class PostureTask(Task):
     def error(self, robot: Robot, q) -> np.ndarray:
         if self._robot is not robot:
             self.bind(robot)
-        q = robot._check_q(q)
+        q = robot.check_q(q)
         return self._err(robot, q)

@@ -426,7 +426,7 @@ class Viewer:
     def show(self, q) -> None:
         """Draw the robot at configuration ``q`` ``(nq,)``, moving the frames of :meth:`show_frames`;
         links of joints within ``tint_margin`` of a limit are tinted."""
-        q = self.robot._check_q(q)
+        q = self.robot.check_q(q)
         if q.ndim != 1:
             raise ShapeError(f"show takes one configuration of shape ({self.robot.nq},), got {q.shape}")
         poses = self._link_poses(q)
@@ -440,7 +440,7 @@ class Viewer:
 
     def links_near_limits(self, q) -> set[str]:
         """The URDF links moved directly by a joint within ``tint_margin`` of its range from a limit."""
-        q = self.robot._check_q(q)
+        q = self.robot.check_q(q)
         near_joints = set()
         if self.tint_margin > 0:
             for jid, j in enumerate(self.robot.joints, start=1):
@@ -689,7 +689,7 @@ class Viewer:
         if frame is not None:
             from ..kinematics import pose
 
-            traj = self.robot._check_q(points, "trajectory")
+            traj = self.robot.check_q(points, "trajectory")
             p = pose(self.robot, np.atleast_2d(traj), frame)[:, :3, 3]
         else:
             p = _points(points, "points")
@@ -760,7 +760,7 @@ class Viewer:
         history = getattr(trajectory, "history", trajectory)
         if history is None:
             raise InvalidValueError("this result has no history to play (ask the solver to record it)")
-        traj = self.robot._check_q(history, "trajectory")
+        traj = self.robot.check_q(history, "trajectory")
         traj = np.atleast_2d(traj)
         if not (math.isfinite(dt) and dt > 0):
             raise InvalidValueError(f"dt must be > 0 [s], got {dt}")
