@@ -12,9 +12,8 @@ import pytest
 from conftest import get_robot
 
 import kinejac
-from kinejac.dexterity import manipulability
+from kinejac.analysis import Workspace, manipulability, workspace
 from kinejac.errors import InvalidChoiceError, InvalidValueError, KinejacError
-from kinejac.workspace_map import Workspace, workspace
 
 # the module, not the function of the same name that kinejac/__init__.py may re-export
 ws_module = importlib.import_module("kinejac.analysis.workspace_map")
