@@ -229,6 +229,7 @@ class IKSolver:
         self._model_avoid = None if self._avoid is None else core.pack(self._tree, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
         self._mid = self._middle(robot)
+        self._mid_row = self._mid.reshape(1, -1)
         # the restart stream of the solver's own seed (an integer), computed once
         self._seed_int = self.seed if type(self.seed) is int else None
         self._stream = _stream(self.seed) if self._seed_int is not None else None
@@ -322,7 +323,7 @@ class IKSolver:
             ti, tw, path = self._pose_task
         else:
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-        Q0 = self._start(q0).reshape(1, -1)
+        Q0 = self._mid_row if q0 is None else self._start(q0).reshape(1, -1)
         buffers = self._buffers.get(get_ident())
         if buffers is None:
             buffers = self._buffers[get_ident()] = _single_buffers(self.robot.nq, self.max_iterations)
@@ -336,16 +337,15 @@ class IKSolver:
         # one problem: straight into the core (IKSolver.__init__ loaded it; the history buffer is
         # written only when recording)
         n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist)
-        reason = int(out_i[0, 2])
+        it, restarts, reason = out_i[0].tolist()
         if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
             n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist)
-            reason = int(out_i[0, 2])
+            it, restarts, reason = out_i[0].tolist()
         if not self.record_history:
             hist = None
         q = out_q[0].copy()
-        perr, rerr = float(out_f[0, 0]), float(out_f[0, 1])
-        it, restarts = out_i[0, :2].tolist()
+        perr, rerr = out_f[0, :2].tolist()
         if self._avoid is not None and reason == 0 and not self._avoid.free(q):
             q, perr, rerr, reason, more = self._avoid_rounds((ti, tw, path, T), q, perr, rerr, seeds, t0)
             n_hist = 0  # the rounds record no iterates
