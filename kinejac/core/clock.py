@@ -10,9 +10,11 @@ from __future__ import annotations
 import sys
 
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from .jit import compiled
 
 __all__ = ["monotonic"]
 
@@ -36,7 +38,7 @@ def _clock_gettime(typingctx):
     return types.float64(), codegen
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def monotonic() -> float:
     """Seconds of a monotonic clock (``time.monotonic()``'s), from compiled code."""
-    return _clock_gettime()
+    return _clock_gettime()  # type: ignore[call-arg]  # numba passes the typing context

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from .jit import compiled
 from .lie import exp3_left, quat_to_rot
 from .tree import ANGLE, CLAMP, CONTINUOUS, FREEFLYER, HOLD, PLANAR, PRISMATIC, REVOLUTE, SPHERICAL, TRANSLATION, WRAP
 
@@ -28,23 +28,22 @@ _UNBOUNDED_TRANSLATION = 1.0  # [m]: half-range of draws for a translation witho
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@njit(**_JIT)
+@compiled
 def _mix(z: np.uint64) -> np.uint64:
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@njit(**_JIT)
+@compiled
 def seed_state(key: np.uint64, index: np.uint64) -> np.uint64:
     """The start of the stream of problem ``index`` under ``key``."""
     return _mix(key ^ _mix(index + _GOLDEN))
 
 
-@njit(**_JIT)
+@compiled
 def uniform(state: np.ndarray) -> float:
     """A double in ``[0, 1)`` from the splitmix64 stream ``state (1,) uint64`` (advanced)."""
     z = state[0] + _GOLDEN
@@ -52,13 +51,13 @@ def uniform(state: np.ndarray) -> float:
     return float(_mix(z) >> _S11) * (1.0 / 9007199254740992.0)
 
 
-@njit(**_JIT)
+@compiled
 def _normal(state: np.ndarray) -> float:
     u = uniform(state)
     return math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(_TWO_PI * uniform(state))
 
 
-@njit(**_JIT)
+@compiled
 def _draw(lo: float, hi: float, default: float, spread: float, state: np.ndarray) -> float:
     """Uniform in ``[lo, hi]`` (``±default`` where unbounded); bounded ranges shrink to their middle
     ``spread`` fraction."""
@@ -70,7 +69,7 @@ def _draw(lo: float, hi: float, default: float, spread: float, state: np.ndarray
     return a + (b - a) * uniform(state)
 
 
-@njit(**_JIT)
+@compiled
 def _random_quaternion(q: np.ndarray, o: int, state: np.ndarray) -> None:
     n = 0.0
     for k in range(4):
@@ -81,7 +80,7 @@ def _random_quaternion(q: np.ndarray, o: int, state: np.ndarray) -> None:
         q[o + k] /= n
 
 
-@njit(**_JIT)
+@compiled
 def random_configuration(tree, spread: float, state: np.ndarray, q: np.ndarray) -> None:
     """A configuration drawn uniformly within the limits into ``q (nq,)``, every bounded 1-DOF range
     shrunk to its middle ``spread`` fraction; angles without limits over a full turn, translations
@@ -110,7 +109,7 @@ def random_configuration(tree, spread: float, state: np.ndarray, q: np.ndarray) 
             _random_quaternion(q, iq, state)
 
 
-@njit(**_JIT)
+@compiled
 def _quat_times_exp(q: np.ndarray, o: int, w0: float, w1: float, w2: float, out: np.ndarray) -> None:
     """``out[o:o+4] = q[o:o+4] ⊗ exp(ω)`` (quaternions ``(x, y, z, w)``), normalised."""
     t = math.sqrt(w0 * w0 + w1 * w1 + w2 * w2)
@@ -126,7 +125,7 @@ def _quat_times_exp(q: np.ndarray, o: int, w0: float, w1: float, w2: float, out:
     out[o], out[o + 1], out[o + 2], out[o + 3] = x / n, y / n, z / n, w / n
 
 
-@njit(**_JIT)
+@compiled
 def integrate(tree, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray, v3: np.ndarray) -> None:
     """``out = q ⊕ d`` on the configuration manifold (as ``pinocchio.integrate``); ``R (3, 3)`` and
     ``v3 (3,)`` are scratch."""
@@ -163,7 +162,7 @@ def integrate(tree, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray
             out[iq + 2], out[iq + 3] = c2 / norm, s2 / norm
 
 
-@njit(**_JIT)
+@compiled
 def _wrap_into(x: float, lo: float, hi: float) -> float:
     """The angle ``x + 2πk`` inside ``[lo, hi]`` nearest ``x`` (clamped if none is)."""
     if x > hi:
@@ -173,7 +172,7 @@ def _wrap_into(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
 
-@njit(**_JIT)
+@compiled
 def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
     """Bring ``q`` into the limits in place; ``taken (nv,)``, the tangent step that led to ``q``, is
     corrected for the clamped joints. Returns whether a 1-DOF joint was clamped onto a limit."""
@@ -194,7 +193,7 @@ def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
     return clamped
 
 
-@njit(**_JIT)
+@compiled
 def blocked(tree, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
     """``mask (nv,)``: the joints on a limit that the descent direction ``-grad`` pushes outward
     (dropped from the next linear solve). Returns whether any is."""
@@ -211,7 +210,7 @@ def blocked(tree, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
     return any_
 
 
-@njit(**_JIT)
+@compiled
 def nearest_to_seed(tree, q: np.ndarray, seed: np.ndarray) -> None:
     """Replace each full-turn or unlimited revolute angle of ``q`` by its equivalent ``q + 2πk``
     nearest ``seed``, staying within the limits."""

@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from .jit import compiled
 
 __all__ = ["exp3_left", "jlog3", "log3", "log6_jlog6", "quat_to_rot"]
 
 _SMALL = 0.2  # [rad]: below, the series (their truncation and the closed forms' rounding both < 1e-13)
 _NEAR_PI = 3.0  # [rad]
 _EPS = np.finfo(np.float64).eps
-_JIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
-@njit(**_JIT)
+@compiled
 def log3(R: np.ndarray, w: np.ndarray) -> float:
     """``ω = log3(R)`` into ``w (3,)``; returns the angle ``θ = ‖ω‖`` in ``[0, π]``."""
     w[0] = R[2, 1] - R[1, 2]
@@ -60,7 +60,7 @@ def log3(R: np.ndarray, w: np.ndarray) -> float:
     return t
 
 
-@njit(**_JIT)
+@compiled
 def _coefficients(t: float) -> tuple[float, float, float]:
     """``α, β, β̇/θ`` of the log Jacobians (pinocchio's closed forms; Taylor below ``_SMALL``)."""
     if t < _SMALL:  # α = (θ/2) cot(θ/2) = 1 - Σ |B₂ₙ| θ²ⁿ / (2n)!, β = (1 - α)/θ², β̇/θ
@@ -79,7 +79,7 @@ def _coefficients(t: float) -> tuple[float, float, float]:
     return alpha, beta, bdot
 
 
-@njit(**_JIT)
+@compiled
 def _diag_skew(M: np.ndarray, r: int, c: int, d: float, v0: float, v1: float, v2: float) -> None:
     """``M[r:r+3, c:c+3] += d I + ½ [v]ₓ``."""
     M[r, c] += d
@@ -93,7 +93,7 @@ def _diag_skew(M: np.ndarray, r: int, c: int, d: float, v0: float, v1: float, v2
     M[r + 2, c + 1] += 0.5 * v0
 
 
-@njit(**_JIT)
+@compiled
 def jlog3(w: np.ndarray, t: float, A: np.ndarray) -> None:
     """``A (3, 3) = Jlog3`` of the rotation whose log is ``w`` with angle ``t``."""
     alpha, beta, _ = _coefficients(t)
@@ -103,7 +103,7 @@ def jlog3(w: np.ndarray, t: float, A: np.ndarray) -> None:
     _diag_skew(A, 0, 0, alpha, w[0], w[1], w[2])
 
 
-@njit(**_JIT)
+@compiled
 def log6_jlog6(R: np.ndarray, p: np.ndarray, e: np.ndarray, A: np.ndarray, C: np.ndarray) -> float:
     """``e (6,) = log6(R, p)`` ``[v; ω]`` and the blocks of ``Jlog6 = [[A, C A], [0, A]]``, ``A (3, 3) =
     Jlog3``, ``C (3, 3)``, in one pass (the coefficients computed once); returns the angle θ."""
@@ -131,7 +131,7 @@ def log6_jlog6(R: np.ndarray, p: np.ndarray, e: np.ndarray, A: np.ndarray, C: np
     return t
 
 
-@njit(**_JIT)
+@compiled
 def _versine(t: float) -> float:
     """``(1 - cos t) / t²`` (= ``2 sin²(t/2) / t²``), accurate at every angle."""
     if t < 1e-4:
@@ -140,7 +140,7 @@ def _versine(t: float) -> float:
     return 2.0 * h * h / (t * t)
 
 
-@njit(**_JIT)
+@compiled
 def exp3_left(w0: float, w1: float, w2: float, v0: float, v1: float, v2: float, out: np.ndarray) -> None:
     """``out (3,) = V(ω) v``, the translation of ``exp6([v; ω])`` (the left Jacobian of SO(3) times v)."""
     t2 = w0 * w0 + w1 * w1 + w2 * w2
@@ -158,7 +158,7 @@ def exp3_left(w0: float, w1: float, w2: float, v0: float, v1: float, v2: float, 
     out[2] = v2 + b * x2 + c * (w2 * wv - t2 * v2)
 
 
-@njit(**_JIT)
+@compiled
 def quat_to_rot(x: float, y: float, z: float, w: float, R: np.ndarray) -> None:
     """``R (3, 3)`` of the unit quaternion ``(x, y, z, w)`` (pinocchio's order)."""
     R[0, 0] = 1.0 - 2.0 * (y * y + z * z)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from .jit import compiled
 
 __all__ = ["cholesky_solve", "damped_step", "without_columns"]
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@njit(**_JIT)
+@compiled
 def cholesky_solve(A: np.ndarray, b: np.ndarray, n: int, x: np.ndarray) -> bool:
     """``x[:n]`` with ``A[:n, :n] x = b[:n]`` for symmetric positive definite ``A`` (its lower
     triangle is overwritten by the factor). False, and ``x`` undefined, if ``A`` is not positive
@@ -50,7 +50,7 @@ def cholesky_solve(A: np.ndarray, b: np.ndarray, n: int, x: np.ndarray) -> bool:
     return True
 
 
-@njit(**_JIT)
+@compiled
 def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np.ndarray) -> np.ndarray:
     """``J`` itself, or (if ``any_``) a copy in ``out`` of its first ``m`` rows with the columns in
     ``mask`` zeroed."""
@@ -62,7 +62,7 @@ def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np
     return out
 
 
-@njit(**_JIT)
+@compiled
 def damped_step(J, e, m, lam, A, b, x, delta, Hc, bc, extra) -> None:
     """``delta (nv,) = -Jᵀ (J Jᵀ + λI)⁻¹ e = -(JᵀJ + λI)⁻¹ Jᵀ e`` for the first ``m`` rows of ``J``;
     with ``extra``, ``-(JᵀJ + Hc + λI)⁻¹ (Jᵀ e + bc)`` (more residuals' Gauss-Newton terms, ``Hc (nv,

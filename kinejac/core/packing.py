@@ -13,10 +13,10 @@ sphere_radius, obstacle_pose, obstacle_size]``, each array flattened in C order.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ..errors import KinejacError
 from .borrow import borrowed
+from .jit import compiled
 
 __all__ = ["pack", "unpack"]
 
@@ -24,7 +24,6 @@ _HEADER = 8
 # the trailing shape of each packed array (the leading one comes from the header)
 _TREE_WIDTHS = {"jf": (17,), "ji": (5,), "cj": (3,), "ff": (12,), "fi": (), "lo": (), "hi": (), "mode": (), "cv": ()}
 _SPHERE_WIDTHS = ((), (3,), (), (2,), (), (4, 4), (3,), (2,))
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 def pack(tree, sph) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +46,7 @@ def pack(tree, sph) -> tuple[np.ndarray, np.ndarray]:
     return mf, mi
 
 
-@njit(**_JIT)
+@compiled
 def unpack(mf, mi):
     """``(tree, sph)`` as tuples of borrowed views of ``mf``, ``mi`` (the caller keeps those alive)."""
     f, i = borrowed(mf), borrowed(mi)

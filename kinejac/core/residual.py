@@ -20,23 +20,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from .jit import compiled
 from .lie import jlog3, log3, log6_jlog6
 from .tree import forward, frame_jacobian, frame_pose
 
 __all__ = ["evaluate", "scratch", "scratch_size"]
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@njit(**_JIT)
+@compiled
 def scratch_size(nj: int, nv: int) -> int:
     """The length of the buffer that :func:`scratch` cuts."""
     return nj * 12 + 111 + 24 * nv
 
 
-@njit(**_JIT)
+@compiled
 def scratch(buf, nj: int, nv: int):
     """Work arrays of :func:`evaluate`: views of ``buf`` (zeros, :func:`scratch_size` long), made once
     per batch of problems."""
@@ -52,7 +51,7 @@ def scratch(buf, nj: int, nv: int):
     return oR, op, m33, v3, e6, J6
 
 
-@njit(**_JIT)
+@compiled
 def _local(R, Jw, out) -> None:
     """``out = [Rᵀ Jw_lin; Rᵀ Jw_ang]`` (world-aligned to local axes)."""
     for c in range(Jw.shape[1]):
@@ -62,7 +61,7 @@ def _local(R, Jw, out) -> None:
                 out[h + a, c] = R[0, a] * x0 + R[1, a] * x1 + R[2, a] * x2
 
 
-@njit(**_JIT)
+@compiled
 def _target_error(T, k, Rx, px, RM, pM) -> None:
     """``M = T[k]⁻¹ X`` as ``RM (3, 3)``, ``pM (3,)``: the pose ``(Rx, px)`` seen from target ``k``."""
     for a in range(3):
@@ -72,7 +71,7 @@ def _target_error(T, k, Rx, px, RM, pM) -> None:
             RM[a, c] = T[k, 0, a] * Rx[0, c] + T[k, 1, a] * Rx[1, c] + T[k, 2, a] * Rx[2, c]
 
 
-@njit(**_JIT)
+@compiled
 def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
     """Error ``e (m,)`` and its Jacobian ``J (m, nv)`` of the tasks at ``q``, from one kinematics pass
     over the joints ``path`` (the tasks' ancestors, sorted); returns the position error [m] and the

@@ -16,11 +16,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from .borrow import borrowed
 from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
+from .jit import compiled
 from .linalg import damped_step, without_columns
 from .packing import unpack
 from .residual import evaluate, scratch, scratch_size
@@ -61,10 +61,9 @@ _ORTHO_TOL = 1e-10  # targets further from a rotation than this take the validat
 _LM_MAX_DAMPING = 1e12
 _ARMIJO = 1e-4
 _LINE_SEARCH_STEPS = 12
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@njit(**_JIT)
+@compiled
 def _workspace_size(tree, m: int, hist_len: int, n_spheres: int):
     """The sizes of the solver's work arrays (see :func:`_workspace`)."""
     dims = tree[9]
@@ -76,7 +75,7 @@ def _workspace_size(tree, m: int, hist_len: int, n_spheres: int):
     return np.cumsum(np.array((0,) + sizes + sizes_c))  # noqa: RUF005 (numba has no starred tuple unpacking)
 
 
-@njit(**_JIT)
+@compiled
 def _workspace(tree, m: int, hist_len: int, buf, o, mask, state, hist_n):
     """The solver's work arrays: views of ``buf`` at the offsets ``o`` of :func:`_workspace_size`,
     and the mask of held joints ``(nv,)``, the random state ``(1,)`` and history counts ``(2,)``."""
@@ -104,7 +103,7 @@ def _workspace(tree, m: int, hist_len: int, buf, o, mask, state, hist_n):
     return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n, Jm, (C, Jp, g, n, H2, b2)
 
 
-@njit(**_JIT)
+@compiled
 def _valid_targets(T) -> bool:
     """Finite, last row [0, 0, 0, 1] and a rotation to ``_ORTHO_TOL``."""
     for k in range(T.shape[0]):
@@ -129,7 +128,7 @@ def _valid_targets(T) -> bool:
     return True
 
 
-@njit(**_JIT)
+@compiled
 def _cost(e, m) -> float:
     s = 0.0
     for i in range(m):
@@ -137,7 +136,7 @@ def _cost(e, m) -> float:
     return 0.5 * s
 
 
-@njit(**_JIT)
+@compiled
 def _gradient(J, e, m, g) -> None:
     """``g = Jᵀ e`` (the gradient of ½‖e‖²)."""
     for c in range(J.shape[1]):
@@ -147,7 +146,7 @@ def _gradient(J, e, m, g) -> None:
         g[c] = s
 
 
-@njit(**_JIT)
+@compiled
 def _measure(tree, prob, q, ews, ws, slot, opts) -> tuple[float, float, float, float]:
     """Error and Jacobian into slot ``slot`` of the work arrays, and with collision avoidance the
     penalty terms; returns ``(cost F, position error, rotation error, smallest sphere distance)``.
@@ -155,7 +154,7 @@ def _measure(tree, prob, q, ews, ws, slot, opts) -> tuple[float, float, float, f
     return _measure_into(tree, prob, q, ews, ws[1][slot], ws[2][slot], ws[13], slot, opts)
 
 
-@njit(**_JIT)
+@compiled
 def _measure_into(tree, prob, q, ews, e, J, cws, slot, opts) -> tuple[float, float, float, float]:
     ti, tw, T, path, sph = prob
     perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
@@ -167,12 +166,12 @@ def _measure_into(tree, prob, q, ews, e, J, cws, slot, opts) -> tuple[float, flo
     return F + h, perr, rerr, dmin
 
 
-@njit(**_JIT)
+@compiled
 def _done(perr, rerr, dmin, opts) -> bool:
     return perr <= opts[O_PTOL] and rerr <= opts[O_RTOL] and dmin >= opts[O_CLEARANCE]
 
 
-@njit(**_JIT)
+@compiled
 def _full_gradient(J, e, m, ws, slot, opts, g) -> None:
     """``g = Jᵀe`` plus the collision terms' ``b`` (the gradient of the whole cost)."""
     _gradient(J, e, m, g)
@@ -182,7 +181,7 @@ def _full_gradient(J, e, m, ws, slot, opts, g) -> None:
             g[c] += b[c]
 
 
-@njit(**_JIT)
+@compiled
 def _drop_held(ws, slot, mask, any_) -> None:
     """Remove the joints held on a limit from the collision terms (as from ``J``)."""
     if not any_:
@@ -195,7 +194,7 @@ def _drop_held(ws, slot, mask, any_) -> None:
             H[:, c] = 0.0
 
 
-@njit(**_JIT)
+@compiled
 def _accept(q2, e2, J2, H2, b2, collide) -> None:
     """The trial (slot 1) becomes the current state (slot 0)."""
     q2[0, :] = q2[1]
@@ -206,7 +205,7 @@ def _accept(q2, e2, J2, H2, b2, collide) -> None:
         b2[0, :] = b2[1]
 
 
-@njit(**_JIT)
+@compiled
 def _record(ws, slot, q) -> None:
     hist, hist_n = ws[10], ws[11]
     n = hist_n[slot]
@@ -215,7 +214,7 @@ def _record(ws, slot, q) -> None:
         hist_n[slot] = n + 1
 
 
-@njit(**_JIT)
+@compiled
 def _step(tree, q, delta, out, taken, R3, v3) -> bool:
     """``out = q ⊕ delta`` projected into the limits, ``taken`` the tangent step actually taken;
     returns whether a joint was clamped onto a limit (``R3``, ``v3``: scratch)."""
@@ -224,7 +223,7 @@ def _step(tree, q, delta, out, taken, R3, v3) -> bool:
     return project(tree, out, taken)
 
 
-@njit(**_JIT)
+@compiled
 def _predicted(J, e, m, taken, ws, opts) -> float:
     """The decrease of the cost that the Gauss-Newton model predicts for the step ``taken``."""
     ed = dd = 0.0
@@ -244,7 +243,7 @@ def _predicted(J, e, m, taken, ws, opts) -> float:
     return pred
 
 
-@njit(**_JIT)
+@compiled
 def _lm(tree, prob, ews, ws, opts, m, deadline, record):
     """One Levenberg-Marquardt attempt from ``ws[0][0]``; ends with its last iterate there, its error
     and Jacobian in ``ws[1][0]``, ``ws[2][0]``. Returns ``(F, perr, rerr, iterations, reason, stuck)``."""
@@ -315,7 +314,7 @@ def _lm(tree, prob, ews, ws, opts, m, deadline, record):
     return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
 
 
-@njit(**_JIT)
+@compiled
 def _gn(tree, prob, ews, ws, opts, m, deadline, record):
     """One Gauss-Newton attempt with an Armijo line search (see :func:`_lm` for the contract)."""
     q2, e2, J2, vecs, mask, A, bx = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5], ws[6]
@@ -376,7 +375,7 @@ def _gn(tree, prob, ews, ws, opts, m, deadline, record):
     return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
 
 
-@njit(**_JIT)
+@compiled
 def _dls(tree, prob, ews, ws, opts, m, deadline, record):
     """One damped-least-squares attempt: every step taken (capped at ``max_step``), damping from the
     smallest singular value; ends at the best iterate seen (see :func:`_lm` for the contract).
@@ -435,7 +434,7 @@ def _dls(tree, prob, ews, ws, opts, m, deadline, record):
     return F, perr, rerr, it, reason, stuck
 
 
-@njit(**_JIT)
+@compiled
 def _attempt(method, tree, prob, ews, ws, opts, m, deadline, record):
     if method == LM:
         return _lm(tree, prob, ews, ws, opts, m, deadline, record)
@@ -444,7 +443,7 @@ def _attempt(method, tree, prob, ews, ws, opts, m, deadline, record):
     return _dls(tree, prob, ews, ws, opts, m, deadline, record)
 
 
-@njit(**_JIT)
+@compiled
 def _why_stuck(tree, q, e, J, m, ws) -> int:
     """Why an attempt that stalled stopped: held by the limits, at a singularity, or otherwise."""
     g, mask = ws[3][2], ws[4]
@@ -459,7 +458,7 @@ def _why_stuck(tree, q, e, J, m, ws) -> int:
     return STALLED
 
 
-@njit(**_JIT)
+@compiled
 def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float, float, float, float, int, int, int]:
     """The restart loop for one problem: attempts from ``q0``, then from seeded random draws,
     alternately within the middle ``spread0`` and ``spread1`` fractions of the limits, until one
@@ -536,7 +535,7 @@ def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float,
     return best_p, best_r, best_F, best_d, iterations, restarts, best_reason
 
 
-@njit(**_JIT)
+@compiled
 def _keep_history(ws) -> None:
     hist, hist_n = ws[10], ws[11]
     n = hist_n[0]
@@ -544,7 +543,7 @@ def _keep_history(ws) -> None:
     hist_n[1] = n
 
 
-@njit(**_JIT)
+@compiled
 def solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
     """Solve problems ``start:stop`` of a batch for the robot and sphere model packed in ``mf``, ``mi``
     (:mod:`kinejac.core.packing`): targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``, seeds ``(B, 2)
@@ -575,7 +574,7 @@ def solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, o
     return n + int(own_e.size + own_w.size + own_mask.size + own_state.size + own_n.size) * 0
 
 
-@njit(**_JIT)
+@compiled
 def _solve_borrowed(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist, ews, ws):
     for b in range(start, stop):
         prob = (ti, tw, Ts[b], path, sph)
@@ -589,14 +588,14 @@ def _solve_borrowed(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, o
     return n
 
 
-@njit(**_JIT)
+@compiled
 def evaluate_at(tree, ti, tw, path, T, q, e, J) -> tuple[float, float]:
     """:func:`~kinejac.core.residual.evaluate` with its own scratch (for the Python-side stages)."""
     nj, nv = tree[0].shape[0], tree[9][1]
     return evaluate(tree, ti, tw, T, q, path, scratch(np.zeros(scratch_size(nj, nv)), nj, nv), e, J)
 
 
-@njit(**_JIT)
+@compiled
 def step_at(tree, q, delta, out) -> bool:
     """``out = q ⊕ delta`` projected into the limits; whether a joint was clamped."""
     taken = delta.copy()

@@ -19,23 +19,21 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
+from .jit import compiled
 from .tree import joint_jacobian
 
 __all__ = ["obstacle_distances", "penalty", "sd_obstacle"]
 
 SPHERE, BOX, CAPSULE, CYLINDER = range(4)
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
-@njit(**_JIT)
+@compiled
 def _to_world(T, v0, v1, v2, n) -> None:
     for a in range(3):
         n[a] = T[a, 0] * v0 + T[a, 1] * v1 + T[a, 2] * v2
 
 
-@njit(**_JIT)
+@compiled
 def sd_obstacle(c, r, kind, T, size, n) -> float:
     """Signed distance [m] of the sphere (centre ``c (3,)``, radius ``r``) to an obstacle primitive at
     ``T (4, 4)`` with the size encoding of the sphere model; ``n (3,)``: its gradient wrt ``c``."""
@@ -85,7 +83,7 @@ def sd_obstacle(c, r, kind, T, size, n) -> float:
     return ez - r
 
 
-@njit(**_JIT)
+@compiled
 def _add_pair(tree, ja, ca, jb, cb, n, r, oR, op, Jp, g, H, b) -> None:
     """The terms of one active pair: ``gᵣ = -n·(Jₚ(a) - Jₚ(b))`` (``jb < 0``: an obstacle)."""
     nv = g.shape[0]
@@ -107,7 +105,7 @@ def _add_pair(tree, ja, ca, jb, cb, n, r, oR, op, Jp, g, H, b) -> None:
                 H[i, j] += gi * g[j]
 
 
-@njit(**_JIT)
+@compiled
 def penalty(tree, sph, d0, oR, op, C, Jp, g, n, H, b) -> tuple[float, float]:
     """The penalty ``½ Σ max(0, d0 - d)²`` [m²] at the placements ``oR, op`` and its Gauss-Newton
     terms into ``H (nv, nv)`` and ``b (nv,)`` (overwritten); returns it and the smallest signed
@@ -146,7 +144,7 @@ def penalty(tree, sph, d0, oR, op, C, Jp, g, n, H, b) -> tuple[float, float]:
     return h, dmin
 
 
-@njit(**_JIT)
+@compiled
 def obstacle_distances(sph, C, d, N) -> None:
     """Signed distances ``d (Q,)`` [m] of the sphere-obstacle pairs and their normals ``N (Q, 3)``
     (the gradient wrt the sphere centre), for world sphere centres ``C (S, 3)``."""

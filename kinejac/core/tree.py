@@ -14,9 +14,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from ..errors import KinejacError
+from .jit import compiled
 from .lie import quat_to_rot
 
 __all__ = ["Tree", "build_tree", "forward", "frame_jacobian", "frame_pose", "joint_jacobian", "support"]
@@ -48,7 +48,6 @@ _TYPES = {
     "JointModelTranslation": (TRANSLATION, None),
 }
 _FULL_TURN_SLACK = 1e-3  # [rad]: limits written as ±3.14159 still make a full turn
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 class Tree(NamedTuple):
@@ -84,21 +83,22 @@ def _joint_kind(jm) -> tuple[int, np.ndarray]:
     name = jm.shortname()
     if name not in _TYPES:
         raise KinejacError(f"the compiled kinematics do not support pinocchio joints of type {name}")
-    kind, axis = _TYPES[name]
-    if axis is None and kind in (REVOLUTE, PRISMATIC, CONTINUOUS):  # unaligned: read the motion subspace
+    kind, aligned = _TYPES[name]
+    if aligned is not None:
+        return kind, np.asarray(aligned, dtype=float)
+    if kind in (REVOLUTE, PRISMATIC, CONTINUOUS):  # unaligned: read the motion subspace
         jd = jm.createData()
         jm.calc(jd, np.r_[1.0, 0.0] if kind == CONTINUOUS else np.zeros(1))
         S = np.asarray(jd.S, dtype=float).reshape(6)
-        axis = S[:3] if kind == PRISMATIC else S[3:]
-    elif axis is None:
-        axis = np.zeros(3)
-    return kind, np.asarray(axis, dtype=float)
+        return kind, S[:3] if kind == PRISMATIC else S[3:]
+    return kind, np.zeros(3)
 
 
 def build_tree(robot) -> Tree:
     """The :class:`Tree` of ``robot`` (a :class:`~kinejac.Robot`)."""
     model = robot.model
-    full, A, b, G = (model, None, None, None) if robot.unmimicked is None else robot.unmimicked
+    mimic = robot.unmimicked  # (model without mimic constraints, A, b, G) or None
+    full = model if mimic is None else mimic[0]
     nj = full.njoints
     jf = np.zeros((nj, 17))
     ji = np.zeros((nj, 5), dtype=np.int64)
@@ -112,7 +112,8 @@ def build_tree(robot) -> Tree:
         jf[j, _P : _P + 3] = M.translation
         jf[j, _AXIS : _AXIS + 3] = axis / np.linalg.norm(axis) if axis.any() else axis
         iq, iv, scale, offset = jm.idx_q, jm.idx_v, 1.0, 0.0
-        if A is not None:  # through the mimic maps: q_full = A q + b, v_full = G v
+        if mimic is not None:  # through the mimic maps: q_full = A q + b, v_full = G v
+            _, A, b, G = mimic
             row = A[jm.idx_q]
             iq = int(np.flatnonzero(row)[0])
             iv = int(np.flatnonzero(G[jm.idx_v])[0])
@@ -171,7 +172,7 @@ def support(tree: Tree, frames, joints=()) -> np.ndarray:
     return np.array(sorted(out), dtype=np.int64)
 
 
-@njit(**_JIT)
+@compiled
 def _motion(jf, ji, j, q, Rm, pm) -> None:
     """``(Rm, pm)``: the motion of joint ``j`` at ``q`` (in its own frame after the placement)."""
     kind = ji[j, TYPE]
@@ -222,7 +223,7 @@ def _motion(jf, ji, j, q, Rm, pm) -> None:
         pm[0], pm[1], pm[2] = q[iq], q[iq + 1], q[iq + 2]
 
 
-@njit(**_JIT)
+@compiled
 def forward(tree, q, joints, oR, op, Rm, pm) -> None:
     """Placements in the world ``oR (nj, 3, 3)``, ``op (nj, 3)`` of ``joints`` (sorted) at ``q``;
     ``Rm (3, 3)``, ``pm (3,)`` are scratch."""
@@ -264,7 +265,7 @@ def forward(tree, q, joints, oR, op, Rm, pm) -> None:
                 oR[j, a, c] = b0 * Rm[0, c] + b1 * Rm[1, c] + b2 * Rm[2, c]
 
 
-@njit(**_JIT)
+@compiled
 def frame_pose(tree, f, oR, op, R, p) -> None:
     """``T_world_frame`` of frame ``f`` as ``R (3, 3)``, ``p (3,)`` from the joint placements."""
     ff = tree[3]
@@ -275,7 +276,7 @@ def frame_pose(tree, f, oR, op, R, p) -> None:
             R[a, c] = oR[j, a, 0] * ff[f, c] + oR[j, a, 1] * ff[f, 3 + c] + oR[j, a, 2] * ff[f, 6 + c]
 
 
-@njit(**_JIT)
+@compiled
 def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
     if revolute:  # [z × d; z]
         J[0, col] += scale * (z1 * d2 - z2 * d1)
@@ -290,14 +291,14 @@ def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
         J[2, col] += scale * z2
 
 
-@njit(**_JIT)
+@compiled
 def frame_jacobian(tree, f, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of frame ``f`` at the point ``p (3,)`` [m] (world
     coordinates; the frame origin gives pinocchio's ``LOCAL_WORLD_ALIGNED``)."""
     joint_jacobian(tree, tree[4][f], oR, op, p, J)
 
 
-@njit(**_JIT)
+@compiled
 def joint_jacobian(tree, j, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of a point ``p (3,)`` [m] (world coordinates) moving
     with joint ``j``."""
