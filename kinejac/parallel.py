@@ -192,8 +192,9 @@ class _Checkpoint:
     def write(self, index: int, result: dict[str, np.ndarray]) -> None:
         path = self._path(index)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        arrays: dict[str, Any] = dict(result)
         with open(tmp, "wb") as f:
-            np.savez(f, **result)
+            np.savez(f, **arrays)
         os.replace(tmp, path)
 
 
@@ -304,6 +305,23 @@ def _run_dask(client, fn, payload, pending, on_result, label: str) -> None:
         client.cancel([*futures, shared])
 
 
+def _executor_of(client, workers):
+    """``(client, own_client, workers)`` checked; a scheduler address is connected to (``own_client``:
+    the client to close afterwards, else ``None``)."""
+    if workers is not None:
+        workers = positive("workers", workers, integer=True)
+    if client is not None and workers is not None:
+        raise InvalidValueError("give either client= (a Dask cluster) or workers= (local processes), not both")
+    if isinstance(client, str):
+        client = connect(client)
+        return client, client, workers
+    if client is not None and not isinstance(client, _distributed().Client):
+        raise InvalidValueError(
+            f"client must be a dask.distributed.Client or a scheduler address, got {type(client).__name__}"
+        )
+    return client, None, workers
+
+
 def run_chunks(
     fn: ChunkFn,
     payload: Any,
@@ -334,19 +352,7 @@ def run_chunks(
     On Ctrl-C returns the finished chunks (``complete`` is ``False``); other errors propagate.
     """
     n_chunks = positive("n_chunks", n_chunks, integer=True, zero=True)
-    if workers is not None:
-        workers = positive("workers", workers, integer=True)
-    if client is not None and workers is not None:
-        raise InvalidValueError("give either client= (a Dask cluster) or workers= (local processes), not both")
-    own_client = None
-    if isinstance(client, str):
-        client = own_client = connect(client)
-    elif client is not None:
-        distributed = _distributed()
-        if not isinstance(client, distributed.Client):
-            raise InvalidValueError(
-                f"client must be a dask.distributed.Client or a scheduler address, got {type(client).__name__}"
-            )
+    client, own_client, workers = _executor_of(client, workers)
     try:
         store = _Checkpoint(checkpoint, identity or {}, n_chunks) if checkpoint is not None else None
         results = store.finished(n_chunks) if store is not None else {}
@@ -369,7 +375,7 @@ def run_chunks(
 
         wanted = range(n_chunks) if indices is None else sorted({int(i) for i in indices})
         if any(not 0 <= i < n_chunks for i in wanted):
-            raise InvalidValueError(f"indices must be chunk numbers in 0 .. {n_chunks - 1}, got {list(indices)}")
+            raise InvalidValueError(f"indices must be chunk numbers in 0 .. {n_chunks - 1}, got {list(wanted)}")
         pending = [i for i in wanted if i not in results]
         if client is not None:
             executor = f"dask {client.scheduler.address}"
