@@ -15,7 +15,7 @@ orientations over its reach; the map's accuracy against the former settings; the
 - Whole map: built for real on every core (``--no-full`` extrapolates it from the sampled rate).
 
 Prints by default; ``--write`` writes the ``reachability`` section of BENCHMARKS.md. Usage:
-``python scripts/bench_reachability.py [--chunks 48] [--reference-chunks 16] [--no-full] [--write]``.
+``python scripts/bench_reachability.py [--chunks 64] [--reference-chunks 16] [--no-full] [--write]``.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     parser.add_argument("--resolution", type=float, default=0.05, help="[m] voxel side (default 0.05)")
     parser.add_argument("--orientations", type=int, default=50, help="orientations per voxel (default 50)")
     parser.add_argument("--restarts", type=int, default=rm.RESTARTS, help=f"restarts (default {rm.RESTARTS})")
-    parser.add_argument("--chunks", type=int, default=48, help="chunks of the map timed per executor (default 48)")
+    parser.add_argument("--chunks", type=int, default=64, help="chunks of the map timed per executor (default 64)")
     parser.add_argument("--reference-chunks", type=int, default=16, help="chunks of the accuracy study (default 16)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the executors (default 3)")
     parser.add_argument("--no-full", action="store_true", help="extrapolate the whole map instead of building it")
@@ -263,7 +263,10 @@ def report(args, plan, indices, ref_idx, times, agree, best, same, full, loads) 
         "(they are answered without solving).",
         "",
         f"Accuracy and before/after, on {len(ref_idx)} chunks spread over the map ({ref_solves:,} targets), one "
-        f"core: the map with `restarts={args.restarts}` is {gain:.1f}x faster than the former construction.",
+        f"core: the map with `restarts={args.restarts}` is {gain:.1f}x faster than the former construction. At its "
+        f"sampled rate, the former construction would need {total / (ref_solves / times['former']):.0f} s on one "
+        f"core for this map's targets, and it also solved the voxels between its looser reach sphere (1.09 m) and "
+        f"this one (2,167,200 targets in all).",
         "",
         *acc,
         "",
