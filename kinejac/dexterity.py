@@ -5,8 +5,8 @@ singularities, one module each). This module re-exports its former public names,
 
 from .analysis.ellipsoids import Ellipsoid, force_ellipsoid, velocity_ellipsoid
 from .analysis.gradients import manipulability_gradient
-from .analysis.measures import MEASURES, check_measure, manipulability
-from .analysis.rows import PARTS, check_part, generic_rank
+from .analysis.measures import MEASURES, manipulability
+from .analysis.rows import PARTS, generic_rank
 from .analysis.singularities import SingularityReport, singularity
 
 __all__ = [  # the same names as before the move
@@ -22,7 +22,3 @@ __all__ = [  # the same names as before the move
     "velocity_ellipsoid",
 ]
 
-# Transitional: kinejac/reachability_map.py still imports these two former private names; delete
-# them once it imports kinejac.analysis.check_measure and kinejac.analysis.check_part.
-_check_measure = check_measure
-_task = check_part

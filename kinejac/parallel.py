@@ -12,8 +12,10 @@ Executors:
 - default: a process pool with one process per usable core (``fork`` where the platform has it,
   else ``spawn``, which needs the usual ``if __name__ == "__main__":`` guard in scripts).
 - ``client=``: a ``dask.distributed.Client`` (or a scheduler address such as
-  ``"tcp://10.0.0.5:8786"``). Every worker needs kinejac installed. A chunk lost with a worker is
-  rescheduled by Dask on another worker (up to the scheduler's ``allowed-failures``). Dask's
+  ``"tcp://10.0.0.5:8786"``). Every worker needs kinejac installed. Consecutive chunks travel as
+  one task when there are more than :data:`TASKS_PER_WORKER` per worker thread (each chunk is still
+  checkpointed and reported on its own). A task lost with a worker is rescheduled by Dask on
+  another worker (up to the scheduler's ``allowed-failures``). Dask's
   nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which pins glibc's mmap threshold
   at 128 KiB and slows numpy-heavy chunks; ``MALLOC_MMAP_THRESHOLD_=33554432`` in the workers'
   environment undoes it (see README).
@@ -47,6 +49,7 @@ from ._checks import positive
 from .errors import InvalidValueError, KinejacError
 
 __all__ = [
+    "TASKS_PER_WORKER",
     "ChunkRun",
     "ClusterError",
     "connect",
@@ -192,8 +195,9 @@ class _Checkpoint:
     def write(self, index: int, result: dict[str, np.ndarray]) -> None:
         path = self._path(index)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        arrays: dict[str, Any] = dict(result)
         with open(tmp, "wb") as f:
-            np.savez(f, **result)
+            np.savez(f, **arrays)
         os.replace(tmp, path)
 
 
@@ -219,8 +223,8 @@ def _payload_task(payload: Any) -> Any:
     return payload
 
 
-def _dask_chunk(fn: ChunkFn, payload: Any, index: int) -> dict[str, np.ndarray]:
-    return fn(payload, index)
+def _dask_chunks(fn: ChunkFn, payload: Any, indices: list[int]) -> list[dict[str, np.ndarray]]:
+    return [fn(payload, i) for i in indices]
 
 
 def _start_method() -> str:
@@ -283,25 +287,56 @@ def _distributed():
     return distributed
 
 
+#: Dask tasks per worker thread at least: chunks are grouped into tasks beyond that (a task costs the
+#: scheduler, the worker and the client a few milliseconds of the same cores; a map's chunk can be 0.1 s)
+TASKS_PER_WORKER = 16
+
+
 def _run_dask(client, fn, payload, pending, on_result, label: str) -> None:
+    """Run chunks ``pending`` on ``client``, as tasks of consecutive chunks (:data:`TASKS_PER_WORKER`)."""
     distributed = _distributed()
     token = uuid.uuid4().hex[:12]
     shared = client.submit(_payload_task, payload, key=f"kinejac-{label}-payload-{token}", pure=False)
     # a copy on every worker: otherwise the scheduler sends the chunks where the payload is (data locality)
     # and the other workers only get work by stealing it
     client.replicate([shared])  # waits for it first
-    keys = {f"kinejac-{label}-{token}-{i:06d}": i for i in pending}
-    futures = [client.submit(_dask_chunk, fn, shared, i, key=k, pure=False) for k, i in keys.items()]
+    threads = max(1, sum(client.nthreads().values()))
+    size = max(1, len(pending) // (TASKS_PER_WORKER * threads))
+    groups = {
+        f"kinejac-{label}-{token}-{g[0]:06d}": g for g in (pending[k : k + size] for k in range(0, len(pending), size))
+    }
+    futures = [client.submit(_dask_chunks, fn, shared, g, key=k, pure=False) for k, g in groups.items()]
     try:
         for fut in distributed.as_completed(futures, loop=client.loop):
             try:
-                result = fut.result()
+                results = fut.result()
             except distributed.KilledWorker as exc:
-                raise ClusterError(f"the Dask cluster lost chunk {keys[fut.key]} of {label} too often: {exc}") from None
-            on_result(keys[fut.key], result)
+                chunks = groups[fut.key]
+                raise ClusterError(
+                    f"the Dask cluster lost chunks {chunks[0]}-{chunks[-1]} of {label} too often: {exc}"
+                ) from None
+            for i, result in zip(groups[fut.key], results):
+                on_result(i, result)
             fut.release()
     finally:
         client.cancel([*futures, shared])
+
+
+def _executor_of(client, workers):
+    """``(client, own_client, workers)`` checked; a scheduler address is connected to (``own_client``:
+    the client to close afterwards, else ``None``)."""
+    if workers is not None:
+        workers = positive("workers", workers, integer=True)
+    if client is not None and workers is not None:
+        raise InvalidValueError("give either client= (a Dask cluster) or workers= (local processes), not both")
+    if isinstance(client, str):
+        client = connect(client)
+        return client, client, workers
+    if client is not None and not isinstance(client, _distributed().Client):
+        raise InvalidValueError(
+            f"client must be a dask.distributed.Client or a scheduler address, got {type(client).__name__}"
+        )
+    return client, None, workers
 
 
 def run_chunks(
@@ -334,19 +369,7 @@ def run_chunks(
     On Ctrl-C returns the finished chunks (``complete`` is ``False``); other errors propagate.
     """
     n_chunks = positive("n_chunks", n_chunks, integer=True, zero=True)
-    if workers is not None:
-        workers = positive("workers", workers, integer=True)
-    if client is not None and workers is not None:
-        raise InvalidValueError("give either client= (a Dask cluster) or workers= (local processes), not both")
-    own_client = None
-    if isinstance(client, str):
-        client = own_client = connect(client)
-    elif client is not None:
-        distributed = _distributed()
-        if not isinstance(client, distributed.Client):
-            raise InvalidValueError(
-                f"client must be a dask.distributed.Client or a scheduler address, got {type(client).__name__}"
-            )
+    client, own_client, workers = _executor_of(client, workers)
     try:
         store = _Checkpoint(checkpoint, identity or {}, n_chunks) if checkpoint is not None else None
         results = store.finished(n_chunks) if store is not None else {}
@@ -369,7 +392,7 @@ def run_chunks(
 
         wanted = range(n_chunks) if indices is None else sorted({int(i) for i in indices})
         if any(not 0 <= i < n_chunks for i in wanted):
-            raise InvalidValueError(f"indices must be chunk numbers in 0 .. {n_chunks - 1}, got {list(indices)}")
+            raise InvalidValueError(f"indices must be chunk numbers in 0 .. {n_chunks - 1}, got {list(wanted)}")
         pending = [i for i in wanted if i not in results]
         if client is not None:
             executor = f"dask {client.scheduler.address}"

@@ -98,3 +98,18 @@ def test_workspace_same_samples_from_every_executor(dask_client):
     Q = np.concatenate([robot.random_configuration(rng, size=n) for n in (200, 200, 200, 200, 100)])
     np.testing.assert_array_equal(here.configurations, Q)
     np.testing.assert_allclose(here.manipulability, kinejac.manipulability(robot, Q, frame), rtol=1e-12)
+
+
+def test_dask_runs_many_chunks_as_fewer_tasks_with_the_same_results(dask_client, tmp_path):
+    payload = {"size": 2}
+    n = 5 * parallel.TASKS_PER_WORKER * sum(dask_client.nthreads().values()) + 3  # tasks of 5 chunks, and a rest
+    done = []
+    run = parallel.run_chunks(_square, payload, n, client=dask_client, checkpoint=tmp_path, identity={"job": "sq"})
+    assert run.complete and sorted(run.results) == list(range(n)) and run.executor.startswith("dask")
+    for i in range(n):
+        np.testing.assert_array_equal(run.results[i]["x"], np.arange(2) + 2 * i)
+        np.testing.assert_array_equal(run.results[i]["sq"], (np.arange(2) + i) ** 2)
+        done.append((tmp_path / f"chunk-{i:06d}.npz").exists())
+    assert all(done)  # every chunk of every task written as its own checkpoint
+    some = parallel.run_chunks(_square, payload, n, client=dask_client, indices=[1, n - 1])
+    assert sorted(some.results) == [1, n - 1] and some.results[n - 1]["sq"][0] == (n - 1) ** 2

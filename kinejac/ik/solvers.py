@@ -144,6 +144,9 @@ class IKSolver:
         clearance: [m] the distance to keep (with ``obstacles`` or ``self_collision``).
         collision_rounds: with collision avoidance, how many times a solve whose answer the exact
             check finds in collision starts again from a new seeded configuration.
+        polish: when no attempt converged, continue with a patient local solve from the best
+            configuration found (the closest answer); ``False`` skips it when only success matters
+            (reachability maps), which makes failures cheaper.
 
     With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), the robot's fitted spheres
     are pushed apart during the solve and the exact check decides (:mod:`kinejac.ik.avoidance`): an
@@ -174,6 +177,7 @@ class IKSolver:
         self_collision: bool = False,
         clearance: float = 0.0,
         collision_rounds: int = 20,
+        polish: bool = True,
     ) -> None:
         if not isinstance(robot, Robot):
             raise InvalidValueError(f"IKSolver needs a kinejac.Robot, got {type(robot).__name__}")
@@ -224,6 +228,9 @@ class IKSolver:
             _positive("clearance [m]", clearance, zero=True)
         self.clearance = float(clearance)
         self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True)
+        if not isinstance(polish, (bool, np.bool_)):
+            raise InvalidValueError(f"polish must be True or False, got {polish!r}")
+        self.polish = bool(polish)
         # the robot (and, for the avoidance rounds, its spheres) packed for the core
         self._model = core.pack(self._tree, core.NO_SPHERES)
         self._model_avoid = None if self._avoid is None else core.pack(self._tree, self._avoid.sph)
@@ -257,7 +264,7 @@ class IKSolver:
         o[_core.O_TIMEOUT] = np.inf if timeout is None else timeout
         o[_core.O_HISTORY] = float(self.record_history)
         o[_core.O_SPREAD0], o[_core.O_SPREAD1] = self.restart_spreads
-        o[_core.O_POLISH] = 1.0
+        o[_core.O_POLISH] = float(self.polish)
         o[_core.O_CLEARANCE] = -np.inf  # the pose decides convergence; the exact check, collisions
         o[_core.O_D0] = self.clearance + MARGIN
         return o
