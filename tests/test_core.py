@@ -59,6 +59,31 @@ def test_compiled_kinematics_match_pinocchio_on_the_bundled_robots(case):
 
 
 @pytest.mark.skipif(not ERD, reason="example-robot-data is not installed")
+@pytest.mark.parametrize("case", sorted(ROBOT_CASES))
+def test_batched_poses_and_jacobians_match_pinocchio_in_every_reference(case):
+    robot, frame = get_robot(case)
+    model, data = robot.model, robot.model.createData()
+    Q = robot.random_configuration(np.random.default_rng(3), 5)
+    fid = robot.frame_id(frame)
+    point = np.array([0.03, -0.02, 0.05])
+    for ref in (pin.WORLD, pin.LOCAL, pin.LOCAL_WORLD_ALIGNED):
+        for offset in (None, point):
+            T, J = core.frames(robot, Q, fid, offset, int(ref), jacobian=True)
+            assert T.shape == (5, 4, 4) and J.shape == (5, 6, robot.nv)
+            for b, q in enumerate(Q):
+                pin.computeJointJacobians(model, data, q)
+                pin.updateFramePlacements(model, data)
+                M = data.oMf[fid] if offset is None else data.oMf[fid] * pin.SE3(np.eye(3), offset)
+                J_ref = pin.getFrameJacobian(model, data, fid, ref).reshape(6, -1)
+                if offset is not None and ref != pin.WORLD:  # the point rigidly attached: v + ω × r
+                    r = offset if ref == pin.LOCAL else data.oMf[fid].rotation @ offset
+                    J_ref[:3] += np.cross(J_ref[3:].T, r).T
+                assert np.abs(T[b] - M.homogeneous).max() < 1e-12, (case, ref, b)
+                assert np.abs(J[b] - J_ref).max() < 1e-12, (case, ref, b)
+    T, J = core.frames(robot, Q, fid, None, int(pin.LOCAL), jacobian=False)
+    assert J is None and T.shape == (5, 4, 4)
+
+
 def test_compiled_kinematics_match_pinocchio_on_every_example_robot_data_model_that_loads():
     loaded = 0
     for name in ERD:
@@ -249,7 +274,7 @@ def test_threads_default_is_settable(monkeypatch):
 
 
 def test_compile_note_goes_to_stderr_only_without_a_cached_core(tmp_path, capsys):
-    index = core._cache_index()
+    index = core._cache_index(core.solve_range)
     assert index is not None and index.endswith(".nbi")  # numba's layout, as the note expects it
     missing = tmp_path / "solver.solve_range.nbi"
     assert core._announce_compile(str(missing))

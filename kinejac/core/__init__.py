@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .frames import frame_range
 from .packing import pack
 from .solver import N_OPTIONS, O_MAX_IT, O_PTOL, O_RTOL, O_TIMEOUT, evaluate_at, solve_range, step_at
 from .tree import Tree, build_tree, support
@@ -33,6 +34,7 @@ __all__ = [
     "Tree",
     "default_threads",
     "evaluate_at",
+    "frames",
     "load_compiled",
     "pack",
     "solve",
@@ -43,9 +45,10 @@ __all__ = [
 
 _COMPILE_SECONDS = 90  # a cold compile on a quiet 2-core machine: 80 s measured (BENCHMARKS.md)
 _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_packed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-_announced = False
+_announced: set = set()  # the entry points whose compilation has been announced
 _NO_HISTORY = np.empty((1, 64))  # a dummy history buffer (nothing is written to it)
 _I = np.int64
 #: the sphere model of a problem without collision avoidance
@@ -69,6 +72,27 @@ def tree_of(robot) -> Tree:
     return tree
 
 
+def frames(robot, Q: np.ndarray, frame_id: int, point: np.ndarray | None, reference: int, jacobian: bool):
+    """Poses ``(B, 4, 4)`` and, if ``jacobian``, Jacobians ``(B, 6, nv)`` (else ``None``) of frame
+    ``frame_id`` at the configurations ``Q (B, nq)`` (finite, unit-norm groups: checked by the
+    caller), compiled (:mod:`kinejac.core.frames`); ``reference``: pinocchio's enum value."""
+    packed = _packed.get(robot)
+    if packed is None:
+        tree = tuple(tree_of(robot))
+        packed = _packed[robot] = (*pack(tree, NO_SPHERES), tree)
+    mf, mi, tree = packed
+    if frame_range not in _announced:
+        _note_compile(frame_range)
+    Q = np.ascontiguousarray(Q, dtype=float)
+    B = Q.shape[0]
+    path = support(tree, [frame_id])
+    T = np.empty((B, 4, 4))
+    J = np.empty((B if jacobian else 0, 6, robot.nv))
+    offset = np.zeros(3) if point is None else np.asarray(point, dtype=float)
+    frame_range(mf, mi, Q, path, frame_id, offset, int(reference), 0, B, T, J)
+    return T, (J if jacobian else None)
+
+
 def default_threads() -> int:
     """Threads of a batched solve: ``KINEJAC_THREADS`` if set, else the cores this process may use."""
     env = os.environ.get("KINEJAC_THREADS")
@@ -80,16 +104,20 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def _cache_index() -> str | None:
-    """Where numba keeps the index of the compiled solver (``None`` if its layout is unknown)."""
-    cache = getattr(solve_range, "_cache", None)
+def _cache_index(entry) -> str | None:
+    """Where numba keeps the index of a compiled entry point (``None`` if its layout is unknown)."""
+    cache = getattr(entry, "_cache", None)
     return getattr(getattr(cache, "_cache_file", None), "_index_path", None)
 
 
+def _note_compile(entry) -> None:
+    """Once per entry point: say on stderr if numba has no cached copy of it to load."""
+    _announced.add(entry)
+    _announce_compile(_cache_index(entry))
+
+
 def _announce_compile(index: str | None) -> bool:
-    """Say once, on stderr, that the core is being compiled (numba has no cached copy at ``index``)."""
-    global _announced
-    _announced = True
+    """Say, on stderr, that the core is being compiled, unless numba's cache index ``index`` exists."""
     if index is not None and os.path.exists(index):
         return False
     print(
@@ -110,8 +138,8 @@ def solve(model, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=No
     code releases the GIL); every problem's result depends only on its own inputs and seed, so
     the thread count changes nothing but the speed.
     """
-    if not _announced:
-        _announce_compile(_cache_index())
+    if solve_range not in _announced:
+        _note_compile(solve_range)
     mf, mi = model
     B, nq = Q0.shape
     if out is None:
