@@ -11,6 +11,9 @@ alive by the Python caller; buffers allocated inside it must be used again after
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -20,7 +23,7 @@ __all__ = ["borrowed"]
 
 
 @intrinsic
-def borrowed(typingctx, a):
+def _borrowed(typingctx, a):
     """``a`` (any numba array) without its owner record: no reference counting, same data, shape,
     strides and type."""
     if not isinstance(a, types.Array):
@@ -33,3 +36,7 @@ def borrowed(typingctx, a):
         return array._getvalue()
 
     return a(a), codegen
+
+
+#: (typed for readers and type checkers: numba passes the typing context itself)
+borrowed: Callable[[np.ndarray], np.ndarray] = _borrowed  # type: ignore[assignment]

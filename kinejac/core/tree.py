@@ -160,7 +160,7 @@ def build_tree(robot) -> Tree:
     return Tree(jf, ji, cj, ff, fi, lo, hi, mode, cv, dims)
 
 
-def support(tree: Tree, frames, joints=()) -> np.ndarray:
+def support(tree: Tree | tuple, frames, joints=()) -> np.ndarray:
     """The joints moving any of ``frames`` or ``joints`` (their ancestors), sorted (parents first)."""
     ji, fi = tree[1], tree[4]  # a Tree or its plain tuple
     parent = ji[:, PARENT]
