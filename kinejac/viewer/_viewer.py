@@ -28,7 +28,7 @@ import pinocchio as pin
 
 from ..errors import InvalidValueError, KinejacError, ShapeError
 from ..robot import Robot
-from ..spatial import as_transform
+from ..spatial import as_transform, orthonormality_error
 from ._lifeline import in_main_thread, is_loopback
 from ._visuals import DEFAULT_RGBA, VisualElement, visual_elements
 
@@ -659,7 +659,7 @@ class Viewer:
             raise InvalidValueError(
                 f"ellipsoid needs a finite center and axes and radii >= 0 (inf allowed), got radii {r.tolist()}"
             )
-        if np.abs(A.T @ A - np.eye(3)).max() > 1e-6:
+        if orthonormality_error(A) > 1e-6:
             raise InvalidValueError("ellipsoid axes must be orthonormal columns")
         if not (math.isfinite(scale) and scale > 0 and math.isfinite(max_radius) and max_radius > 0):
             raise InvalidValueError(f"scale and max_radius must be > 0, got {scale} and {max_radius}")
