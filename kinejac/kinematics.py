@@ -21,7 +21,8 @@ import pinocchio as pin
 from ._checks import as_real_array
 from .errors import InvalidValueError, KinejacError, ShapeError
 from .robot import Robot, broadcast_batch
-from .spatial import _TO_PIN, Reference, as_reference
+from .spatial import REFERENCE_TO_PINOCCHIO as _TO_PIN
+from .spatial import Reference, as_reference
 
 __all__ = ["hessian", "jacobian", "jacobian_dot", "pose", "twist", "vjp"]
 

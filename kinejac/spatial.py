@@ -15,6 +15,7 @@ import pinocchio as pin
 from .errors import InvalidChoiceError, InvalidValueError, ShapeError
 
 __all__ = [
+    "REFERENCE_TO_PINOCCHIO",
     "Reference",
     "as_reference",
     "as_se3",
@@ -45,15 +46,18 @@ class Reference(str, Enum):
 
 
 _EYE3 = np.eye(3)
-_TO_PIN: dict = {
+REFERENCE_TO_PINOCCHIO: dict = {
     Reference.WORLD: pin.ReferenceFrame.WORLD,
     Reference.LOCAL: pin.ReferenceFrame.LOCAL,
     Reference.LOCAL_WORLD_ALIGNED: pin.ReferenceFrame.LOCAL_WORLD_ALIGNED,
 }
+# {Reference or its str value: pinocchio.ReferenceFrame}, read-only by convention (the hot paths of
+# kinejac.kinematics look references up here without a function call; as_reference() validates).
 # str-valued members hash like their values, so one dict serves enum members and strings alike.
 # pinocchio's own enum is handled in as_reference(): its members compare equal to ints, and 0 or
 # True must not silently mean a frame.
-_TO_PIN.update({r.value: p for r, p in list(_TO_PIN.items())})
+REFERENCE_TO_PINOCCHIO.update({r.value: p for r, p in list(REFERENCE_TO_PINOCCHIO.items())})
+_TO_PIN = REFERENCE_TO_PINOCCHIO
 
 
 def as_reference(reference: Reference | str | pin.ReferenceFrame) -> pin.ReferenceFrame:

@@ -28,7 +28,7 @@ import pinocchio as pin
 from .errors import InvalidChoiceError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
 from .robot import Robot
 
-__all__ = ["MAX_URDF_BYTES", "RobotSource", "available_robots", "build_visual_model", "load"]
+__all__ = ["MAX_URDF_BYTES", "RobotSource", "available_robots", "build_visual_model", "erd_share", "load"]
 
 MAX_URDF_BYTES = 64 * 2**20  #: larger files are refused rather than parsed
 _JOINT_TYPES = ("revolute", "continuous", "prismatic", "fixed", "floating", "planar")
@@ -43,7 +43,7 @@ def _bundled() -> dict[str, Path]:
 
 
 @lru_cache(maxsize=1)
-def _erd_share() -> Path | None:
+def erd_share() -> Path | None:
     """The ``share`` folder holding example-robot-data's models, when the package is installed."""
     candidates = [sysconfig.get_paths()["purelib"], *site.getsitepackages(), *sys.path]
     for base in candidates:
@@ -55,7 +55,7 @@ def _erd_share() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _erd_models() -> dict[str, Path]:
-    share = _erd_share()
+    share = erd_share()
     if share is None:
         return {}
     found: dict[str, Path] = {}
@@ -85,8 +85,8 @@ def _resolve(spec: str | Path) -> tuple[str, Path, tuple[str, ...]]:
     erd_name = next((text[len(p) :] for p in _ERD_PREFIXES if text.startswith(p)), text)
     erd = _erd_models()
     if erd_name in erd:
-        return erd_name, erd[erd_name], (str(_erd_share()),)
-    hint = "" if erd or _erd_share() else " (install the 'robots' extra for example-robot-data's models)"
+        return erd_name, erd[erd_name], (str(erd_share()),)
+    hint = "" if erd or erd_share() else " (install the 'robots' extra for example-robot-data's models)"
     raise RobotNotFound(text, available_robots(), where=f"bundled robots or example-robot-data{hint}")
 
 

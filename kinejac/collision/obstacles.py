@@ -43,7 +43,6 @@ __all__ = [
     "as_scene",
     "load_scene",
     "obstacle_names",
-    "scene_to_json",
 ]
 
 
@@ -317,26 +316,3 @@ def load_scene(path: str | Path) -> tuple[Obstacle, ...]:
     scene = tuple(_from_entry(e, i, path.parent) for i, e in enumerate(entries))
     obstacle_names(scene)
     return scene
-
-
-def scene_to_json(scene: Sequence[Obstacle]) -> list[dict]:
-    """The JSON entries of a scene (the inverse of :func:`load_scene`, meshes with absolute paths)."""
-    out = []
-    for o in scene:
-        e: dict = {"type": o.kind}
-        if o.name:
-            e["name"] = o.name
-        if isinstance(o, Box):
-            e["size"] = o.size.tolist()
-        elif isinstance(o, Sphere):
-            e.update(radius=o.radius, center=o.center.tolist())
-        elif isinstance(o, (Capsule, Cylinder)):
-            e.update(radius=o.radius, length=o.length)
-        elif isinstance(o, PointCloud):
-            e.update(points=o.points.tolist(), radius=o.radius)
-        elif isinstance(o, Mesh):
-            e.update(path=str(o.path), scale=o.scale.tolist())
-        if hasattr(o, "pose") and not isinstance(o, Sphere):
-            e["pose"] = np.asarray(o.pose).tolist()
-        out.append(e)
-    return out
