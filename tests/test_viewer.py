@@ -309,9 +309,8 @@ def test_infinite_force_ellipsoid_radius_is_drawn_at_max_radius(viewer):
 
 
 def test_ellipsoid_from_q_and_frame_uses_manipulability(viewer, ur5):
-    manipulability = pytest.importorskip("kinejac.dexterity")
     q = ur5.random_configuration(4)
-    e = manipulability.velocity_ellipsoid(ur5, q, "tool0", part="translation")
+    e = kinejac.velocity_ellipsoid(ur5, q, "tool0", part="translation")
     np.testing.assert_allclose(viewer.show_ellipsoid(q=q, frame="tool0"), np.maximum(e.radii, 1e-3 * max(e.radii)))
     near_singular = ur5.from_dict({"elbow_joint": 0.0})  # arm stretched: a force radius is huge or inf
     drawn = viewer.show_ellipsoid(q=near_singular, frame="tool0", kind="force", max_radius=1.0)
