@@ -114,7 +114,7 @@ def _floats(text: str | None, n: int, what: str, where: str, default: tuple[floa
     return values
 
 
-def _float_attr(el: ET.Element, key: str, where: str, default: float | None) -> float | None:
+def _float_attr(el: ET.Element, key: str, where: str, default: float) -> float:
     text = el.get(key)
     if text is None:
         return default
@@ -298,7 +298,7 @@ def _build(path: Path, root_joint: str | None, mimic: bool) -> pin.Model:
 
 
 def _locked_values(
-    model: pin.Model, locked: Mapping[str, float] | Sequence[str] | None, where: str
+    model: pin.Model, locked: Mapping[str, float | Sequence[float]] | Sequence[str] | None, where: str
 ) -> dict[str, np.ndarray]:
     """``{joint: value}`` for the joints to lock: given values, or neutral moved into the limits."""
     values: dict[str, np.ndarray] = {}
@@ -376,7 +376,7 @@ def load(
     spec: str | Path,
     *,
     root_joint: Literal["floating", "planar"] | None = None,
-    locked_joints: Sequence[str] | Mapping[str, float] | None = None,
+    locked_joints: Sequence[str] | Mapping[str, float | Sequence[float]] | None = None,
     package_dirs: Sequence[str | Path] | None = None,
     srdf: str | Path | None = None,
 ) -> Robot:
@@ -457,7 +457,7 @@ class RobotSource:
 
     name: str
     urdf: str
-    root_joint: str | None = None
+    root_joint: Literal["floating", "planar"] | None = None
     locked_joints: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
     @property

@@ -91,7 +91,7 @@ class Box(Obstacle):
     """A box of edge lengths ``size`` ``(3,)`` [m] centred at ``pose`` (``T_world_box``)."""
 
     size: np.ndarray
-    pose: np.ndarray = field(default=None)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "box"
 
@@ -111,7 +111,7 @@ class Sphere(Obstacle):
     """A sphere of ``radius`` [m] at ``center`` ``(3,)`` [m] in world coordinates."""
 
     radius: float
-    center: np.ndarray = field(default=(0.0, 0.0, 0.0))
+    center: np.ndarray = field(default=(0.0, 0.0, 0.0))  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "sphere"
 
@@ -135,7 +135,7 @@ class Capsule(Obstacle):
 
     radius: float
     length: float
-    pose: np.ndarray = field(default=None)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "capsule"
 
@@ -152,7 +152,7 @@ class Cylinder(Obstacle):
 
     radius: float
     length: float
-    pose: np.ndarray = field(default=None)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "cylinder"
 
@@ -190,8 +190,8 @@ class Mesh(Obstacle):
     its vertices multiplied by ``scale`` (a number or ``(3,)``)."""
 
     path: Path
-    pose: np.ndarray = field(default=None)
-    scale: np.ndarray = field(default=1.0)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
+    scale: np.ndarray = field(default=1.0)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "mesh"
 

@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from ..errors import KinejacError
 from ._lifeline import stop_group
@@ -96,7 +97,7 @@ class HeadlessChromium:
             "about:blank",
         ]
         self._loop = asyncio.new_event_loop()
-        self._ws = None
+        self._ws: Any = None  # tornado's WebSocketClientConnection once connected
         self._ids = itertools.count(1)
         self.requests: list[str] = []  #: URLs the page asked for (requests and websockets), in order
         try:

@@ -79,6 +79,8 @@ class RobotScene:
             return g.Cylinder(e.size[1], e.size[0])
         if e.shape == "sphere":
             return g.Sphere(e.size[0])
+        if e.mesh_path is None:  # visual_elements() gives every mesh its file
+            raise KinejacError(f"visual {e.name!r} of link {e.link!r} has no mesh file")
         suffix = e.mesh_path.suffix.lower()
         loader = {".dae": g.DaeMeshGeometry, ".stl": g.StlMeshGeometry, ".obj": g.ObjMeshGeometry}[suffix]
         return loader.from_file(str(e.mesh_path))

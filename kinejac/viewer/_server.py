@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, cast
 
 from ..errors import KinejacError
 from ._lifeline import in_main_thread
@@ -83,9 +84,11 @@ def start_server(timeout: float, host: str = "127.0.0.1") -> tuple[subprocess.Po
     )
     lines: queue.Queue[str | None] = queue.Queue()
 
+    stdout = cast(IO[bytes], proc.stdout)  # a pipe: stdout=PIPE
+
     def drain() -> None:  # reads the server's stdout until it exits, so the pipe never fills
-        with proc.stdout:
-            for raw in proc.stdout:
+        with stdout:
+            for raw in stdout:
                 lines.put(raw.decode("utf-8", "replace").strip())
         lines.put(None)
 

@@ -40,7 +40,7 @@ def colormap(table: np.ndarray, t: np.ndarray) -> np.ndarray:
     return table[i] * (1 - f) + table[i + 1] * f
 
 
-def hex_color(rgb: Sequence[float]) -> int:
+def hex_color(rgb: Sequence[float] | np.ndarray) -> int:
     """``0xRRGGBB`` of an ``(r, g, b[, a])`` in [0, 1] (clipped)."""
     r, g, b = (round(255 * min(max(float(c), 0.0), 1.0)) for c in rgb[:3])
     return (r << 16) | (g << 8) | b
