@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from math import isfinite as _isfinite
+from operator import attrgetter
 
 import numpy as np
 import pinocchio as pin
@@ -33,6 +34,10 @@ _computeFrameJacobian = pin.computeFrameJacobian
 _forwardKinematics = pin.forwardKinematics
 _updateFramePlacement = pin.updateFramePlacement
 _getFrameVelocity = pin.getFrameVelocity
+_dJ_pass, _getFrameJacobianTimeVariation = pin.computeJointJacobiansTimeVariation, pin.getFrameJacobianTimeVariation
+_H_pass, _getFrameKinematicHessian = pin.computeJointKinematicHessians, pin.getFrameKinematicHessian
+_VECTOR = attrgetter("vector")  # Motion -> (6,)
+_PLACEMENT = object()  # the reference of a pose: none (``_per_sample`` reads the frame's SE3 placement)
 
 
 def _point(point, name: str = "point") -> np.ndarray:
@@ -45,62 +50,75 @@ def _point(point, name: str = "point") -> np.ndarray:
 
 
 def _per_sample(
-    kernel, shape: tuple[int, ...], robot: Robot, frame: str, reference, q: np.ndarray, v=None, unmimicked: bool = False
+    compute,
+    read,
+    shape: tuple[int, ...],
+    robot: Robot,
+    frame: str,
+    reference,
+    q: np.ndarray,
+    v=None,
+    *,
+    array=None,
+    full: bool = False,
 ) -> np.ndarray:
-    """``kernel(model, data, q, frame_id, ref)`` (or ``kernel(model, data, q, v, frame_id, ref)``) for one
-    sample, or stacked over the batch to ``(B, *shape)``: the single/batch branch of every function
-    here. A single ``q`` or ``v`` is repeated to the other's batch size (:func:`broadcast_batch`).
+    """One sample's pinocchio calls, for a single ``q`` (and ``v``) or for each row of a batch, stacked
+    to ``(B, *shape)``: the single/batch branch of every function here. A single ``q`` or ``v`` is
+    repeated to the other's batch size (:func:`broadcast_batch`).
 
-    ``kernel`` makes the pinocchio calls of one sample in pinocchio's argument order: a pinocchio
-    function itself, or a module-level one. Looks ``frame`` and ``reference`` up (raises
-    FrameNotFound / InvalidChoiceError); ``unmimicked`` runs on :attr:`Robot.unmimicked`'s model.
-    The single result is returned as the kernel made it (pinocchio hands a ``6 x 1`` Jacobian back as
-    a ``(6,)`` vector: callers reshape). Written for the benchmarked single calls: the lookup is
-    inlined and the arity fixed, as ``*args``, a closure built per call or ``np.reshape`` would
-    each add 5-50 % to them.
+    Per sample, ``compute(model, data, q)`` (or ``compute(model, data, q, v)``) runs a kinematics pass
+    and ``read(model, data, frame_id, ref)`` returns the result (for a pose, ``reference`` is
+    ``_PLACEMENT`` and ``read(model, data, frame_id)`` an ``SE3``, whose ``homogeneous`` matrix is
+    taken); without ``compute``, ``read(model, data, q, frame_id, ref)`` does both. ``array`` (an
+    ``operator.attrgetter``) takes the array out of a pinocchio ``Motion``. A single result is
+    returned as pinocchio makes it: a ``6 x 1`` Jacobian comes back as a ``(6,)`` vector (callers
+    reshape). Looks ``frame`` and ``reference`` up (raises FrameNotFound / InvalidChoiceError);
+    ``full`` runs on :attr:`Robot.unmimicked`'s model.
+
+    The loops call pinocchio directly with a fixed arity, one loop per call pattern: a Python
+    function per sample costs a batch 3-5 %, and ``*args``, closures or ``np.reshape`` cost the
+    benchmarked single calls 5-50 % (``scripts/bench_jacobian.py``).
     """
     try:
-        fid, ref = robot.frame_ids[frame], _TO_PIN[reference]
+        fid, ref = robot.frame_ids[frame], None if reference is _PLACEMENT else _TO_PIN[reference]
     except (KeyError, TypeError):
         fid, ref = robot.frame_id(frame), as_reference(reference)
-    if unmimicked:
+    if full:
         model, data = robot.unmimicked[0], robot.unmimicked_data()  # type: ignore[index]
         fid = model.getFrameId(frame)
     else:
         model, data = robot.model, robot.data
-    if v is None:
-        if q.ndim == 1:
-            return kernel(model, data, q, fid, ref)
-        rows = [kernel(model, data, qi, fid, ref) for qi in q]
-    else:
-        if q.ndim == 1 and v.ndim == 1:
-            return kernel(model, data, q, v, fid, ref)
-        rows = [kernel(model, data, qi, vi, fid, ref) for qi, vi in zip(*broadcast_batch(q, v, "q", "v"))]
-    return np.array(rows).reshape(len(rows), *shape)
-
-
-def _pose1(model: pin.Model, data: pin.Data, q: np.ndarray, fid: int, ref) -> np.ndarray:
-    _forwardKinematics(model, data, q)
-    return _updateFramePlacement(model, data, fid).homogeneous
-
-
-def _twist1(model: pin.Model, data: pin.Data, q: np.ndarray, v: np.ndarray, fid: int, ref) -> np.ndarray:
-    _forwardKinematics(model, data, q, v)
-    return _getFrameVelocity(model, data, fid, ref).vector
-
-
-def _jacobian_dot1(model: pin.Model, data: pin.Data, q: np.ndarray, v: np.ndarray, fid: int, ref) -> np.ndarray:
-    pin.computeJointJacobiansTimeVariation(model, data, q, v)
-    return pin.getFrameJacobianTimeVariation(model, data, fid, ref)
-
-
-def _no_joints(model: pin.Model, data: pin.Data, q: np.ndarray, v: np.ndarray, fid: int, ref) -> np.ndarray:
-    return np.zeros((6, 0))
-
-
-def _hessian1(model: pin.Model, data: pin.Data, q: np.ndarray, fid: int, ref) -> np.ndarray:
-    pin.computeJointKinematicHessians(model, data, q)
-    return pin.getFrameKinematicHessian(model, data, fid, ref)
+    single = q.ndim == 1 and (v is None or v.ndim == 1)
+    if compute is None:  # jacobian: one call
+        if single:
+            return read(model, data, q, fid, ref)
+        rows = [read(model, data, qi, fid, ref) for qi in q]
+    elif v is not None:  # twist, jacobian_dot
+        if single:
+            compute(model, data, q, v)
+            out = read(model, data, fid, ref)
+            return out if array is None else array(out)
+        rows = []
+        for qi, vi in zip(*broadcast_batch(q, v, "q", "v")):
+            compute(model, data, qi, vi)
+            rows.append(read(model, data, fid, ref))
+    elif ref is None:  # pose
+        if single:
+            compute(model, data, q)
+            return read(model, data, fid).homogeneous
+        rows = []
+        for qi in q:
+            compute(model, data, qi)
+            rows.append(read(model, data, fid).homogeneous)
+    else:  # hessian
+        if single:
+            compute(model, data, q)
+            return read(model, data, fid, ref)
+        rows = []
+        for qi in q:
+            compute(model, data, qi)
+            rows.append(read(model, data, fid, ref))
+    return np.array(rows if array is None else list(map(array, rows))).reshape(len(rows), *shape)
 
 
 def pose(robot: Robot, q, frame: str, *, point=None) -> np.ndarray:
@@ -110,7 +128,7 @@ def pose(robot: Robot, q, frame: str, *, point=None) -> np.ndarray:
     orientation placed at that point.
     """
     q = robot.check_q(q)
-    T = _per_sample(_pose1, (4, 4), robot, frame, _DEFAULT, q)
+    T = _per_sample(_forwardKinematics, _updateFramePlacement, (4, 4), robot, frame, _PLACEMENT, q)
     if point is not None:  # T_world_frame @ T_frame_point
         T[..., :3, 3] += T[..., :3, :3] @ _point(point)
     return T
@@ -136,7 +154,7 @@ def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT,
         except (KeyError, TypeError):
             pass  # an unknown frame or reference: the checks below say which
     q = robot.check_q(q)
-    J = _per_sample(_computeFrameJacobian, (6, robot.nv), robot, frame, reference, q)
+    J = _per_sample(None, _computeFrameJacobian, (6, robot.nv), robot, frame, reference, q)
     J = J.reshape(*q.shape[:-1], 6, robot.nv)  # the binding hands a 6x1 matrix back as a (6,) vector
     ref = as_reference(reference)
     if point is not None and ref != pin.ReferenceFrame.WORLD:
@@ -166,11 +184,14 @@ def twist(robot: Robot, q, v, frame: str, reference: Reference | str = _DEFAULT)
     ):
         # benchmarked like jacobian()'s hot path: robot.check_q(), check_v() and _per_sample() inlined
         try:
-            return _twist1(robot.model, robot.data, q, v, robot.frame_ids[frame], _TO_PIN[reference])
+            fid, ref = robot.frame_ids[frame], _TO_PIN[reference]
         except (KeyError, TypeError):
             pass  # an unknown frame or reference: the checks below say which
+        else:
+            _forwardKinematics(robot.model, robot.data, q, v)
+            return _getFrameVelocity(robot.model, robot.data, fid, ref).vector
     q, v = robot.check_q(q), robot.check_v(v)
-    return _per_sample(_twist1, (6,), robot, frame, reference, q, v)
+    return _per_sample(_forwardKinematics, _getFrameVelocity, (6,), robot, frame, reference, q, v, array=_VECTOR)
 
 
 def _check_w(w, name: str = "w") -> np.ndarray:
@@ -193,7 +214,7 @@ def vjp(robot: Robot, q, w, frame: str, reference: Reference | str = _DEFAULT) -
     q, w = robot.check_q(q), _check_w(w)
     if q.ndim == 2 and w.ndim == 2:
         broadcast_batch(q, w, "q", "w")  # raises ShapeError if the batch sizes differ
-    J = _per_sample(_computeFrameJacobian, (6, robot.nv), robot, frame, reference, q)
+    J = _per_sample(None, _computeFrameJacobian, (6, robot.nv), robot, frame, reference, q)
     if J.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector
         J = J.reshape(6, 1)
     return w @ J if w.ndim == 1 or J.ndim == 2 else np.einsum("bi,bij->bj", w, J)
@@ -213,11 +234,20 @@ def jacobian_dot(robot: Robot, q, v, frame: str, reference: Reference | str = _D
         model, A, b, G = robot.unmimicked
         Q, V, nv = Q @ A.T + b, V @ G.T, model.nv
     # pinocchio 4.1's computeJointJacobiansTimeVariation segfaults without joints
-    kernel = _jacobian_dot1 if nv else _no_joints
-    dJ = _per_sample(kernel, (6, nv), robot, frame, reference, Q, V, G is not None)
+    compute, read = (_dJ_pass, _getFrameJacobianTimeVariation) if nv else (_no_pass, _no_columns)
+    dJ = _per_sample(compute, read, (6, nv), robot, frame, reference, Q, V, full=G is not None)
     if dJ.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector
         dJ = dJ.reshape(6, nv)
     return dJ if G is None else dJ @ G
+
+
+def _no_pass(model: pin.Model, data: pin.Data, q: np.ndarray, v: np.ndarray) -> None:
+    """No kinematics pass (a model without joints)."""
+
+
+def _no_columns(model: pin.Model, data: pin.Data, fid: int, ref) -> np.ndarray:
+    """The ``(6, 0)`` derivative of a model without joints."""
+    return np.zeros((6, 0))
 
 
 @lru_cache(maxsize=1)
@@ -261,7 +291,7 @@ def hessian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT) 
         # H[:, j, k] = sum_ab H_full[:, a, b] G[a, j] G[b, k]
         model, A, b, G = robot.unmimicked
         Q, n = q @ A.T + b, model.nv
-    H = _per_sample(_hessian1, (6, n, n), robot, frame, reference, Q, None, G is not None)
+    H = _per_sample(_H_pass, _getFrameKinematicHessian, (6, n, n), robot, frame, reference, Q, full=G is not None)
     if H.ndim != Q.ndim + 2:  # the binding hands a 6x1x1 Hessian back as a (6,) vector
         H = H.reshape(*Q.shape[:-1], 6, n, n)
     if _hessian_is_fortran_ordered():
