@@ -283,6 +283,48 @@ class Robot:
         except (KeyError, TypeError):
             raise JointNotFound(name, self._joint_by_name, where=f"robot {self.name!r}") from None
 
+    def leaf_frames(self) -> list[str]:
+        """Frames no other frame hangs from (end effectors, tool tips, fingertips), in model order."""
+        frames = self.model.frames
+        parents = {int(f.parentFrame) for i, f in enumerate(frames) if i > 0}
+        return [f.name for i, f in enumerate(frames) if i > 0 and i not in parents]
+
+    def frame_kind(self, frame: str | int) -> str:
+        """What a frame (a name, or an index in ``model.frames``) is: ``body`` (a link), ``fixed`` (a
+        fixed joint, also ``universe``), ``frame`` (an operational frame), ``sensor``, or for the frame
+        of a moving joint that joint's :attr:`JointInfo.kind`."""
+        index = self.frame_id(frame) if isinstance(frame, str) else int(frame)
+        if not 0 <= index < len(self.frame_names):
+            raise FrameNotFound(str(frame), self.frame_names, where=f"robot {self.name!r}")
+        f = self.model.frames[index]
+        kind = str(f.type).rsplit(".", 1)[-1].lower()  # body, joint, fixed_joint, op_frame, sensor
+        if kind == "joint":
+            return self.joint(f.name).kind
+        return {"fixed_joint": "fixed", "op_frame": "frame"}.get(kind, kind)
+
+    def tangent_names(self) -> list[str]:
+        """Names of the ``nv`` tangent directions: the joint's name, or ``joint[k]`` for a joint with nv > 1."""
+        names = [""] * self.nv
+        for j in self.joints:
+            for k in range(j.nv):
+                names[j.idx_v + k] = j.name if j.nv == 1 else f"{j.name}[{k}]"
+        return names
+
+    def limit_violations(self, q, *, degrees: bool = False, tol: float = 1e-9) -> list[str]:
+        """One line per coordinate of one configuration ``q`` (nq,) outside the limits (to ``tol``):
+        ``"joint = value not in [lower, upper]"``; revolute and continuous values in degrees if ``degrees``."""
+        q = self.check_q(q)
+        if q.ndim != 1:
+            raise ShapeError(f"limit_violations takes one configuration of shape ({self.nq},), got {q.shape}")
+        bad = []
+        for j in self.joints:
+            conv = math.degrees if degrees and j.kind in ("revolute", "continuous") else float
+            for k in range(j.idx_q, j.idx_q + j.nq):
+                if not self.lower[k] - tol <= q[k] <= self.upper[k] + tol:
+                    lo, hi = conv(self.lower[k]), conv(self.upper[k])
+                    bad.append(f"{j.name} = {conv(q[k]):.4g} not in [{lo:.4g}, {hi:.4g}]")
+        return bad
+
     # -- argument checks (cheap on the single-configuration fast path) ----------------------
     def check_q(self, q, name: str = "q") -> np.ndarray:
         """``q`` as a float64 array of shape (nq,) or (B, nq), finite and with unit-norm groups."""

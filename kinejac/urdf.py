@@ -2,19 +2,20 @@
 
 ``load`` checks the URDF itself before pinocchio parses it, so a broken file fails with a
 :class:`~kinejac.errors.URDFError` that names the file and the offending element instead of a
-crash or a silently wrong model.
+crash or a silently wrong model. The same walk over the XML (:mod:`kinejac._urdf_xml`) collects
+what :func:`urdf_findings` reports about a valid file that would still surprise a user (``kinejac
+doctor``).
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
-import math
 import site
 import sys
 import sysconfig
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,13 +26,22 @@ from typing import Literal
 import numpy as np
 import pinocchio as pin
 
+from ._urdf_xml import Finding, Mimic, UrdfFacts, walk_urdf
 from .errors import InvalidChoiceError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
 from .robot import Robot
 
-__all__ = ["MAX_URDF_BYTES", "RobotSource", "available_robots", "build_visual_model", "erd_share", "load"]
+__all__ = [
+    "MAX_URDF_BYTES",
+    "Finding",
+    "RobotSource",
+    "available_robots",
+    "build_visual_model",
+    "erd_share",
+    "load",
+    "urdf_findings",
+]
 
 MAX_URDF_BYTES = 64 * 2**20  #: larger files are refused rather than parsed
-_JOINT_TYPES = ("revolute", "continuous", "prismatic", "fixed", "floating", "planar")
 _ROOT_JOINTS = {"floating": pin.JointModelFreeFlyer, "planar": pin.JointModelPlanar}
 _ERD_PREFIXES = ("erd:", "example-robot-data:")
 
@@ -90,66 +100,9 @@ def _resolve(spec: str | Path) -> tuple[str, Path, tuple[str, ...]]:
     raise RobotNotFound(text, available_robots(), where=f"bundled robots or example-robot-data{hint}")
 
 
-# -- checking the URDF before pinocchio sees it --------------------------------------------------
-@dataclass(frozen=True)
-class _Mimic:
-    joint: str
-    mimicked: str
-    multiplier: float
-    offset: float
-
-
-def _floats(text: str | None, n: int, what: str, where: str, default: tuple[float, ...]) -> tuple[float, ...]:
-    if text is None:
-        return default
-    parts = text.split()
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        raise URDFError(f"{where}: {what} must be {n} numbers, got {text!r}") from None
-    if len(values) != n:
-        raise URDFError(f"{where}: {what} must be {n} numbers, got {text!r}")
-    if not all(math.isfinite(x) for x in values):
-        raise URDFError(f"{where}: {what} must be finite, got {text!r}")
-    return values
-
-
-def _float_attr(el: ET.Element, key: str, where: str, default: float) -> float:
-    text = el.get(key)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise URDFError(f"{where}: {key}={text!r} is not a number") from None
-    if math.isnan(value):
-        raise URDFError(f"{where}: {key} is NaN")
-    return value
-
-
-# numeric attributes urdfdom parses inside a <link>: element tag -> {attribute: count}
-_LINK_NUMBERS = {
-    "origin": {"xyz": 3, "rpy": 3},
-    "mass": {"value": 1},
-    "inertia": {k: 1 for k in ("ixx", "ixy", "ixz", "iyy", "iyz", "izz")},
-    "box": {"size": 3},
-    "cylinder": {"radius": 1, "length": 1},
-    "sphere": {"radius": 1},
-    "mesh": {"scale": 3},
-}
-
-
-def _check_link_numbers(link: ET.Element, where: str) -> None:
-    """Every number in a link's inertial/visual/collision elements is present and finite (urdfdom
-    would otherwise refuse the file without saying where)."""
-    for part in link:
-        for el in part.iter():
-            for key, n in _LINK_NUMBERS.get(el.tag, {}).items():
-                _floats(el.get(key), n, f"<{part.tag}>/<{el.tag}> {key}", where, ())
-
-
-def _check_urdf(path: Path) -> list[_Mimic]:
-    """Validate the URDF's structure and numbers; returns its mimic joints."""
+# -- reading and checking the URDF before pinocchio sees it ---------------------------------
+def _read_urdf(path: Path) -> UrdfFacts:
+    """Read the URDF file (refusing one over :data:`MAX_URDF_BYTES`), validate it and collect its facts."""
     try:
         size = path.stat().st_size
         if size > MAX_URDF_BYTES:
@@ -159,125 +112,7 @@ def _check_urdf(path: Path) -> list[_Mimic]:
         raw = path.read_bytes()
     except OSError as exc:
         raise URDFNotFound(f"cannot read URDF file {str(path)!r}: {exc.strerror or exc}") from None
-    if not raw.strip():
-        raise URDFError(f"{path}: file is empty")
-    try:
-        root = ET.fromstring(raw)
-    except ET.ParseError as exc:
-        line, col = exc.position
-        raise URDFError(f"{path}: not well-formed XML at line {line}, column {col}: {exc}") from None
-    if root.tag != "robot":
-        raise URDFError(f"{path}: the root element is <{root.tag}>, expected <robot>")
-
-    links: list[str] = []
-    link_set: set[str] = set()
-    for el in root.findall("link"):
-        name = el.get("name")
-        if not name:
-            raise URDFError(f"{path}: a <link> has no name")
-        if name in link_set:
-            raise URDFError(f"{path}: link {name!r} is defined twice")
-        _check_link_numbers(el, f"{path}: link {name!r}")
-        links.append(name)
-        link_set.add(name)
-    if not links:
-        raise URDFError(f"{path}: robot {root.get('name')!r} has no <link>")
-
-    joints: dict[str, ET.Element] = {}
-    parent_of: dict[str, str] = {}
-    mimics: list[_Mimic] = []
-    for el in root.findall("joint"):
-        name = el.get("name")
-        if not name:
-            raise URDFError(f"{path}: a <joint> has no name")
-        where = f"{path}: joint {name!r}"
-        if name in joints:
-            raise URDFError(f"{path}: joint {name!r} is defined twice")
-        joints[name] = el
-        jtype = el.get("type")
-        if jtype not in _JOINT_TYPES:
-            raise URDFError(f"{where} has unknown type {jtype!r}; URDF joint types are: {', '.join(_JOINT_TYPES)}")
-        ends = {}
-        for end in ("parent", "child"):
-            sub = el.find(end)
-            link = sub.get("link") if sub is not None else None
-            if link is None:
-                raise URDFError(f"{where} has no <{end} link=...>")
-            if link not in link_set:
-                raise URDFError(f"{where}: {end} link {link!r} does not exist")
-            ends[end] = link
-        if ends["parent"] == ends["child"]:
-            raise URDFError(f"{where}: parent and child are the same link {ends['child']!r}")
-        if ends["child"] in parent_of:
-            raise URDFError(
-                f"{where}: link {ends['child']!r} is already the child of another joint "
-                "(a link has one parent; URDF cannot express kinematic loops)"
-            )
-        parent_of[ends["child"]] = ends["parent"]
-        origin = el.find("origin")
-        if origin is not None:
-            _floats(origin.get("xyz"), 3, "origin xyz", where, (0.0, 0.0, 0.0))
-            _floats(origin.get("rpy"), 3, "origin rpy", where, (0.0, 0.0, 0.0))
-        if jtype in ("revolute", "continuous", "prismatic", "planar"):
-            axis_el = el.find("axis")
-            axis = _floats(axis_el.get("xyz") if axis_el is not None else None, 3, "axis", where, (1.0, 0.0, 0.0))
-            if math.hypot(*axis) < 1e-9:
-                raise URDFError(f"{where}: axis {axis} has zero length")
-        limit = el.find("limit")
-        if jtype in ("revolute", "prismatic"):
-            if limit is None:
-                raise URDFError(f"{where} ({jtype}) has no <limit>")
-            lower = _float_attr(limit, "lower", where, 0.0)
-            upper = _float_attr(limit, "upper", where, 0.0)
-            if not (math.isfinite(lower) and math.isfinite(upper)):
-                raise URDFError(f"{where}: limits must be finite, got lower={lower} upper={upper}")
-            if lower > upper:
-                raise URDFError(f"{where}: lower limit {lower} > upper limit {upper}")
-        if limit is not None:
-            for key in ("velocity", "effort"):
-                value = _float_attr(limit, key, where, 0.0)
-                if value < 0:
-                    raise URDFError(f"{where}: limit {key}={value} is negative")
-        mimic = el.find("mimic")
-        if mimic is not None:
-            target = mimic.get("joint")
-            mimics.append(
-                _Mimic(
-                    name,
-                    target or "",
-                    _float_attr(mimic, "multiplier", where, 1.0),
-                    _float_attr(mimic, "offset", where, 0.0),
-                )
-            )
-    for m in mimics:
-        if m.mimicked not in joints:
-            raise URDFError(f"{path}: joint {m.joint!r} mimics joint {m.mimicked!r}, which does not exist")
-        if joints[m.mimicked].find("mimic") is not None:
-            raise URDFError(f"{path}: joint {m.joint!r} mimics {m.mimicked!r}, itself a mimic joint")
-        if not (math.isfinite(m.multiplier) and math.isfinite(m.offset)):
-            raise URDFError(f"{path}: joint {m.joint!r} has a non-finite mimic multiplier or offset")
-        kinds = joints[m.joint].get("type"), joints[m.mimicked].get("type")
-        if kinds[0] != "fixed" and not all(k in ("revolute", "prismatic") for k in kinds):  # fixed: ignored
-            raise URDFError(
-                f"{path}: joint {m.joint!r} ({kinds[0]}) mimics {m.mimicked!r} ({kinds[1]}); "
-                "only revolute and prismatic joints can mimic or be mimicked"
-            )
-
-    roots = [link for link in links if link not in parent_of]
-    if not roots:
-        raise URDFError(f"{path}: every link has a parent, so the joints form a loop")
-    if len(roots) > 1:
-        raise URDFError(
-            f"{path}: the tree has {len(roots)} roots ({', '.join(map(repr, roots))}); a URDF has one root link"
-        )
-    for link in links:  # a cycle that does not reach the root
-        seen, cur = set(), link
-        while cur in parent_of:
-            if cur in seen:
-                raise URDFError(f"{path}: the joints form a loop through link {cur!r}")
-            seen.add(cur)
-            cur = parent_of[cur]
-    return mimics
+    return walk_urdf(raw, path)
 
 
 # -- building models -------------------------------------------------------------------------------
@@ -347,7 +182,9 @@ def _lock(model: pin.Model, values: Mapping[str, np.ndarray], where: str) -> pin
     return reduced
 
 
-def _mimic_maps(reduced: pin.Model, full: pin.Model, mimics: list[_Mimic]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _mimic_maps(
+    reduced: pin.Model, full: pin.Model, mimics: Sequence[Mimic]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(A, b, G): ``q_full = A q + b`` and ``v_full = G v`` between a mimic model and the same
     model with its mimic joints as free joints (used for Hessians, which pinocchio lacks there)."""
     by_name = {m.joint: m for m in mimics}
@@ -401,7 +238,7 @@ def load(
         raise InvalidChoiceError("root_joint", root_joint, ["None", *_ROOT_JOINTS])
     name, path, erd_dirs = _resolve(spec)
     where = str(path)
-    mimics = _check_urdf(path)
+    mimics = _read_urdf(path).mimics
     full = _build(path, root_joint, mimic=False)
     values = _locked_values(full, locked_joints, where)
     # a mimic pair with a locked joint is locked as a whole, at the mimic's own value
@@ -487,3 +324,62 @@ def build_visual_model(robot: Robot) -> pin.GeometryModel:
         )
     except (RuntimeError, ValueError) as exc:
         raise URDFError(f"{robot.urdf_path}: cannot build its visual geometry: {exc}") from None
+
+
+# -- what would surprise a user (``kinejac doctor``) -----------------------------------------------
+def urdf_findings(robot: Robot) -> list[Finding]:
+    """What in a loaded robot's URDF would surprise a user, in this order: continuous joints with
+    position limits (``continuous_limits``, warning) and mimic joints (``mimic``, note), in document
+    order; mesh files the viewer cannot find or draw (``unresolved_mesh``, ``unsupported_mesh``,
+    warnings); links without mass (``no_inertia``, one note); frames sharing a name
+    (``duplicate_frame``, warning); a neutral configuration outside the limits
+    (``neutral_outside_limits``, note). The first three need ``robot.urdf_path``.
+    """
+    findings: list[Finding] = []
+    if robot.urdf_path is not None:
+        facts = _read_urdf(robot.urdf_path)
+        findings += facts.joint_findings
+        findings += _mesh_findings(facts.meshes, robot.urdf_path.parent, robot.package_dirs)
+        if facts.massless:
+            names = ", ".join(facts.massless[:6]) + (", ..." if len(facts.massless) > 6 else "")
+            findings.append(
+                Finding(
+                    "note",
+                    "no_inertia",
+                    ", ".join(facts.massless),
+                    f"{len(facts.massless)} link(s) without mass or inertia ({names}): harmless for kinematics, "
+                    "matters for dynamics",
+                )
+            )
+    for name, n in collections.Counter(robot.frame_names).items():
+        if n > 1:
+            message = (
+                f"{n} frames are named {name!r} (a link and a joint share the name?); looking it up gives only one "
+                "of them"
+            )
+            findings.append(Finding("warning", "duplicate_frame", name, message))
+    outside = robot.limit_violations(robot.neutral())
+    if outside:
+        message = f"the neutral configuration (all zeros) is outside the joint limits: {'; '.join(outside)}"
+        findings.append(Finding("note", "neutral_outside_limits", robot.name, message))
+    return findings
+
+
+def _mesh_findings(meshes: Sequence[str], urdf_dir: Path, package_dirs: Sequence[str]) -> list[Finding]:
+    """The mesh files the viewer cannot find, or cannot draw."""
+    from .viewer import MESH_FORMATS, resolve_mesh_path  # what the viewer will draw (no meshcat import)
+
+    findings = []
+    for filename in meshes:
+        found, looked = resolve_mesh_path(filename, urdf_dir, package_dirs)
+        if found is None:
+            places = ", ".join(dict.fromkeys(str(c) for c in looked[:4])) or "nowhere"
+            message = (
+                f"mesh {filename!r} not found (looked at: {places}); the viewer cannot draw it "
+                "(pass --package-dir DIR for package:// paths)"
+            )
+            findings.append(Finding("warning", "unresolved_mesh", filename, message))
+        elif found.suffix.lower() not in MESH_FORMATS:
+            message = f"mesh {filename!r} is a {found.suffix} file; the viewer draws {', '.join(MESH_FORMATS)} only"
+            findings.append(Finding("warning", "unsupported_mesh", filename, message))
+    return findings

@@ -17,7 +17,6 @@ import importlib.util
 import numpy as np
 
 import kinejac
-from kinejac.cli import leaf_frames
 from kinejac.workspace_map import workspace
 
 __all__ = ["main", "radial_profile"]
@@ -50,7 +49,7 @@ def main(argv=None) -> int:
 
     locked = ["panda_finger_joint1"] if args.robot == "panda" else None
     robot = kinejac.load(args.robot, locked_joints=locked)
-    frame = args.frame or leaf_frames(robot)[-1]
+    frame = args.frame or robot.leaf_frames()[-1]
     ws = workspace(robot, frame, samples=args.samples, rng=args.seed, part="translation")
     print(f"{ws!r}: reach x {ws.bounds[:, 0].round(2)}, y {ws.bounds[:, 1].round(2)}, z {ws.bounds[:, 2].round(2)} m")
 

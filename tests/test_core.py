@@ -18,7 +18,7 @@ from urdf_gen import robot_specs
 import kinejac
 from kinejac import core
 from kinejac.core import configuration, lie, linalg
-from kinejac.core.residual import scratch
+from kinejac.core.residual import scratch, scratch_size
 from kinejac.core.tree import ANGLE, HOLD, WRAP, forward, frame_jacobian, frame_pose
 
 ERD = sorted(n for n in kinejac.available_robots() if n.startswith("erd:"))
@@ -26,7 +26,7 @@ ERD = sorted(n for n in kinejac.available_robots() if n.startswith("erd:"))
 
 def _compiled_pose_jacobian(robot, q, fid):
     tree = core.tree_of(robot)
-    oR, op, m33, v3, _, _ = scratch(tree.jf.shape[0], robot.nv)
+    oR, op, m33, v3, _, _ = scratch(np.zeros(scratch_size(tree.jf.shape[0], robot.nv)), tree.jf.shape[0], robot.nv)
     R, p, J = np.empty((3, 3)), np.empty(3), np.empty((6, robot.nv))
     forward(tree, q, core.support(tree, [fid]), oR, op, m33[0], v3[0])
     frame_pose(tree, fid, oR, op, R, p)

@@ -13,7 +13,7 @@ from kinejac.collision import Box, Capsule, Cylinder, Sphere, in_collision
 from kinejac.collision import reference as ref
 from kinejac.collision.spheres import sphere_model
 from kinejac.core import spheres as compiled
-from kinejac.core.residual import scratch
+from kinejac.core.residual import scratch, scratch_size
 from kinejac.core.tree import forward
 from kinejac.ik import IKReason, IKSolver
 
@@ -74,7 +74,7 @@ def test_compiled_penalty_and_gradient_match_the_reference(case, panda):
     )
     tree = tuple(core.tree_of(robot))
     joints = core.support(tree, [], np.unique(model.sphere_joint))
-    oR, op, m33, v3, _, _ = scratch(tree[0].shape[0], robot.nv)
+    oR, op, m33, v3, _, _ = scratch(np.zeros(scratch_size(tree[0].shape[0], robot.nv)), tree[0].shape[0], robot.nv)
     nv = robot.nv
     rng = np.random.default_rng(1)
     active = 0

@@ -25,16 +25,22 @@ from numba import njit
 from .lie import jlog3, log3, log6_jlog6
 from .tree import forward, frame_jacobian, frame_pose
 
-__all__ = ["evaluate", "scratch"]
+__all__ = ["evaluate", "scratch", "scratch_size"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(**_JIT)
-def scratch(nj: int, nv: int):
-    """Work arrays of :func:`evaluate` (views of one allocation, made once per batch of problems)."""
+def scratch_size(nj: int, nv: int) -> int:
+    """The length of the buffer that :func:`scratch` cuts."""
+    return nj * 12 + 111 + 24 * nv
+
+
+@njit(**_JIT)
+def scratch(buf, nj: int, nv: int):
+    """Work arrays of :func:`evaluate`: views of ``buf`` (zeros, :func:`scratch_size` long), made once
+    per batch of problems."""
     sizes = (nj * 9, nj * 3, 81, 24, 6, 24 * nv)
-    buf = np.zeros(sum(sizes))
     o = np.cumsum(np.array((0,) + sizes))  # noqa: RUF005 (numba has no starred tuple unpacking)
     oR = buf[o[0] : o[1]].reshape((nj, 3, 3))
     oR[0, 0, 0] = oR[0, 1, 1] = oR[0, 2, 2] = 1.0  # the world

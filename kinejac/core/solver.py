@@ -18,10 +18,11 @@ import math
 import numpy as np
 from numba import njit
 
+from .borrow import borrowed
 from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
 from .linalg import damped_step, without_columns
-from .residual import evaluate, scratch
+from .residual import evaluate, scratch, scratch_size
 from .spheres import penalty
 
 __all__ = ["evaluate_at", "solve_range", "step_at"]
@@ -63,16 +64,25 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 @njit(**_JIT)
-def _workspace(tree, m: int, hist_len: int, n_spheres: int):
-    """The solver's work arrays (views of a few allocations, made once per batch of problems)."""
+def _workspace_size(tree, m: int, hist_len: int, n_spheres: int):
+    """The sizes of the solver's work arrays (see :func:`_workspace`)."""
     dims = tree[9]
     nq, nv = dims[0], dims[1]
     k = max(m, nv, 1)
     h = max(hist_len, 1)
     sizes = (3 * nq, 2 * m, 2 * m * nv, 4 * nv, k * k, 2 * k, 9, 3, 2 * h * nq, m * nv)
     sizes_c = (3 * n_spheres, 6 * nv, nv, 3, 2 * nv * nv, 2 * nv)
-    buf = np.zeros(sum(sizes) + sum(sizes_c))
-    o = np.cumsum(np.array((0,) + sizes + sizes_c))  # noqa: RUF005 (numba has no starred tuple unpacking)
+    return np.cumsum(np.array((0,) + sizes + sizes_c))  # noqa: RUF005 (numba has no starred tuple unpacking)
+
+
+@njit(**_JIT)
+def _workspace(tree, m: int, hist_len: int, buf, o, mask, state, hist_n):
+    """The solver's work arrays: views of ``buf`` at the offsets ``o`` of :func:`_workspace_size`,
+    and the mask of held joints ``(nv,)``, the random state ``(1,)`` and history counts ``(2,)``."""
+    dims = tree[9]
+    nq, nv = dims[0], dims[1]
+    k = max(m, nv, 1)
+    h = max(hist_len, 1)
     q2 = buf[o[0] : o[1]].reshape((3, nq))  # current, trial, best of the attempt
     e2 = buf[o[1] : o[2]].reshape((2, m))
     J2 = buf[o[2] : o[3]].reshape((2, m, nv))
@@ -84,15 +94,12 @@ def _workspace(tree, m: int, hist_len: int, n_spheres: int):
     hist = buf[o[8] : o[9]].reshape((2, h, nq))
     Jm = buf[o[9] : o[10]].reshape((m, nv))  # J with the held joints' columns zeroed
     # the collision terms: sphere centres, a point Jacobian, a gradient, a normal, H and b per slot
-    C = buf[o[10] : o[11]].reshape((n_spheres, 3))
+    C = buf[o[10] : o[11]].reshape(((o[11] - o[10]) // 3, 3))
     Jp = buf[o[11] : o[12]].reshape((6, nv))
     g = buf[o[12] : o[13]]
     n = buf[o[13] : o[14]]
     H2 = buf[o[14] : o[15]].reshape((2, nv, nv))
     b2 = buf[o[15] : o[16]].reshape((2, nv))
-    mask = np.zeros(nv, dtype=np.bool_)
-    state = np.zeros(1, dtype=np.uint64)
-    hist_n = np.zeros(2, dtype=np.int64)
     return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n, Jm, (C, Jp, g, n, H2, b2)
 
 
@@ -547,9 +554,44 @@ def solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q
         for a in range(6):
             if tw[k, a] > 0.0:
                 m += 1
-    ews = scratch(nj, nv)
     hist_len = hist.shape[0] if opts[O_HISTORY] > 0.0 else 1
-    ws = _workspace(tree, m, hist_len, sph[0].shape[0])
+    # the work buffers, owned here; everything below sees them, and the arguments, borrowed
+    own_e = np.zeros(scratch_size(nj, nv))
+    o = _workspace_size(tree, m, hist_len, sph[0].shape[0])
+    own_w = np.zeros(o[-1])
+    own_mask = np.zeros(nv, dtype=np.bool_)
+    own_state = np.zeros(1, dtype=np.uint64)
+    own_n = np.zeros(2, dtype=np.int64)
+    n = _solve_borrowed(
+        _borrowed_tree(tree), borrowed(ti), borrowed(tw), borrowed(path), _borrowed_spheres(sph), borrowed(Ts),
+        borrowed(Q0), borrowed(seeds), borrowed(opts), start, stop, borrowed(out_q), borrowed(out_f),
+        borrowed(out_i), borrowed(hist), scratch(borrowed(own_e), nj, nv),
+        _workspace(tree, m, hist_len, borrowed(own_w), o, borrowed(own_mask), borrowed(own_state), borrowed(own_n)),
+    )  # fmt: skip
+    # the owners are used after the loop: numba frees an array after its last use
+    return n + int(own_e.size + own_w.size + own_mask.size + own_state.size + own_n.size) * 0
+
+
+@njit(**_JIT)
+def _borrowed_tree(tree):
+    jf, ji, cj, ff, fi, lo, hi, mode, cv, dims = tree
+    return (
+        borrowed(jf), borrowed(ji), borrowed(cj), borrowed(ff), borrowed(fi), borrowed(lo), borrowed(hi),
+        borrowed(mode), borrowed(cv), borrowed(dims),
+    )  # fmt: skip
+
+
+@njit(**_JIT)
+def _borrowed_spheres(sph):
+    sj, sc, sr, sp, ok, oT, osz, opairs = sph
+    return (
+        borrowed(sj), borrowed(sc), borrowed(sr), borrowed(sp), borrowed(ok), borrowed(oT), borrowed(osz),
+        borrowed(opairs),
+    )  # fmt: skip
+
+
+@njit(**_JIT)
+def _solve_borrowed(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist, ews, ws):
     for b in range(start, stop):
         prob = (ti, tw, Ts[b], path, sph)
         p, r, F, d, it, rs, reason = _solve_one(tree, prob, Q0[b], seeds[b, 0], seeds[b, 1], opts, ews, ws, out_q[b])
@@ -565,8 +607,8 @@ def solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q
 @njit(**_JIT)
 def evaluate_at(tree, ti, tw, path, T, q, e, J) -> tuple[float, float]:
     """:func:`~kinejac.core.residual.evaluate` with its own scratch (for the Python-side stages)."""
-    ews = scratch(tree[0].shape[0], tree[9][1])
-    return evaluate(tree, ti, tw, T, q, path, ews, e, J)
+    nj, nv = tree[0].shape[0], tree[9][1]
+    return evaluate(tree, ti, tw, T, q, path, scratch(np.zeros(scratch_size(nj, nv)), nj, nv), e, J)
 
 
 @njit(**_JIT)

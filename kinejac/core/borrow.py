@@ -1,0 +1,35 @@
+"""Arrays without a reference count, for the compiled loop's hot path.
+
+numba counts references to every array with atomic operations: each view, tuple unpacking and call
+increments and decrements the owner's count. In the IK loop that cost a third of the time (perf,
+Panda: 32 % of samples in ``NRT_incref``/``NRT_decref``), and threads sharing the robot's arrays
+bounced their counters between cores. :func:`borrowed` gives the same array without its owner
+record (``meminfo``): numba then skips the counting for it and every view of it. The caller keeps
+the owner alive for as long as the borrowed array is used (arguments of the entry function are kept
+alive by the Python caller; buffers allocated inside it must be used again after the loop).
+"""
+
+from __future__ import annotations
+
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array
+
+__all__ = ["borrowed"]
+
+
+@intrinsic
+def borrowed(typingctx, a):
+    """``a`` (any numba array) without its owner record: no reference counting, same data, shape,
+    strides and type."""
+    if not isinstance(a, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = make_array(a)(context, builder, value=args[0])
+        array.meminfo = cgutils.get_null_value(array.meminfo.type)
+        array.parent = cgutils.get_null_value(array.parent.type)
+        return array._getvalue()
+
+    return a(a), codegen
