@@ -3,11 +3,25 @@
 Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; angular]``;
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
-``dexterity`` (manipulability), ``collision``, ``workspace_map``, ``reachability_map``, ``motion``
-(Cartesian paths, velocity QP) -> ``viewer``, ``cli``; the IK iterations run in the compiled
-``core``, and ``parallel`` runs chunked work on every local core or a Dask cluster.
+``analysis`` (manipulability measures, gradients, ellipsoids, singularities, workspace maps),
+``collision``, ``reachability_map``, ``motion`` (Cartesian paths, velocity QP) -> ``viewer``,
+``cli``; the IK iterations run in the compiled ``core``, and ``parallel`` runs chunked work on
+every local core or a Dask cluster.
 """
 
+from .analysis import (
+    MEASURES,
+    Ellipsoid,
+    SingularityReport,
+    Workspace,
+    force_ellipsoid,
+    generic_rank,
+    manipulability,
+    manipulability_gradient,
+    singularity,
+    velocity_ellipsoid,
+    workspace,
+)
 from .check import DerivativeReport, check_derivatives
 from .collision import (
     Box,
@@ -22,17 +36,6 @@ from .collision import (
     collisions,
     in_collision,
     load_scene,
-)
-from .dexterity import (
-    MEASURES,
-    Ellipsoid,
-    SingularityReport,
-    force_ellipsoid,
-    generic_rank,
-    manipulability,
-    manipulability_gradient,
-    singularity,
-    velocity_ellipsoid,
 )
 from .errors import (
     FrameNotFound,
@@ -75,7 +78,6 @@ from .reachability_map import InverseReachability, ReachabilityMap, reachability
 from .robot import JointInfo, Robot
 from .spatial import Reference
 from .urdf import RobotSource, available_robots, load
-from .workspace_map import Workspace, workspace
 
 __version__ = "0.1.0"
 

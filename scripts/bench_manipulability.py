@@ -15,8 +15,7 @@ import pinocchio as pin
 from _bench import best, write_section
 
 import kinejac
-from kinejac.dexterity import manipulability, manipulability_gradient
-from kinejac.workspace_map import workspace
+from kinejac.analysis import manipulability, manipulability_gradient, workspace
 
 LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 

@@ -17,7 +17,7 @@ import importlib.util
 import numpy as np
 
 import kinejac
-from kinejac.workspace_map import workspace
+from kinejac.analysis import workspace
 
 __all__ = ["main", "radial_profile"]
 

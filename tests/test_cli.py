@@ -502,7 +502,7 @@ def test_manip_singular_text(capsys):
 
 # -- workspace -----------------------------------------------------------------------------------------------
 def test_workspace_planar_2r(capsys, tmp_path):
-    from kinejac.workspace_map import Workspace
+    from kinejac.analysis import Workspace
 
     out, png = tmp_path / "ws.npz", tmp_path / "ws.png"
     argv = ["workspace", "planar_2r", "--frame", "tool", "--samples", "400", "--part", "translation", "--out", str(out)]
@@ -635,7 +635,7 @@ def test_console_script():
 
 
 def test_help_lists_the_library_choices(capsys):
-    from kinejac.dexterity import MEASURES
+    from kinejac.analysis import MEASURES
     from kinejac.ik import METHODS
 
     main(["ik", "--help"])

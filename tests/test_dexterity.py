@@ -11,7 +11,7 @@ import pytest
 from conftest import ROBOT_CASES, get_robot
 
 import kinejac
-from kinejac.dexterity import (
+from kinejac.analysis import (
     MEASURES,
     PARTS,
     force_ellipsoid,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pinocchio as pin
 import pytest
+from numba import njit
 
 import kinejac
 from kinejac import core
@@ -13,6 +14,7 @@ from kinejac.collision import Box, Capsule, Cylinder, Sphere, in_collision
 from kinejac.collision import reference as ref
 from kinejac.collision.spheres import sphere_model
 from kinejac.core import spheres as compiled
+from kinejac.core.packing import unpack
 from kinejac.core.residual import scratch, scratch_size
 from kinejac.core.tree import forward
 from kinejac.ik import IKReason, IKSolver
@@ -172,3 +174,31 @@ def test_bad_collision_options_raise(panda):
     bare = kinejac.Robot(panda.model)  # no URDF: no collision geometry
     with pytest.raises(kinejac.InvalidValueError, match="no <collision> elements"):
         IKSolver(bare, FRAME, self_collision=True)
+
+
+@njit(cache=False)
+def _unpacked_copies(mf, mi):
+    tree, sph = unpack(mf, mi)
+    return (
+        tree[0].copy(), tree[1].copy(), tree[2].copy(), tree[3].copy(), tree[4].copy(), tree[5].copy(),
+        tree[6].copy(), tree[7].copy(), tree[8].copy(), tree[9].copy(),
+    ), (
+        sph[0].copy(), sph[1].copy(), sph[2].copy(), sph[3].copy(), sph[4].copy(), sph[5].copy(), sph[6].copy(),
+        sph[7].copy(),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("with_spheres", [False, True])
+def test_the_packed_model_unpacks_to_the_tree_and_spheres(panda, with_spheres):
+    tree = tuple(core.tree_of(panda))
+    sph = core.NO_SPHERES
+    if with_spheres:
+        m = sphere_model(panda, SCENE)
+        sph = (m.sphere_joint, m.sphere_center, m.sphere_radius, m.self_pairs, m.obstacle_kind, m.obstacle_pose,
+               m.obstacle_size, m.obstacle_pairs)  # fmt: skip
+        assert len(m.sphere_radius) > 0 and len(m.obstacle_kind) == len(SCENE) and len(m.self_pairs) > 0
+    mf, mi = core.pack(tree, sph)
+    tree2, sph2 = _unpacked_copies(mf, mi)
+    for a, b in zip(tree + sph, tree2 + sph2):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)

@@ -12,12 +12,11 @@ import pytest
 from conftest import get_robot
 
 import kinejac
-from kinejac.dexterity import manipulability
+from kinejac.analysis import Workspace, manipulability, workspace
 from kinejac.errors import InvalidChoiceError, InvalidValueError, KinejacError
-from kinejac.workspace_map import Workspace, workspace
 
 # the module, not the function of the same name that kinejac/__init__.py may re-export
-ws_module = importlib.import_module("kinejac.workspace_map")
+ws_module = importlib.import_module("kinejac.analysis.workspace_map")
 
 
 def test_planar_2r_workspace_is_an_annulus_with_closed_form_manipulability():

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .packing import pack
 from .solver import N_OPTIONS, O_MAX_IT, O_PTOL, O_RTOL, O_TIMEOUT, evaluate_at, solve_range, step_at
 from .tree import Tree, build_tree, support
 
@@ -33,6 +34,7 @@ __all__ = [
     "default_threads",
     "evaluate_at",
     "load_compiled",
+    "pack",
     "solve",
     "step_at",
     "support",
@@ -98,11 +100,11 @@ def _announce_compile(index: str | None) -> bool:
     return True
 
 
-def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, sph=None, threads: int = 1, hist=None, out=None):
+def solve(model, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=None, out=None):
     """Run the compiled IK loop on ``B`` problems; returns ``out_q (B, nq)``, ``out_f (B, 4)``,
     ``out_i (B, 3)`` (into ``out`` if given) and the number of history rows written into
-    ``hist (H, nq)`` (problem 0). ``tree`` is ``tuple(tree_of(robot))``; ``sph``: the sphere model
-    of :mod:`kinejac.core.spheres` (default: none).
+    ``hist (H, nq)`` (problem 0). ``model`` is ``pack(tree, sph)`` (:mod:`kinejac.core.packing`):
+    the robot's tree and the sphere model of :mod:`kinejac.core.spheres` (:data:`NO_SPHERES`: none).
 
     With ``threads > 1`` the batch is cut into chunks solved on a pool of threads (the compiled
     code releases the GIL); every problem's result depends only on its own inputs and seed, so
@@ -110,22 +112,21 @@ def solve(tree, ti, tw, path, Ts, Q0, seeds, opts, *, sph=None, threads: int = 1
     """
     if not _announced:
         _announce_compile(_cache_index())
+    mf, mi = model
     B, nq = Q0.shape
     if out is None:
         out = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
-    if sph is None:
-        sph = NO_SPHERES
     out_q, out_f, out_i = out
     if hist is None:
         hist = _NO_HISTORY[:, :nq]
     if threads <= 1 or B < 2:
-        n = solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
+        n = solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
         return out_q, out_f, out_i, n
     chunk = max(1, min(256, -(-B // (8 * threads))))
     bounds = [(a, min(a + chunk, B)) for a in range(0, B, chunk)]
 
     def run(span):
-        solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist)
+        solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist)
 
     for _ in _executor(threads).map(run, bounds):
         pass
@@ -146,8 +147,8 @@ def load_compiled(tree) -> None:
     opts = np.zeros(N_OPTIONS)
     opts[O_PTOL] = opts[O_RTOL] = 1.0  # anything is converged
     opts[O_MAX_IT], opts[O_TIMEOUT] = 1.0, np.inf
-    solve(tree, ti, np.ones((1, 6)), np.zeros(0, np.int64), np.eye(4).reshape(1, 1, 4, 4), np.zeros((1, nq)),
-          np.zeros((1, 2), np.uint64), opts)  # fmt: skip
+    solve(pack(tree, NO_SPHERES), ti, np.ones((1, 6)), np.zeros(0, np.int64), np.eye(4).reshape(1, 1, 4, 4),
+          np.zeros((1, nq)), np.zeros((1, 2), np.uint64), opts)  # fmt: skip
     _loaded = True
 
 

@@ -22,6 +22,7 @@ from .borrow import borrowed
 from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
 from .linalg import damped_step, without_columns
+from .packing import unpack
 from .residual import evaluate, scratch, scratch_size
 from .spheres import penalty
 
@@ -544,10 +545,12 @@ def _keep_history(ws) -> None:
 
 
 @njit(**_JIT)
-def solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
-    """Solve problems ``start:stop`` of a batch: targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``,
-    seeds ``(B, 2) uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the
-    returned attempt of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
+def solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
+    """Solve problems ``start:stop`` of a batch for the robot and sphere model packed in ``mf``, ``mi``
+    (:mod:`kinejac.core.packing`): targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``, seeds ``(B, 2)
+    uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the returned attempt
+    of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
+    tree, sph = unpack(mf, mi)
     nj, nv = tree[0].shape[0], tree[9][1]
     m = 0
     for k in range(tw.shape[0]):
@@ -563,31 +566,13 @@ def solve_range(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q
     own_state = np.zeros(1, dtype=np.uint64)
     own_n = np.zeros(2, dtype=np.int64)
     n = _solve_borrowed(
-        _borrowed_tree(tree), borrowed(ti), borrowed(tw), borrowed(path), _borrowed_spheres(sph), borrowed(Ts),
+        tree, borrowed(ti), borrowed(tw), borrowed(path), sph, borrowed(Ts),
         borrowed(Q0), borrowed(seeds), borrowed(opts), start, stop, borrowed(out_q), borrowed(out_f),
         borrowed(out_i), borrowed(hist), scratch(borrowed(own_e), nj, nv),
         _workspace(tree, m, hist_len, borrowed(own_w), o, borrowed(own_mask), borrowed(own_state), borrowed(own_n)),
     )  # fmt: skip
     # the owners are used after the loop: numba frees an array after its last use
     return n + int(own_e.size + own_w.size + own_mask.size + own_state.size + own_n.size) * 0
-
-
-@njit(**_JIT)
-def _borrowed_tree(tree):
-    jf, ji, cj, ff, fi, lo, hi, mode, cv, dims = tree
-    return (
-        borrowed(jf), borrowed(ji), borrowed(cj), borrowed(ff), borrowed(fi), borrowed(lo), borrowed(hi),
-        borrowed(mode), borrowed(cv), borrowed(dims),
-    )  # fmt: skip
-
-
-@njit(**_JIT)
-def _borrowed_spheres(sph):
-    sj, sc, sr, sp, ok, oT, osz, opairs = sph
-    return (
-        borrowed(sj), borrowed(sc), borrowed(sr), borrowed(sp), borrowed(ok), borrowed(oT), borrowed(osz),
-        borrowed(opairs),
-    )  # fmt: skip
 
 
 @njit(**_JIT)

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..dexterity import manipulability, manipulability_gradient
+from ..analysis import manipulability, manipulability_gradient
 from ..errors import InvalidValueError, ShapeError
 from ..robot import Robot
 

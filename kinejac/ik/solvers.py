@@ -52,6 +52,7 @@ import pinocchio as pin
 from .. import core
 from .._checks import positive as _positive
 from ..core import solver as _core
+from ..core.solver import solve_range as _solve_range
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
 from ..spatial import as_transform, nearest_rotation, orthonormality_error
@@ -223,9 +224,15 @@ class IKSolver:
             _positive("clearance [m]", clearance, zero=True)
         self.clearance = float(clearance)
         self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True)
-        self._sph = None if self._avoid is None else self._avoid.sph
+        # the robot (and, for the avoidance rounds, its spheres) packed for the core
+        self._model = core.pack(self._tree, core.NO_SPHERES)
+        self._model_avoid = None if self._avoid is None else core.pack(self._tree, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
         self._mid = self._middle(robot)
+        self._mid_row = self._mid.reshape(1, -1)
+        # the restart stream of the solver's own seed (an integer), computed once
+        self._seed_int = self.seed if type(self.seed) is int else None
+        self._stream = _stream(self.seed) if self._seed_int is not None else None
         self._opts = self._options(self.timeout)
         self._batch_opts = self._options(None)
         self._avoid_opts = self._options(self.timeout)  # the rounds that push the spheres apart
@@ -316,26 +323,29 @@ class IKSolver:
             ti, tw, path = self._pose_task
         else:
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-        Q0 = self._start(q0).reshape(1, -1)
+        Q0 = self._mid_row if q0 is None else self._start(q0).reshape(1, -1)
         buffers = self._buffers.get(get_ident())
         if buffers is None:
             buffers = self._buffers[get_ident()] = _single_buffers(self.robot.nq, self.max_iterations)
-        seeds, out, hist = buffers
-        seeds[0, 0], seeds[0, 1] = _stream(self.seed if seed is None else _check_seed(seed))
-        if not self.record_history:
-            hist = None
+        seeds, (out_q, out_f, out_i), hist = buffers
+        if self._stream is not None and (seed is None or seed is self._seed_int):
+            seeds[0, 0], seeds[0, 1] = self._stream
+        else:
+            seeds[0, 0], seeds[0, 1] = _stream(self.seed if seed is None else _check_seed(seed))
+        mf, mi = self._model
         opts = self._opts
-        out_q, out_f, out_i, n_hist = core.solve(self._tree, ti, tw, path, T, Q0, seeds, opts, hist=hist, out=out)
-        reason = int(out_i[0, 2])
+        # one problem: straight into the core (IKSolver.__init__ loaded it; the history buffer is
+        # written only when recording)
+        n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist)
+        it, restarts, reason = out_i[0].tolist()
         if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-            out_q, out_f, out_i, n_hist = core.solve(
-                self._tree, ti, tw, path, T, Q0, seeds, opts, hist=hist, out=out
-            )
-            reason = int(out_i[0, 2])
+            n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist)
+            it, restarts, reason = out_i[0].tolist()
+        if not self.record_history:
+            hist = None
         q = out_q[0].copy()
-        perr, rerr = float(out_f[0, 0]), float(out_f[0, 1])
-        it, restarts = out_i[0, :2].tolist()
+        perr, rerr = out_f[0, :2].tolist()
         if self._avoid is not None and reason == 0 and not self._avoid.free(q):
             q, perr, rerr, reason, more = self._avoid_rounds((ti, tw, path, T), q, perr, rerr, seeds, t0)
             n_hist = 0  # the rounds record no iterates
@@ -372,9 +382,8 @@ class IKSolver:
             # even rounds push the spheres apart; odd ones search plainly (the spheres cover the
             # geometry with some slack, so they may hold apart what the exact check finds free)
             push = r % 2 == 0
-            out_q, out_f, out_i, _ = core.solve(
-                self._tree, ti, tw, path, T, start, more, opts if push else plain, sph=self._sph if push else None
-            )
+            model, o = (self._model_avoid, opts) if push else (self._model, plain)
+            out_q, out_f, out_i, _ = core.solve(model, ti, tw, path, T, start, more, o)
             extra_it += int(out_i[0, 0])
             extra_restarts += int(out_i[0, 1]) + 1
             if out_i[0, 2] == 0 and self._avoid.free(out_q[0]):
@@ -408,9 +417,7 @@ class IKSolver:
         threads = _positive("threads", threads, integer=True)
         ti, tw, path = self._pose_task
         T4 = T.reshape(B, 1, 4, 4)
-        out_q, out_f, out_i, _ = core.solve(
-            self._tree, ti, tw, path, T4, Q0, seeds, self._batch_opts, threads=threads
-        )
+        out_q, out_f, out_i, _ = core.solve(self._model, ti, tw, path, T4, Q0, seeds, self._batch_opts, threads=threads)
         reason = out_i[:, 2]
         if self._avoid is not None:  # the exact check decides; answers in collision get more rounds
             for i in np.flatnonzero(reason == 0):
