@@ -317,9 +317,10 @@ class RobotScene:
                 from ..errors import InvalidChoiceError
 
                 raise InvalidChoiceError("ellipsoid kind", kind, ["velocity", "force"])
-            from .. import dexterity
+            from ..analysis import force_ellipsoid, velocity_ellipsoid
 
-            ellipsoid = getattr(dexterity, f"{kind}_ellipsoid")(self.robot, q, frame, part=part)
+            of_kind = velocity_ellipsoid if kind == "velocity" else force_ellipsoid
+            ellipsoid = of_kind(self.robot, q, frame, part=part)
             name = name or f"{frame}_{kind}"
         if ellipsoid is not None:
             try:
