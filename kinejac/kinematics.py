@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from math import isfinite as _isfinite
+from operator import attrgetter
 
 import numpy as np
 import pinocchio as pin
@@ -21,7 +22,8 @@ import pinocchio as pin
 from ._checks import as_real_array
 from .errors import InvalidValueError, KinejacError, ShapeError
 from .robot import Robot, broadcast_batch
-from .spatial import _TO_PIN, Reference, as_reference
+from .spatial import REFERENCE_TO_PINOCCHIO as _TO_PIN
+from .spatial import Reference, as_reference
 
 __all__ = ["hessian", "jacobian", "jacobian_dot", "pose", "twist", "vjp"]
 
@@ -32,6 +34,10 @@ _computeFrameJacobian = pin.computeFrameJacobian
 _forwardKinematics = pin.forwardKinematics
 _updateFramePlacement = pin.updateFramePlacement
 _getFrameVelocity = pin.getFrameVelocity
+_dJ_pass, _getFrameJacobianTimeVariation = pin.computeJointJacobiansTimeVariation, pin.getFrameJacobianTimeVariation
+_H_pass, _getFrameKinematicHessian = pin.computeJointKinematicHessians, pin.getFrameKinematicHessian
+_VECTOR = attrgetter("vector")  # Motion -> (6,)
+_PLACEMENT = object()  # the reference of a pose: none (``_per_sample`` reads the frame's SE3 placement)
 
 
 def _point(point, name: str = "point") -> np.ndarray:
@@ -43,12 +49,76 @@ def _point(point, name: str = "point") -> np.ndarray:
     return p
 
 
-def _ids(robot: Robot, frame: str, reference) -> tuple[int, pin.ReferenceFrame]:
-    """Frame index and pinocchio reference; raises FrameNotFound / InvalidChoiceError."""
+def _per_sample(
+    compute,
+    read,
+    shape: tuple[int, ...],
+    robot: Robot,
+    frame: str,
+    reference,
+    q: np.ndarray,
+    v=None,
+    *,
+    array=None,
+    full: bool = False,
+) -> np.ndarray:
+    """One sample's pinocchio calls, for a single ``q`` (and ``v``) or for each row of a batch, stacked
+    to ``(B, *shape)``: the single/batch branch of every function here. A single ``q`` or ``v`` is
+    repeated to the other's batch size (:func:`broadcast_batch`).
+
+    Per sample, ``compute(model, data, q)`` (or ``compute(model, data, q, v)``) runs a kinematics pass
+    and ``read(model, data, frame_id, ref)`` returns the result (for a pose, ``reference`` is
+    ``_PLACEMENT`` and ``read(model, data, frame_id)`` an ``SE3``, whose ``homogeneous`` matrix is
+    taken); without ``compute``, ``read(model, data, q, frame_id, ref)`` does both. ``array`` (an
+    ``operator.attrgetter``) takes the array out of a pinocchio ``Motion``. A single result is
+    returned as pinocchio makes it: a ``6 x 1`` Jacobian comes back as a ``(6,)`` vector (callers
+    reshape). Looks ``frame`` and ``reference`` up (raises FrameNotFound / InvalidChoiceError);
+    ``full`` runs on :attr:`Robot.unmimicked`'s model.
+
+    The loops call pinocchio directly with a fixed arity, one loop per call pattern: a Python
+    function per sample costs a batch 3-5 %, and ``*args``, closures or ``np.reshape`` cost the
+    benchmarked single calls 5-50 % (``scripts/bench_jacobian.py``).
+    """
     try:
-        return robot.frame_ids[frame], _TO_PIN[reference]
+        fid, ref = robot.frame_ids[frame], None if reference is _PLACEMENT else _TO_PIN[reference]
     except (KeyError, TypeError):
-        return robot.frame_id(frame), as_reference(reference)
+        fid, ref = robot.frame_id(frame), as_reference(reference)
+    if full:
+        model, data = robot.unmimicked[0], robot.unmimicked_data()  # type: ignore[index]
+        fid = model.getFrameId(frame)
+    else:
+        model, data = robot.model, robot.data
+    single = q.ndim == 1 and (v is None or v.ndim == 1)
+    if compute is None:  # jacobian: one call
+        if single:
+            return read(model, data, q, fid, ref)
+        rows = [read(model, data, qi, fid, ref) for qi in q]
+    elif v is not None:  # twist, jacobian_dot
+        if single:
+            compute(model, data, q, v)
+            out = read(model, data, fid, ref)
+            return out if array is None else array(out)
+        rows = []
+        for qi, vi in zip(*broadcast_batch(q, v, "q", "v")):
+            compute(model, data, qi, vi)
+            rows.append(read(model, data, fid, ref))
+    elif ref is None:  # pose
+        if single:
+            compute(model, data, q)
+            return read(model, data, fid).homogeneous
+        rows = []
+        for qi in q:
+            compute(model, data, qi)
+            rows.append(read(model, data, fid).homogeneous)
+    else:  # hessian
+        if single:
+            compute(model, data, q)
+            return read(model, data, fid, ref)
+        rows = []
+        for qi in q:
+            compute(model, data, qi)
+            rows.append(read(model, data, fid, ref))
+    return np.array(rows if array is None else list(map(array, rows))).reshape(len(rows), *shape)
 
 
 def pose(robot: Robot, q, frame: str, *, point=None) -> np.ndarray:
@@ -58,19 +128,10 @@ def pose(robot: Robot, q, frame: str, *, point=None) -> np.ndarray:
     orientation placed at that point.
     """
     q = robot.check_q(q)
-    fid = robot.frame_id(frame)
-    model, data = robot.model, robot.data
-    offset = None if point is None else pin.SE3(np.eye(3), _point(point))
-    if q.ndim == 1:
-        _forwardKinematics(model, data, q)
-        T = _updateFramePlacement(model, data, fid)
-        return (T if offset is None else T * offset).homogeneous
-    out = []
-    for qi in q:
-        _forwardKinematics(model, data, qi)
-        T = _updateFramePlacement(model, data, fid)
-        out.append((T if offset is None else T * offset).homogeneous)
-    return np.array(out).reshape(-1, 4, 4)
+    T = _per_sample(_forwardKinematics, _updateFramePlacement, (4, 4), robot, frame, _PLACEMENT, q)
+    if point is not None:  # T_world_frame @ T_frame_point
+        T[..., :3, 3] += T[..., :3, :3] @ _point(point)
+    return T
 
 
 def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT, *, point=None) -> np.ndarray:
@@ -93,12 +154,9 @@ def jacobian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT,
         except (KeyError, TypeError):
             pass  # an unknown frame or reference: the checks below say which
     q = robot.check_q(q)
-    fid, ref = _ids(robot, frame, reference)
-    model, data = robot.model, robot.data
-    if q.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector: reshape
-        J = _computeFrameJacobian(model, data, q, fid, ref).reshape(6, robot.nv)
-    else:
-        J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(len(q), 6, robot.nv)
+    J = _per_sample(None, _computeFrameJacobian, (6, robot.nv), robot, frame, reference, q)
+    J = J.reshape(*q.shape[:-1], 6, robot.nv)  # the binding hands a 6x1 matrix back as a (6,) vector
+    ref = as_reference(reference)
     if point is not None and ref != pin.ReferenceFrame.WORLD:
         p = _point(point)
         if ref == _LWA:  # the offset in world axes: R_world_frame @ p, per sample
@@ -115,17 +173,25 @@ def twist(robot: Robot, q, v, frame: str, reference: Reference | str = _DEFAULT)
 
     ``v``: joint velocity ``(nv,)`` or ``(B, nv)``; returns ``[linear; angular]`` [m/s; rad/s].
     """
+    if (
+        type(q) is np.ndarray
+        and q.shape == robot.plain_q_shape
+        and q.dtype is _F64
+        and type(v) is np.ndarray
+        and v.shape == (robot.nv,)
+        and v.dtype is _F64
+        and _isfinite(sum(q.tolist()) + sum(v.tolist()))  # as in jacobian()
+    ):
+        # benchmarked like jacobian()'s hot path: robot.check_q(), check_v() and _per_sample() inlined
+        try:
+            fid, ref = robot.frame_ids[frame], _TO_PIN[reference]
+        except (KeyError, TypeError):
+            pass  # an unknown frame or reference: the checks below say which
+        else:
+            _forwardKinematics(robot.model, robot.data, q, v)
+            return _getFrameVelocity(robot.model, robot.data, fid, ref).vector
     q, v = robot.check_q(q), robot.check_v(v)
-    fid, ref = _ids(robot, frame, reference)
-    model, data = robot.model, robot.data
-    if q.ndim == 1 and v.ndim == 1:
-        _forwardKinematics(model, data, q, v)
-        return _getFrameVelocity(model, data, fid, ref).vector
-    out = []
-    for qi, vi in zip(*broadcast_batch(q, v, "q", "v")):
-        _forwardKinematics(model, data, qi, vi)
-        out.append(_getFrameVelocity(model, data, fid, ref).vector)
-    return np.array(out).reshape(-1, 6)
+    return _per_sample(_forwardKinematics, _getFrameVelocity, (6,), robot, frame, reference, q, v, array=_VECTOR)
 
 
 def _check_w(w, name: str = "w") -> np.ndarray:
@@ -146,13 +212,12 @@ def vjp(robot: Robot, q, w, frame: str, reference: Reference | str = _DEFAULT) -
     ``6 x nv`` frame Jacobian in C++ during the same kinematics pass; no Python-side ``J`` is kept.
     """
     q, w = robot.check_q(q), _check_w(w)
-    fid, ref = _ids(robot, frame, reference)
-    model, data, nv = robot.model, robot.data, robot.nv
-    if q.ndim == 1 and w.ndim == 1:
-        return w @ _computeFrameJacobian(model, data, q, fid, ref).reshape(6, nv)
-    q, w = broadcast_batch(q, w, "q", "w")
-    J = np.array([_computeFrameJacobian(model, data, qi, fid, ref) for qi in q]).reshape(len(q), 6, nv)
-    return np.einsum("bi,bij->bj", w, J)
+    if q.ndim == 2 and w.ndim == 2:
+        broadcast_batch(q, w, "q", "w")  # raises ShapeError if the batch sizes differ
+    J = _per_sample(None, _computeFrameJacobian, (6, robot.nv), robot, frame, reference, q)
+    if J.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector
+        J = J.reshape(6, 1)
+    return w @ J if w.ndim == 1 or J.ndim == 2 else np.einsum("bi,bij->bj", w, J)
 
 
 def jacobian_dot(robot: Robot, q, v, frame: str, reference: Reference | str = _DEFAULT) -> np.ndarray:
@@ -162,36 +227,27 @@ def jacobian_dot(robot: Robot, q, v, frame: str, reference: Reference | str = _D
     one pass; ``J̇ v`` is the velocity-product term of the frame acceleration.
     """
     q, v = robot.check_q(q), robot.check_v(v)
-    fid, ref = _ids(robot, frame, reference)
-    f, g = pin.computeJointJacobiansTimeVariation, pin.getFrameJacobianTimeVariation
-    Q, V = (q, v) if q.ndim == 1 and v.ndim == 1 else broadcast_batch(q, v, "q", "v")
-    G = None
+    Q, V, G, nv = q, v, None, robot.nv
     if robot.unmimicked is not None:
         # pinocchio 4.1 gets local/local_world_aligned dJ/dt wrong below a mimic joint: take it
         # through the unmimicked model by the chain rule, dJ/dt = dJ_full/dt(q_full, G v) G.
-        model, data, fid, A, b, G = _unmimicked(robot, frame)
-        Q, V = Q @ A.T + b, V @ G.T
-    else:
-        model, data = robot.model, robot.data
-    if model.nv == 0:  # pinocchio 4.1's computeJointJacobiansTimeVariation segfaults without joints
-        return np.zeros((*Q.shape[:-1], 6, 0))
-    if Q.ndim == 1:
-        f(model, data, Q, V)
-        dJ = g(model, data, fid, ref).reshape(6, model.nv)
-        return dJ if G is None else dJ @ G
-    out = []
-    for qi, vi in zip(Q, V):
-        f(model, data, qi, vi)
-        out.append(g(model, data, fid, ref))
-    dJ = np.array(out).reshape(len(out), 6, model.nv)
+        model, A, b, G = robot.unmimicked
+        Q, V, nv = Q @ A.T + b, V @ G.T, model.nv
+    # pinocchio 4.1's computeJointJacobiansTimeVariation segfaults without joints
+    compute, read = (_dJ_pass, _getFrameJacobianTimeVariation) if nv else (_no_pass, _no_columns)
+    dJ = _per_sample(compute, read, (6, nv), robot, frame, reference, Q, V, full=G is not None)
+    if dJ.ndim == 1:  # the binding hands a 6x1 matrix back as a (6,) vector
+        dJ = dJ.reshape(6, nv)
     return dJ if G is None else dJ @ G
 
 
-def _unmimicked(robot: Robot, frame: str) -> tuple[pin.Model, pin.Data, int, np.ndarray, np.ndarray, np.ndarray]:
-    """The model with mimic joints as free joints, its data, the frame's id there and the maps
-    ``q_full = A q + b``, ``v_full = G v``."""
-    model, A, b, G = robot.unmimicked
-    return model, robot.unmimicked_data(), model.getFrameId(frame), A, b, G
+def _no_pass(model: pin.Model, data: pin.Data, q: np.ndarray, v: np.ndarray) -> None:
+    """No kinematics pass (a model without joints)."""
+
+
+def _no_columns(model: pin.Model, data: pin.Data, fid: int, ref) -> np.ndarray:
+    """The ``(6, 0)`` derivative of a model without joints."""
+    return np.zeros((6, 0))
 
 
 @lru_cache(maxsize=1)
@@ -229,26 +285,15 @@ def hessian(robot: Robot, q, frame: str, reference: Reference | str = _DEFAULT) 
     gives ``dJ/dt``: ``H @ v == jacobian_dot(robot, q, v, frame, reference)``.
     """
     q = robot.check_q(q)
-    fid, ref = _ids(robot, frame, reference)
-    f, g = pin.computeJointKinematicHessians, pin.getFrameKinematicHessian
-    Q, G = q, None
+    Q, G, n = q, None, robot.nv
     if robot.unmimicked is not None:
         # pinocchio has no Hessian for mimic joints: chain rule through the unmimicked model,
         # H[:, j, k] = sum_ab H_full[:, a, b] G[a, j] G[b, k]
-        model, data, fid, A, b, G = _unmimicked(robot, frame)
-        Q = q @ A.T + b
-    else:
-        model, data = robot.model, robot.data
-    n = model.nv
-    if Q.ndim == 1:
-        f(model, data, Q)
-        H = g(model, data, fid, ref).reshape(6, n, n)
-    else:
-        out = []
-        for qi in Q:
-            f(model, data, qi)
-            out.append(g(model, data, fid, ref))
-        H = np.array(out).reshape(len(out), 6, n, n)
+        model, A, b, G = robot.unmimicked
+        Q, n = q @ A.T + b, model.nv
+    H = _per_sample(_H_pass, _getFrameKinematicHessian, (6, n, n), robot, frame, reference, Q, full=G is not None)
+    if H.ndim != Q.ndim + 2:  # the binding hands a 6x1x1 Hessian back as a (6,) vector
+        H = H.reshape(*Q.shape[:-1], 6, n, n)
     if _hessian_is_fortran_ordered():
         H = _reorder(H)
     return H if G is None else np.einsum("...iab,aj,bk->...ijk", H, G, G)

@@ -14,7 +14,16 @@ import pinocchio as pin
 
 from .errors import InvalidChoiceError, InvalidValueError, ShapeError
 
-__all__ = ["Reference", "as_reference", "as_se3", "as_transform"]
+__all__ = [
+    "REFERENCE_TO_PINOCCHIO",
+    "Reference",
+    "as_reference",
+    "as_se3",
+    "as_transform",
+    "check_rotations",
+    "nearest_rotation",
+    "orthonormality_error",
+]
 
 
 class Reference(str, Enum):
@@ -36,15 +45,19 @@ class Reference(str, Enum):
         return _TO_PIN[self]
 
 
-_TO_PIN: dict = {
+_EYE3 = np.eye(3)
+REFERENCE_TO_PINOCCHIO: dict = {
     Reference.WORLD: pin.ReferenceFrame.WORLD,
     Reference.LOCAL: pin.ReferenceFrame.LOCAL,
     Reference.LOCAL_WORLD_ALIGNED: pin.ReferenceFrame.LOCAL_WORLD_ALIGNED,
 }
+# {Reference or its str value: pinocchio.ReferenceFrame}, read-only by convention (the hot paths of
+# kinejac.kinematics look references up here without a function call; as_reference() validates).
 # str-valued members hash like their values, so one dict serves enum members and strings alike.
 # pinocchio's own enum is handled in as_reference(): its members compare equal to ints, and 0 or
 # True must not silently mean a frame.
-_TO_PIN.update({r.value: p for r, p in list(_TO_PIN.items())})
+REFERENCE_TO_PINOCCHIO.update({r.value: p for r, p in list(REFERENCE_TO_PINOCCHIO.items())})
+_TO_PIN = REFERENCE_TO_PINOCCHIO
 
 
 def as_reference(reference: Reference | str | pin.ReferenceFrame) -> pin.ReferenceFrame:
@@ -76,18 +89,55 @@ def as_transform(T: np.ndarray | pin.SE3, name: str = "pose", tol: float = 1e-6)
         raise InvalidValueError(f"{name} contains NaN or inf: {M.tolist()}")
     if np.abs(M[3] - (0.0, 0.0, 0.0, 1.0)).max() > tol:
         raise InvalidValueError(f"{name} is not a rigid transform: last row is {M[3].tolist()}, expected [0, 0, 0, 1]")
-    R = M[:3, :3]
-    ortho = np.abs(R.T @ R - np.eye(3)).max()
-    if ortho > tol or np.linalg.det(R) < 0:
-        raise InvalidValueError(
-            f"{name} is not a rigid transform: its rotation block is not a rotation matrix "
-            f"(|RᵀR - I| = {ortho:.2e}, det = {np.linalg.det(R):.3f})"
-        )
+    check_rotations(M[:3, :3], name, tol, what="a rigid transform: its rotation block is not a rotation matrix")
     return M
+
+
+def orthonormality_error(R: np.ndarray) -> np.ndarray:
+    """``max |RᵀR - I|`` of each ``(..., 3, 3)`` matrix: ``(...)`` (0 for a rotation)."""
+    R = np.asarray(R, dtype=float)
+    E = R.mT @ R
+    E -= _EYE3
+    return np.abs(E, out=E).max(axis=(-2, -1))
+
+
+def check_rotations(R, name: str = "rotation", tol: float = 1e-6, *, what: str = "a rotation matrix") -> np.ndarray:
+    """Validate rotation matrices ``(3, 3)`` or ``(..., 3, 3)``: finite, orthonormal to ``tol`` and
+    with determinant +1. Returns them as a float array (no copy when already one); raises
+    :class:`ShapeError` or :class:`InvalidValueError` naming ``name`` (and the first bad index)."""
+    try:
+        R = np.asarray(R, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(f"{name} must be an array of numbers, got {type(R).__name__}") from exc
+    if R.ndim < 2 or R.shape[-2:] != (3, 3):
+        raise ShapeError(f"expected {name} of shape (3, 3) or (..., 3, 3), got {R.shape}")
+    if not np.isfinite(R).all():
+        i = _first(~np.isfinite(R).all(axis=(-2, -1)))
+        raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {R[i].tolist()}")
+    ortho, det = orthonormality_error(R), np.linalg.det(R)
+    bad = (ortho > tol) | (det < 0)
+    if bad.any():
+        i = _first(bad)
+        raise InvalidValueError(f"{_at(name, i)} is not {what} (|RᵀR - I| = {ortho[i]:.2e}, det = {det[i]:.3f})")
+    return R
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(k) for k in np.argwhere(mask)[0])
+
+
+def _at(name: str, index: tuple[int, ...]) -> str:
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
+def nearest_rotation(R: np.ndarray) -> np.ndarray:
+    """The rotation nearest to each ``(..., 3, 3)`` matrix in the Frobenius norm, ``U Vᵀ`` of its SVD
+    (re-orthonormalises a rotation validated to a tolerance; assumes determinant > 0)."""
+    U, _, Vt = np.linalg.svd(R)
+    return U @ Vt
 
 
 def as_se3(T: np.ndarray | pin.SE3, name: str = "pose") -> pin.SE3:
     """Validate like :func:`as_transform` and return a ``pinocchio.SE3`` (rotation re-orthonormalised)."""
     M = as_transform(T, name)
-    U, _, Vt = np.linalg.svd(M[:3, :3])
-    return pin.SE3(U @ Vt, M[:3, 3].copy())
+    return pin.SE3(nearest_rotation(M[:3, :3]), M[:3, 3].copy())

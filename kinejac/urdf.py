@@ -36,6 +36,7 @@ __all__ = [
     "RobotSource",
     "available_robots",
     "build_visual_model",
+    "erd_share",
     "load",
     "urdf_findings",
 ]
@@ -52,7 +53,7 @@ def _bundled() -> dict[str, Path]:
 
 
 @lru_cache(maxsize=1)
-def _erd_share() -> Path | None:
+def erd_share() -> Path | None:
     """The ``share`` folder holding example-robot-data's models, when the package is installed."""
     candidates = [sysconfig.get_paths()["purelib"], *site.getsitepackages(), *sys.path]
     for base in candidates:
@@ -64,7 +65,7 @@ def _erd_share() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _erd_models() -> dict[str, Path]:
-    share = _erd_share()
+    share = erd_share()
     if share is None:
         return {}
     found: dict[str, Path] = {}
@@ -94,8 +95,8 @@ def _resolve(spec: str | Path) -> tuple[str, Path, tuple[str, ...]]:
     erd_name = next((text[len(p) :] for p in _ERD_PREFIXES if text.startswith(p)), text)
     erd = _erd_models()
     if erd_name in erd:
-        return erd_name, erd[erd_name], (str(_erd_share()),)
-    hint = "" if erd or _erd_share() else " (install the 'robots' extra for example-robot-data's models)"
+        return erd_name, erd[erd_name], (str(erd_share()),)
+    hint = "" if erd or erd_share() else " (install the 'robots' extra for example-robot-data's models)"
     raise RobotNotFound(text, available_robots(), where=f"bundled robots or example-robot-data{hint}")
 
 

@@ -298,9 +298,9 @@ def main(argv=None) -> int:
     if "erd:panda" not in kinejac.available_robots():
         print("example-robot-data is not installed: pip install 'kinejac[robots]'", file=sys.stderr)
         return 2
-    from kinejac.urdf import _erd_share
+    from kinejac.urdf import erd_share
 
-    srdf = str(_erd_share() / "example-robot-data/robots/panda_description/srdf/panda.srdf")
+    srdf = str(erd_share() / "example-robot-data/robots/panda_description/srdf/panda.srdf")
     robot = kinejac.load("erd:panda", locked_joints=LOCKED, srdf=srdf)
     obstacles = scene()
     checker = CollisionChecker(robot, obstacles)

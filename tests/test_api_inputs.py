@@ -5,8 +5,6 @@ wrong answer or a foreign traceback."""
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pinocchio as pin
 import pytest
@@ -326,14 +324,6 @@ def test_rigid_transforms_are_accepted_in_every_form() -> None:
     almost[:3, :3] *= 1 + 1e-9  # within tolerance: re-orthonormalised by as_se3
     R = as_se3(almost).rotation
     np.testing.assert_allclose(R.T @ R, np.eye(3), atol=1e-14)
-
-
-# -- solvers and analysis, when their modules are in place ---------------------------------------------
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        pytest.skip(f"{module} is not available yet: {exc}")
 
 
 def test_robot_without_joints(tmp_path) -> None:

@@ -133,7 +133,8 @@ def test_missing_mesh_loads_for_kinematics_and_is_reported_for_the_viewer(tmp_pa
 
 
 def test_doctor_reports_the_unresolved_mesh(capsys: pytest.CaptureFixture[str]) -> None:
-    cli = pytest.importorskip("kinejac.cli")
+    from kinejac import cli
+
     code = cli.main(["doctor", str(CORPUS / "missing_mesh.urdf"), "--json", "--samples", "1"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0

@@ -411,7 +411,7 @@ def test_ik_unreachable_exits_1_with_closest_configuration(capsys):
     assert code == EXIT_NEGATIVE
     data = json.loads(out)
     assert not data["success"] and data["reason"] != "converged"
-    assert data["position_error"] == pytest.approx(3 - (L1 + L2), abs=1e-3)  # stretched out towards the target
+    assert data["position_error"] == pytest.approx(3 - (L1 + L2), abs=1e-12)  # stretched out towards the target: exact
 
 
 def test_ik_full_pose_panda_text_output(capsys):

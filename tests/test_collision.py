@@ -31,7 +31,7 @@ from kinejac.collision import (
 )
 from kinejac.errors import InvalidChoiceError, InvalidValueError, KinejacError
 
-ERD = urdf._erd_share()
+ERD = urdf.erd_share()
 needs_erd = pytest.mark.skipif(ERD is None, reason="example-robot-data is not installed")
 PANDA_SRDF = None if ERD is None else ERD / "example-robot-data/robots/panda_description/srdf/panda.srdf"
 

@@ -12,6 +12,7 @@ import pytest
 import kinejac
 from kinejac import urdf
 from kinejac.collision import Box, Capsule, Cylinder, PointCloud, Sphere, generate_disabled_pairs
+from kinejac.collision.geometry import mesh_arrays
 from kinejac.collision.reference import (
     pair_distances,
     penalty,
@@ -29,14 +30,59 @@ from kinejac.collision.spheres import (
     CYLINDER,
     SPHERE,
     fit_spheres,
-    random_surface_points,
     sphere_model,
     surface_points,
 )
+from kinejac.errors import KinejacError
 
 ROBOTS = ["panda", "ur5", "planar_3r", "kinejac_test_robot"]
-if urdf._erd_share() is not None:
+if urdf.erd_share() is not None:
     ROBOTS.append("erd:panda")
+
+
+def random_surface_points(shape: coal.CollisionGeometry, n: int, rng) -> np.ndarray:
+    """``(n, 3)`` random points on the surface of a coal shape (its own frame), for coverage tests:
+    uniform over the area for primitives, over the triangles (area-weighted) for meshes."""
+    rng = np.random.default_rng(rng)
+    if isinstance(shape, coal.Box):
+        hs = np.array(shape.halfSide, dtype=float)
+        P = rng.uniform(-hs, hs, size=(n, 3))
+        axis = rng.choice(
+            3,
+            size=n,
+            p=np.array([hs[1] * hs[2], hs[0] * hs[2], hs[0] * hs[1]]) / (hs[1] * hs[2] + hs[0] * hs[2] + hs[0] * hs[1]),
+        )
+        P[np.arange(n), axis] = rng.choice([-1.0, 1.0], size=n) * hs[axis]
+        return P
+    if isinstance(shape, coal.Sphere):
+        d = rng.standard_normal((n, 3))
+        return float(shape.radius) * d / np.linalg.norm(d, axis=1, keepdims=True)
+    if isinstance(shape, (coal.Cylinder, coal.Capsule)):
+        r, hl = float(shape.radius), float(shape.halfLength)
+        t = rng.uniform(0, 2 * math.pi, n)
+        P = np.stack([r * np.cos(t), r * np.sin(t), rng.uniform(-hl, hl, n)], axis=1)
+        ends = rng.random(n) < 0.3  # a share of the points on the ends
+        m = int(ends.sum())
+        if isinstance(shape, coal.Cylinder):
+            rho = r * np.sqrt(rng.random(m))
+            u = rng.uniform(0, 2 * math.pi, m)
+            P[ends] = np.stack([rho * np.cos(u), rho * np.sin(u), rng.choice([-hl, hl], m)], axis=1)
+        else:
+            d = rng.standard_normal((m, 3))
+            d = r * d / np.linalg.norm(d, axis=1, keepdims=True)
+            d[:, 2] += np.sign(d[:, 2]) * hl
+            P[ends] = d
+        return P
+    if isinstance(shape, coal.BVHModelBase):
+        V, F = mesh_arrays(shape)
+        A, B, C = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
+        area = 0.5 * np.linalg.norm(np.cross(B - A, C - A), axis=1)
+        k = rng.choice(len(F), size=n, p=area / area.sum())
+        s, t = rng.random(n), rng.random(n)
+        flip = s + t > 1
+        s[flip], t[flip] = 1 - s[flip], 1 - t[flip]
+        return A[k] + s[:, None] * (B[k] - A[k]) + t[:, None] * (C[k] - A[k])
+    raise KinejacError(f"cannot sample the surface of a {type(shape).__name__}")
 
 
 def _T(xyz, rpy=(0.0, 0.0, 0.0)) -> np.ndarray:

@@ -103,7 +103,7 @@ def test_oversized_file_is_refused(tmp_path, monkeypatch):
         kinejac.load(path)
 
 
-@pytest.mark.skipif(urdf._erd_share() is None, reason="example-robot-data is not installed")
+@pytest.mark.skipif(urdf.erd_share() is None, reason="example-robot-data is not installed")
 def test_example_robot_data_models_load():
     robot = kinejac.load("erd:ur5_robot")
     assert robot.nv == 6 and "tool0" in robot.frame_names

@@ -22,7 +22,7 @@ pytest.importorskip("meshcat")
 from browser import changed_fraction, middle, open_browser, png_to_array
 
 from kinejac.viewer import INSTALL_HINT, Viewer, resolve_mesh_path, visual_elements, wait_for_scene
-from kinejac.viewer._viewer import _VIRIDIS
+from kinejac.viewer._style import VIRIDIS
 
 BUNDLED = ["planar_2r", "planar_3r", "ur5", "panda", "kinejac_test_robot"]
 
@@ -273,7 +273,7 @@ def test_markers_validate_and_return_what_they_draw(viewer, ur5):
         viewer.show_path(np.zeros((1, 3)))
     values = np.array([0.0, 0.25, 1.0, 2.0])  # over [0, 2]: viridis at 0, 1/8, 1/2 and 1
     rgb = viewer.show_points(np.zeros((4, 3)), values)
-    np.testing.assert_allclose(rgb, [_VIRIDIS[0], (_VIRIDIS[0] + _VIRIDIS[1]) / 2, _VIRIDIS[2], _VIRIDIS[4]])
+    np.testing.assert_allclose(rgb, [VIRIDIS[0], (VIRIDIS[0] + VIRIDIS[1]) / 2, VIRIDIS[2], VIRIDIS[4]])
     with pytest.raises(ShapeError):
         viewer.show_points(np.zeros((4, 3)), values[:3])
     viewer.delete("points", "points")
@@ -309,9 +309,8 @@ def test_infinite_force_ellipsoid_radius_is_drawn_at_max_radius(viewer):
 
 
 def test_ellipsoid_from_q_and_frame_uses_manipulability(viewer, ur5):
-    manipulability = pytest.importorskip("kinejac.dexterity")
     q = ur5.random_configuration(4)
-    e = manipulability.velocity_ellipsoid(ur5, q, "tool0", part="translation")
+    e = kinejac.velocity_ellipsoid(ur5, q, "tool0", part="translation")
     np.testing.assert_allclose(viewer.show_ellipsoid(q=q, frame="tool0"), np.maximum(e.radii, 1e-3 * max(e.radii)))
     near_singular = ur5.from_dict({"elbow_joint": 0.0})  # arm stretched: a force radius is huge or inf
     drawn = viewer.show_ellipsoid(q=near_singular, frame="tool0", kind="force", max_radius=1.0)

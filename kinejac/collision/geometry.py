@@ -13,7 +13,7 @@ import pinocchio as pin
 
 from ..errors import KinejacError, URDFError
 
-__all__ = ["adjacent_links", "build_collision_model", "geometry_links", "link_parents", "placements"]
+__all__ = ["adjacent_links", "build_collision_model", "geometry_links", "link_parents", "mesh_arrays", "placements"]
 
 
 def build_collision_model(robot) -> pin.GeometryModel:
@@ -75,3 +75,14 @@ def placements(model: pin.Model, data: pin.Data, geom_model: pin.GeometryModel) 
     for k, g in enumerate(geom_model.geometryObjects):
         out[k] = (data.oMi[g.parentJoint] * g.placement).homogeneous
     return out
+
+
+def mesh_arrays(shape) -> tuple[np.ndarray, np.ndarray]:
+    """A coal triangle mesh (``BVHModelBase``) as vertices ``(V, 3)`` [m, its own frame] and
+    triangles ``(F, 3)`` (vertex indices)."""
+    V = np.array(shape.vertices(), dtype=float).reshape(-1, 3)
+    F = np.empty((shape.num_tris, 3), dtype=np.int64)
+    for i in range(shape.num_tris):
+        t = shape.tri_indices(i)
+        F[i] = t[0], t[1], t[2]
+    return V, F

@@ -43,7 +43,6 @@ __all__ = [
     "as_scene",
     "load_scene",
     "obstacle_names",
-    "scene_to_json",
 ]
 
 
@@ -92,7 +91,7 @@ class Box(Obstacle):
     """A box of edge lengths ``size`` ``(3,)`` [m] centred at ``pose`` (``T_world_box``)."""
 
     size: np.ndarray
-    pose: np.ndarray = field(default=None)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "box"
 
@@ -112,7 +111,7 @@ class Sphere(Obstacle):
     """A sphere of ``radius`` [m] at ``center`` ``(3,)`` [m] in world coordinates."""
 
     radius: float
-    center: np.ndarray = field(default=(0.0, 0.0, 0.0))
+    center: np.ndarray = field(default=(0.0, 0.0, 0.0))  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "sphere"
 
@@ -136,7 +135,7 @@ class Capsule(Obstacle):
 
     radius: float
     length: float
-    pose: np.ndarray = field(default=None)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "capsule"
 
@@ -153,7 +152,7 @@ class Cylinder(Obstacle):
 
     radius: float
     length: float
-    pose: np.ndarray = field(default=None)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "cylinder"
 
@@ -191,8 +190,8 @@ class Mesh(Obstacle):
     its vertices multiplied by ``scale`` (a number or ``(3,)``)."""
 
     path: Path
-    pose: np.ndarray = field(default=None)
-    scale: np.ndarray = field(default=1.0)
+    pose: np.ndarray = field(default=None)  # type: ignore[arg-type]  # stored as an array by __post_init__
+    scale: np.ndarray = field(default=1.0)  # type: ignore[arg-type]  # stored as an array by __post_init__
     name: str | None = None
     kind = "mesh"
 
@@ -317,26 +316,3 @@ def load_scene(path: str | Path) -> tuple[Obstacle, ...]:
     scene = tuple(_from_entry(e, i, path.parent) for i, e in enumerate(entries))
     obstacle_names(scene)
     return scene
-
-
-def scene_to_json(scene: Sequence[Obstacle]) -> list[dict]:
-    """The JSON entries of a scene (the inverse of :func:`load_scene`, meshes with absolute paths)."""
-    out = []
-    for o in scene:
-        e: dict = {"type": o.kind}
-        if o.name:
-            e["name"] = o.name
-        if isinstance(o, Box):
-            e["size"] = o.size.tolist()
-        elif isinstance(o, Sphere):
-            e.update(radius=o.radius, center=o.center.tolist())
-        elif isinstance(o, (Capsule, Cylinder)):
-            e.update(radius=o.radius, length=o.length)
-        elif isinstance(o, PointCloud):
-            e.update(points=o.points.tolist(), radius=o.radius)
-        elif isinstance(o, Mesh):
-            e.update(path=str(o.path), scale=o.scale.tolist())
-        if hasattr(o, "pose") and not isinstance(o, Sphere):
-            e["pose"] = np.asarray(o.pose).tolist()
-        out.append(e)
-    return out

@@ -158,7 +158,7 @@ def generate_disabled_pairs(
         undecided &= ~((hits > 0) & (hits < n + 1))
         if not undecided.any():
             break
-    for k, pair in enumerate(candidates):
-        if undecided[k]:
-            out[pair] = "never" if hits[k] == 0 else "always"
+    for i, pair in enumerate(candidates):
+        if undecided[i]:
+            out[pair] = "never" if hits[i] == 0 else "always"
     return out

@@ -29,7 +29,7 @@ import pinocchio as pin
 from .._checks import positive
 from ..errors import KinejacError
 from .checking import coal_geometry
-from .geometry import geometry_links
+from .geometry import geometry_links, mesh_arrays
 from .obstacles import Box, Capsule, Cylinder, Mesh, PointCloud, Sphere, as_scene, obstacle_names
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "SPHERE",
     "SphereModel",
     "fit_spheres",
-    "random_surface_points",
     "sphere_model",
     "surface_points",
 ]
@@ -64,15 +63,6 @@ def _grid(a: float, b: float, h: float) -> tuple[np.ndarray, np.ndarray]:
     v = np.linspace(-b, b, math.ceil(2 * b / h) + 1)
     U, V = np.meshgrid(u, v, indexing="ij")
     return U.ravel(), V.ravel()
-
-
-def _mesh_arrays(shape) -> tuple[np.ndarray, np.ndarray]:
-    V = np.array(shape.vertices(), dtype=float).reshape(-1, 3)
-    F = np.empty((shape.num_tris, 3), dtype=np.int64)
-    for i in range(shape.num_tris):
-        t = shape.tri_indices(i)
-        F[i] = t[0], t[1], t[2]
-    return V, F
 
 
 def surface_points(shape: coal.CollisionGeometry, resolution: float = DEFAULT_RESOLUTION) -> np.ndarray:
@@ -104,7 +94,7 @@ def surface_points(shape: coal.CollisionGeometry, resolution: float = DEFAULT_RE
             caps += [_ring(r * math.sin(p), hl + r * math.cos(p), h), _ring(r * math.sin(p), -hl - r * math.cos(p), h)]
         return np.concatenate([*side, *caps])
     if isinstance(shape, coal.BVHModelBase):
-        V, F = _mesh_arrays(shape)
+        V, F = mesh_arrays(shape)
         A, B, C = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
         edge = np.max(
             np.stack([np.linalg.norm(B - A, axis=1), np.linalg.norm(C - B, axis=1), np.linalg.norm(A - C, axis=1)]),
@@ -124,51 +114,6 @@ def surface_points(shape: coal.CollisionGeometry, resolution: float = DEFAULT_RE
         f"cannot sample the surface of a {type(shape).__name__}; "
         "supported: Box, Sphere, Cylinder, Capsule, triangle meshes"
     )
-
-
-def random_surface_points(shape: coal.CollisionGeometry, n: int, rng) -> np.ndarray:
-    """``(n, 3)`` random points on the surface of a coal shape (its own frame), for coverage tests:
-    uniform over the area for primitives, over the triangles (area-weighted) for meshes."""
-    rng = np.random.default_rng(rng)
-    if isinstance(shape, coal.Box):
-        hs = np.array(shape.halfSide, dtype=float)
-        P = rng.uniform(-hs, hs, size=(n, 3))
-        axis = rng.choice(
-            3,
-            size=n,
-            p=np.array([hs[1] * hs[2], hs[0] * hs[2], hs[0] * hs[1]]) / (hs[1] * hs[2] + hs[0] * hs[2] + hs[0] * hs[1]),
-        )
-        P[np.arange(n), axis] = rng.choice([-1.0, 1.0], size=n) * hs[axis]
-        return P
-    if isinstance(shape, coal.Sphere):
-        d = rng.standard_normal((n, 3))
-        return float(shape.radius) * d / np.linalg.norm(d, axis=1, keepdims=True)
-    if isinstance(shape, (coal.Cylinder, coal.Capsule)):
-        r, hl = float(shape.radius), float(shape.halfLength)
-        t = rng.uniform(0, 2 * math.pi, n)
-        P = np.stack([r * np.cos(t), r * np.sin(t), rng.uniform(-hl, hl, n)], axis=1)
-        ends = rng.random(n) < 0.3  # a share of the points on the ends
-        m = int(ends.sum())
-        if isinstance(shape, coal.Cylinder):
-            rho = r * np.sqrt(rng.random(m))
-            u = rng.uniform(0, 2 * math.pi, m)
-            P[ends] = np.stack([rho * np.cos(u), rho * np.sin(u), rng.choice([-hl, hl], m)], axis=1)
-        else:
-            d = rng.standard_normal((m, 3))
-            d = r * d / np.linalg.norm(d, axis=1, keepdims=True)
-            d[:, 2] += np.sign(d[:, 2]) * hl
-            P[ends] = d
-        return P
-    if isinstance(shape, coal.BVHModelBase):
-        V, F = _mesh_arrays(shape)
-        A, B, C = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
-        area = 0.5 * np.linalg.norm(np.cross(B - A, C - A), axis=1)
-        k = rng.choice(len(F), size=n, p=area / area.sum())
-        s, t = rng.random(n), rng.random(n)
-        flip = s + t > 1
-        s[flip], t[flip] = 1 - s[flip], 1 - t[flip]
-        return A[k] + s[:, None] * (B[k] - A[k]) + t[:, None] * (C[k] - A[k])
-    raise KinejacError(f"cannot sample the surface of a {type(shape).__name__}")
 
 
 def fit_spheres(

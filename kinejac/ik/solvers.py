@@ -55,7 +55,7 @@ from ..core import solver as _core
 from ..core.solver import solve_range as _solve_range
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
-from ..spatial import as_transform
+from ..spatial import as_transform, nearest_rotation, orthonormality_error
 from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
 from .problem import Problem, task_arrays
@@ -513,7 +513,7 @@ def _check_poses(targets) -> np.ndarray:
         bad = int(np.argwhere(~np.isfinite(T))[0][0])
         raise InvalidValueError(f"targets[{bad}] contains NaN or inf")
     R = T[:, :3, :3]
-    dev = np.abs(np.swapaxes(R, 1, 2) @ R - np.eye(3)).max(axis=(1, 2), initial=0.0)
+    dev = orthonormality_error(R)
     bad_rows = np.abs(T[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=1, initial=0.0) > 1e-6
     bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(R) < 0) | bad_rows)
     if len(bad):
@@ -522,8 +522,7 @@ def _check_poses(targets) -> np.ndarray:
     T[:, 3] = (0.0, 0.0, 0.0, 1.0)
     fix = np.flatnonzero(dev > 1e-10)  # re-orthonormalise what the validation tolerated (as one solve does)
     if len(fix):
-        U, _, Vt = np.linalg.svd(T[fix, :3, :3])
-        T[fix, :3, :3] = U @ Vt
+        T[fix, :3, :3] = nearest_rotation(T[fix, :3, :3])
     return T
 
 

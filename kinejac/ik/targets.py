@@ -17,7 +17,7 @@ import numpy as np
 import pinocchio as pin
 
 from ..errors import InvalidValueError, ShapeError
-from ..spatial import as_transform
+from ..spatial import as_transform, check_rotations, nearest_rotation, orthonormality_error
 
 __all__ = ["FrameTarget", "as_targets", "quick_pose"]
 
@@ -48,19 +48,6 @@ def _weights(weights, mask, what: str) -> np.ndarray:
     return w
 
 
-def _rotation(R, what: str, tol: float = 1e-6) -> np.ndarray:
-    R = np.asarray(R, dtype=float)
-    if not np.isfinite(R).all():
-        raise InvalidValueError(f"{what} contains NaN or inf: {R.tolist()}")
-    ortho = np.abs(R.T @ R - np.eye(3)).max()
-    det = np.linalg.det(R)
-    if ortho > tol or det < 0:
-        raise InvalidValueError(
-            f"{what} is not a rotation matrix (|RᵀR - I| = {ortho:.2e}, det = {det:.3f}); expected an orthonormal 3x3"
-        )
-    return R
-
-
 @dataclass(frozen=True)
 class FrameTarget:
     """A desired pose ``T_ref_frame`` for one frame (``ref``: world, or the frame ``relative_to``).
@@ -80,9 +67,8 @@ class FrameTarget:
         what = f"target of frame {frame!r}"
         M = as_transform(T, what)
         R = M[:3, :3]
-        if np.abs(R.T @ R - np.eye(3)).max() > 1e-10:  # re-orthonormalise what as_transform tolerated
-            U, _, Vt = np.linalg.svd(R)
-            M[:3, :3] = U @ Vt
+        if orthonormality_error(R) > 1e-10:  # re-orthonormalise what as_transform tolerated
+            M[:3, :3] = nearest_rotation(R)
         return cls(frame, M, _weights(weights, mask, what), relative_to)
 
     @classmethod
@@ -108,13 +94,12 @@ class FrameTarget:
         R = np.asarray(R, dtype=float)
         if R.shape != (3, 3):
             raise ShapeError(f"expected {what} of shape (3, 3), got {R.shape}")
-        R = _rotation(R, what)
+        R = check_rotations(R, what)
         w3 = np.ones(3) if weights is None else np.asarray(weights, dtype=float)
         if w3.shape != (3,):
             raise ShapeError(f"expected rotation weights of shape (3,) for {what}, got {w3.shape}")
-        U, _, Vt = np.linalg.svd(R)
         T = np.eye(4)
-        T[:3, :3] = U @ Vt
+        T[:3, :3] = nearest_rotation(R)
         return cls(frame, T, _weights(np.r_[0.0, 0.0, 0.0, w3], None, what), relative_to)
 
     @property

@@ -10,6 +10,8 @@ constraint for obstacles, on the spheres fitted to the robot's collision geometr
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pinocchio as pin
 
@@ -70,7 +72,7 @@ class ObstacleDistance(LinearConstraint):
             )
         self.gain = positive("gain [1/s]", gain)
         self.rows = positive("pairs", pairs, integer=True)
-        self._sph = None
+        self._sph: Any = None  # the sphere model's arrays, set by bind()
 
     def bind(self, robot: Robot) -> None:
         from ..collision.spheres import sphere_model

@@ -27,6 +27,7 @@ than its velocity limit decelerates at its acceleration limit. So the bounds are
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,12 @@ class JointBounds:
         acceleration_limit: ``None`` (default: none), or a number or ``(nv,)`` array [rad/s² or m/s²].
     """
 
+    # caches of the fast paths (set when _fast / _fast_acc): the period and the velocity box for it
+    _dt: float | None
+    _vdt: Any  # (nv,) velocity_limit * _dt
+    _neg_vdt: Any
+    _limits2: Any  # (2, nv) lower and upper position limits
+
     def __init__(self, robot: Robot, *, position_limits: bool = True, velocity_limit=True, acceleration_limit=None):
         nv = robot.nv
         self.nv = nv
@@ -118,7 +125,7 @@ class JointBounds:
         if self._fast and self.acceleration_limit is None:
             # the common arm: position box clipped into the velocity box, two numpy calls
             if dt != self._dt:
-                self._dt, self._vdt = dt, self.velocity_limit * dt
+                self._dt, self._vdt = dt, self.velocity_limit * dt  # type: ignore[operator]  # _fast: a limit
                 self._neg_vdt = -self._vdt
             box = self._limits2 - q
             _maximum(box, self._neg_vdt, out=box)  # np.clip costs three times these two ufunc calls
@@ -131,9 +138,9 @@ class JointBounds:
     def _arm_with_acceleration(self, q: np.ndarray, dt: float, v_prev: np.ndarray | None):
         """The plain arm with finite acceleration limits: the general rule with fewer numpy calls."""
         if dt != self._dt:
-            self._dt, self._vdt = dt, self.velocity_limit * dt
+            self._dt, self._vdt = dt, self.velocity_limit * dt  # type: ignore[operator]  # _fast_acc: limits
             self._neg_vdt = -self._vdt
-        h = self.acceleration_limit * dt  # velocity change per step
+        h = self.acceleration_limit * dt  # type: ignore[operator]  # velocity change per step
         reach = h * dt
         base = np.zeros(self.nv) if v_prev is None else v_prev * dt
         # velocity box clipped into the acceleration box (which has precedence)

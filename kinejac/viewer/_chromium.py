@@ -18,9 +18,11 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from ..errors import KinejacError
 from ._lifeline import stop_group
+from ._server import lifeline_command, sigint_deferred
 
 __all__ = ["CHROMIUM_NAMES", "HeadlessChromium", "find_chromium"]
 
@@ -42,10 +44,8 @@ _FLAGS = (
 
 def _start_watchdog(pgid: int, profile: str) -> subprocess.Popen:
     """``_lifeline.py watch``: stops process group ``pgid`` and removes ``profile`` if this process ends."""
-    from ._viewer import _lifeline_command
-
     return subprocess.Popen(
-        _lifeline_command("watch", "--group", str(pgid), "--remove", profile),
+        lifeline_command("watch", "--group", str(pgid), "--remove", profile),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -97,7 +97,7 @@ class HeadlessChromium:
             "about:blank",
         ]
         self._loop = asyncio.new_event_loop()
-        self._ws = None
+        self._ws: Any = None  # tornado's WebSocketClientConnection once connected
         self._ids = itertools.count(1)
         self.requests: list[str] = []  #: URLs the page asked for (requests and websockets), in order
         try:
@@ -225,9 +225,7 @@ class HeadlessChromium:
     def close(self) -> None:
         """Stop the browser (its whole process group) and delete its profile. Idempotent; Ctrl-C
         during it is ignored (it takes at most a few seconds)."""
-        from ._viewer import _sigint_deferred
-
-        with _sigint_deferred():
+        with sigint_deferred():
             if self._ws is not None:
                 self._ws.close()
                 self._ws = None

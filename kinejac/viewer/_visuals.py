@@ -47,7 +47,7 @@ class VisualElement:
     shape: Literal["box", "cylinder", "sphere", "mesh"]
     size: tuple[float, ...]
     T_link_visual: np.ndarray = field(repr=False)
-    rgba: tuple[float, float, float, float] | None = None
+    rgba: tuple[float, ...] | None = None
     mesh_path: Path | None = None
 
 
