@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .jit import compiled
+from .jit import compiled, inlined
 from .lie import exp3_left, quat_to_rot
 from .tree import ANGLE, CLAMP, CONTINUOUS, FREEFLYER, HOLD, PLANAR, PRISMATIC, REVOLUTE, SPHERICAL, TRANSLATION, WRAP
 
@@ -125,11 +125,16 @@ def _quat_times_exp(q: np.ndarray, o: int, w0: float, w1: float, w2: float, out:
     out[o], out[o + 1], out[o + 2], out[o + 3] = x / n, y / n, z / n, w / n
 
 
-@compiled
+@inlined
 def integrate(tree, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray, v3: np.ndarray) -> None:
     """``out = q ⊕ d`` on the configuration manifold (as ``pinocchio.integrate``); ``R (3, 3)`` and
     ``v3 (3,)`` are scratch."""
-    cj = tree[2]
+    _integrate(tree[2], q, d, out, R, v3)
+
+
+@compiled
+def _integrate(cj, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray, v3: np.ndarray) -> None:
+    """:func:`integrate` on the array it reads (the calls copy less)."""
     for n in range(cj.shape[0]):
         kind, iq, iv = cj[n, 0], cj[n, 1], cj[n, 2]
         if kind == REVOLUTE or kind == PRISMATIC:
@@ -172,11 +177,16 @@ def _wrap_into(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
 
-@compiled
+@inlined
 def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
     """Bring ``q`` into the limits in place; ``taken (nv,)``, the tangent step that led to ``q``, is
     corrected for the clamped joints. Returns whether a 1-DOF joint was clamped onto a limit."""
-    _, _, _, _, _, lo, hi, mode, cv, _ = tree
+    return _project(tree[5], tree[6], tree[7], tree[8], q, taken)
+
+
+@compiled
+def _project(lo, hi, mode, cv, q: np.ndarray, taken: np.ndarray) -> bool:
+    """:func:`project` on the arrays it reads (the calls copy less)."""
     clamped = False
     for k in range(q.shape[0]):
         m = mode[k]
@@ -193,11 +203,16 @@ def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
     return clamped
 
 
-@compiled
+@inlined
 def blocked(tree, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
     """``mask (nv,)``: the joints on a limit that the descent direction ``-grad`` pushes outward
     (dropped from the next linear solve). Returns whether any is."""
-    _, _, _, _, _, lo, hi, mode, cv, _ = tree
+    return _blocked(tree[5], tree[6], tree[7], tree[8], q, grad, mask)
+
+
+@compiled
+def _blocked(lo, hi, mode, cv, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
+    """:func:`blocked` on the arrays it reads (the calls copy less)."""
     for k in range(mask.shape[0]):
         mask[k] = False
     any_ = False

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .jit import compiled
+from .jit import compiled, inlined
 
 __all__ = ["cholesky_solve", "damped_step", "without_columns"]
 
@@ -50,7 +50,7 @@ def cholesky_solve(A: np.ndarray, b: np.ndarray, n: int, x: np.ndarray) -> bool:
     return True
 
 
-@compiled
+@inlined
 def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np.ndarray) -> np.ndarray:
     """``J`` itself, or (if ``any_``) a copy in ``out`` of its first ``m`` rows with the columns in
     ``mask`` zeroed."""

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from .jit import compiled
+from .jit import compiled, inlined
 from .lie import jlog3, log3, log6_jlog6
-from .tree import forward, frame_jacobian, frame_pose
+from .tree import place_frame, place_joints, point_jacobian
 
 __all__ = ["evaluate", "scratch", "scratch_size"]
 
@@ -51,7 +51,7 @@ def scratch(buf, nj: int, nv: int):
     return oR, op, m33, v3, e6, J6
 
 
-@compiled
+@inlined
 def _local(R, Jw, out) -> None:
     """``out = [Rᵀ Jw_lin; Rᵀ Jw_ang]`` (world-aligned to local axes)."""
     for c in range(Jw.shape[1]):
@@ -61,7 +61,7 @@ def _local(R, Jw, out) -> None:
                 out[h + a, c] = R[0, a] * x0 + R[1, a] * x1 + R[2, a] * x2
 
 
-@compiled
+@inlined
 def _target_error(T, k, Rx, px, RM, pM) -> None:
     """``M = T[k]⁻¹ X`` as ``RM (3, 3)``, ``pM (3,)``: the pose ``(Rx, px)`` seen from target ``k``."""
     for a in range(3):
@@ -71,23 +71,29 @@ def _target_error(T, k, Rx, px, RM, pM) -> None:
             RM[a, c] = T[k, 0, a] * Rx[0, c] + T[k, 1, a] * Rx[1, c] + T[k, 2, a] * Rx[2, c]
 
 
-@compiled
+@inlined
 def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
     """Error ``e (m,)`` and its Jacobian ``J (m, nv)`` of the tasks at ``q``, from one kinematics pass
     over the joints ``path`` (the tasks' ancestors, sorted); returns the position error [m] and the
     rotation error [rad]. ``ws`` comes from :func:`scratch`."""
+    return _evaluate(tree[0], tree[1], tree[3], tree[4], ti, tw, T, q, path, ws, e, J)
+
+
+@compiled
+def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
+    """:func:`evaluate` on the four tree arrays it reads (a call copies less)."""
     oR, op, m33, v3, e6, J6 = ws
     Rm, Rf, Rb, Rx, RM, A, C = m33[0], m33[1], m33[2], m33[3], m33[4], m33[5], m33[6]
     pm, pf, pb, px, pM, w = v3[0], v3[1], v3[2], v3[3], v3[4], v3[5]
     Jl, Jb, Jt = J6[0], J6[1], J6[2]
     nv = J.shape[1]
-    forward(tree, q, path, oR, op, Rm, pm)
+    place_joints(jf, ji, q, path, oR, op, Rm, pm)
     perr = rerr = 0.0
     row = 0
     for k in range(ti.shape[0]):
         f, ref, full = ti[k, 0], ti[k, 1], ti[k, 2]
-        frame_pose(tree, f, oR, op, Rf, pf)
-        frame_jacobian(tree, f, oR, op, pf, Jt)
+        place_frame(ff, fi, f, oR, op, Rf, pf)
+        point_jacobian(jf, ji, fi[f], oR, op, pf, Jt)
         if ref < 0 and full:  # the common task, fused: Jlog6(M) · diag(Rfᵀ, Rfᵀ) · J_world
             _target_error(T, k, Rf, pf, RM, pM)
             t = log6_jlog6(RM, pM, e6, A, C)
@@ -116,8 +122,8 @@ def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
             Rx[:, :] = Rf
             px[:] = pf
         else:  # X = B⁻¹ F, J_local -= Ad(X⁻¹) J_ref,local
-            frame_pose(tree, ref, oR, op, Rb, pb)
-            frame_jacobian(tree, ref, oR, op, pb, Jt)
+            place_frame(ff, fi, ref, oR, op, Rb, pb)
+            point_jacobian(jf, ji, fi[ref], oR, op, pb, Jt)
             _local(Rb, Jt, Jb)
             for a in range(3):
                 px[a] = Rb[0, a] * (pf[0] - pb[0]) + Rb[1, a] * (pf[1] - pb[1]) + Rb[2, a] * (pf[2] - pb[2])

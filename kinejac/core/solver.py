@@ -20,7 +20,7 @@ import numpy as np
 from .borrow import borrowed
 from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
-from .jit import compiled
+from .jit import compiled, inlined
 from .linalg import damped_step, without_columns
 from .packing import unpack
 from .residual import evaluate, scratch, scratch_size
@@ -128,7 +128,7 @@ def _valid_targets(T) -> bool:
     return True
 
 
-@compiled
+@inlined
 def _cost(e, m) -> float:
     s = 0.0
     for i in range(m):
@@ -136,7 +136,7 @@ def _cost(e, m) -> float:
     return 0.5 * s
 
 
-@compiled
+@inlined
 def _gradient(J, e, m, g) -> None:
     """``g = Jᵀ e`` (the gradient of ½‖e‖²)."""
     for c in range(J.shape[1]):
@@ -154,7 +154,7 @@ def _measure(tree, prob, q, ews, ws, slot, opts) -> tuple[float, float, float, f
     return _measure_into(tree, prob, q, ews, ws[1][slot], ws[2][slot], ws[13], slot, opts)
 
 
-@compiled
+@inlined
 def _measure_into(tree, prob, q, ews, e, J, cws, slot, opts) -> tuple[float, float, float, float]:
     ti, tw, T, path, sph = prob
     perr, rerr = evaluate(tree, ti, tw, T, q, path, ews, e, J)
@@ -166,12 +166,12 @@ def _measure_into(tree, prob, q, ews, e, J, cws, slot, opts) -> tuple[float, flo
     return F + h, perr, rerr, dmin
 
 
-@compiled
+@inlined
 def _done(perr, rerr, dmin, opts) -> bool:
     return perr <= opts[O_PTOL] and rerr <= opts[O_RTOL] and dmin >= opts[O_CLEARANCE]
 
 
-@compiled
+@inlined
 def _full_gradient(J, e, m, ws, slot, opts, g) -> None:
     """``g = Jᵀe`` plus the collision terms' ``b`` (the gradient of the whole cost)."""
     _gradient(J, e, m, g)
@@ -181,7 +181,7 @@ def _full_gradient(J, e, m, ws, slot, opts, g) -> None:
             g[c] += b[c]
 
 
-@compiled
+@inlined
 def _drop_held(ws, slot, mask, any_) -> None:
     """Remove the joints held on a limit from the collision terms (as from ``J``)."""
     if not any_:
@@ -194,7 +194,7 @@ def _drop_held(ws, slot, mask, any_) -> None:
             H[:, c] = 0.0
 
 
-@compiled
+@inlined
 def _accept(q2, e2, J2, H2, b2, collide) -> None:
     """The trial (slot 1) becomes the current state (slot 0)."""
     q2[0, :] = q2[1]
@@ -205,7 +205,7 @@ def _accept(q2, e2, J2, H2, b2, collide) -> None:
         b2[0, :] = b2[1]
 
 
-@compiled
+@inlined
 def _record(ws, slot, q) -> None:
     hist, hist_n = ws[10], ws[11]
     n = hist_n[slot]
@@ -214,7 +214,7 @@ def _record(ws, slot, q) -> None:
         hist_n[slot] = n + 1
 
 
-@compiled
+@inlined
 def _step(tree, q, delta, out, taken, R3, v3) -> bool:
     """``out = q ⊕ delta`` projected into the limits, ``taken`` the tangent step actually taken;
     returns whether a joint was clamped onto a limit (``R3``, ``v3``: scratch)."""
@@ -223,7 +223,7 @@ def _step(tree, q, delta, out, taken, R3, v3) -> bool:
     return project(tree, out, taken)
 
 
-@compiled
+@inlined
 def _predicted(J, e, m, taken, ws, opts) -> float:
     """The decrease of the cost that the Gauss-Newton model predicts for the step ``taken``."""
     ed = dd = 0.0

@@ -16,10 +16,21 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import KinejacError
-from .jit import compiled
+from .jit import compiled, inlined
 from .lie import quat_to_rot
 
-__all__ = ["Tree", "build_tree", "forward", "frame_jacobian", "frame_pose", "joint_jacobian", "support"]
+__all__ = [
+    "Tree",
+    "build_tree",
+    "forward",
+    "frame_jacobian",
+    "frame_pose",
+    "joint_jacobian",
+    "place_frame",
+    "place_joints",
+    "point_jacobian",
+    "support",
+]
 
 # joint types
 REVOLUTE, PRISMATIC, CONTINUOUS, FREEFLYER, PLANAR, SPHERICAL, TRANSLATION = range(7)
@@ -223,11 +234,16 @@ def _motion(jf, ji, j, q, Rm, pm) -> None:
         pm[0], pm[1], pm[2] = q[iq], q[iq + 1], q[iq + 2]
 
 
-@compiled
+@inlined
 def forward(tree, q, joints, oR, op, Rm, pm) -> None:
     """Placements in the world ``oR (nj, 3, 3)``, ``op (nj, 3)`` of ``joints`` (sorted) at ``q``;
     ``Rm (3, 3)``, ``pm (3,)`` are scratch."""
-    jf, ji = tree[0], tree[1]
+    place_joints(tree[0], tree[1], q, joints, oR, op, Rm, pm)
+
+
+@compiled
+def place_joints(jf, ji, q, joints, oR, op, Rm, pm) -> None:
+    """:func:`forward` on the two tree arrays it reads (a call copies less)."""
     for n in range(joints.shape[0]):
         j = joints[n]
         par = ji[j, PARENT]
@@ -265,18 +281,23 @@ def forward(tree, q, joints, oR, op, Rm, pm) -> None:
                 oR[j, a, c] = b0 * Rm[0, c] + b1 * Rm[1, c] + b2 * Rm[2, c]
 
 
-@compiled
+@inlined
 def frame_pose(tree, f, oR, op, R, p) -> None:
     """``T_world_frame`` of frame ``f`` as ``R (3, 3)``, ``p (3,)`` from the joint placements."""
-    ff = tree[3]
-    j = tree[4][f]
+    place_frame(tree[3], tree[4], f, oR, op, R, p)
+
+
+@inlined
+def place_frame(ff, fi, f, oR, op, R, p) -> None:
+    """:func:`frame_pose` on the two tree arrays it reads."""
+    j = fi[f]
     for a in range(3):
         p[a] = op[j, a] + oR[j, a, 0] * ff[f, 9] + oR[j, a, 1] * ff[f, 10] + oR[j, a, 2] * ff[f, 11]
         for c in range(3):
             R[a, c] = oR[j, a, 0] * ff[f, c] + oR[j, a, 1] * ff[f, 3 + c] + oR[j, a, 2] * ff[f, 6 + c]
 
 
-@compiled
+@inlined
 def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
     if revolute:  # [z × d; z]
         J[0, col] += scale * (z1 * d2 - z2 * d1)
@@ -291,18 +312,23 @@ def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
         J[2, col] += scale * z2
 
 
-@compiled
+@inlined
 def frame_jacobian(tree, f, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of frame ``f`` at the point ``p (3,)`` [m] (world
     coordinates; the frame origin gives pinocchio's ``LOCAL_WORLD_ALIGNED``)."""
-    joint_jacobian(tree, tree[4][f], oR, op, p, J)
+    point_jacobian(tree[0], tree[1], tree[4][f], oR, op, p, J)
 
 
-@compiled
+@inlined
 def joint_jacobian(tree, j, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of a point ``p (3,)`` [m] (world coordinates) moving
     with joint ``j``."""
-    jf, ji = tree[0], tree[1]
+    point_jacobian(tree[0], tree[1], j, oR, op, p, J)
+
+
+@compiled
+def point_jacobian(jf, ji, j, oR, op, p, J) -> None:
+    """:func:`joint_jacobian` on the two tree arrays it reads (a call copies less)."""
     for r in range(6):
         for c in range(J.shape[1]):
             J[r, c] = 0.0
