@@ -17,6 +17,7 @@ import pinocchio as pin
 from ._checks import as_real_array, positive
 from .errors import InvalidChoiceError, InvalidValueError, ShapeError
 from .robot import Robot
+from .spatial import check_rotations
 
 __all__ = [
     "check_bounds",
@@ -223,8 +224,4 @@ def check_orientations(orientations) -> np.ndarray | None:
     R = as_real_array(orientations, "orientations")
     if R.ndim != 3 or R.shape[1:] != (3, 3) or R.shape[0] == 0:
         raise ShapeError(f"expected orientations as an integer >= 1, 'position' or (M, 3, 3) rotations, got {R.shape}")
-    dev = np.abs(np.swapaxes(R, 1, 2) @ R - np.eye(3)).max(axis=(1, 2))
-    bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(R) < 0) | ~np.isfinite(R).all(axis=(1, 2)))
-    if len(bad):
-        raise InvalidValueError(f"orientations[{bad[0]}] is not a rotation matrix")
-    return R.copy()
+    return check_rotations(R, "orientations").copy()

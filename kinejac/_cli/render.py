@@ -51,7 +51,7 @@ def json_document(report: Report) -> dict[str, Any]:
     """The JSON object of a record (before :func:`json_clean`); see :mod:`kinejac._cli.reports`."""
     doc: dict[str, Any] = {}
     robot = getattr(report, "robot", None)  # whose configuration a CONFIGURATION field is
-    for f in dataclasses.fields(report):  # type: ignore[arg-type]  # every record is a dataclass
+    for f in dataclasses.fields(report):  # every record is a dataclass
         value, how = getattr(report, f.name), f.metadata.get("json")
         if how == "robot name":
             doc["robot"] = value.name

@@ -12,11 +12,16 @@ decides: a solution counts as found only if the real geometry is free, with at l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from .._checks import positive
 from ..errors import InvalidValueError
 from ..robot import Robot
+
+if TYPE_CHECKING:
+    from ..collision.checking import Clearance
 
 __all__ = ["MARGIN", "Avoidance"]
 
@@ -64,5 +69,6 @@ class Avoidance:
     def free(self, q: np.ndarray) -> bool:
         """Whether ``q (nq,)`` is free by the exact check, with at least ``clearance`` between pairs."""
         if self.clearance > 0.0:
-            return bool(self.checker.clearance(q).distance >= self.clearance)
+            nearest = cast("Clearance", self.checker.clearance(q))  # one configuration: one Clearance
+            return bool(nearest.distance >= self.clearance)
         return not bool(self.checker.in_collision(q))

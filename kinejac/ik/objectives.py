@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..analysis import manipulability, manipulability_gradient
+from ..analysis import Measure, manipulability, manipulability_gradient
 from ..errors import InvalidValueError, ShapeError
 from ..robot import Robot
 
@@ -87,7 +87,7 @@ class Manipulability:
     the rows it can move along, e.g. ``part=("vx", "vy")``.
     """
 
-    def __init__(self, frame: str, measure: str = "yoshikawa", part="full", length_scale: float = 1.0) -> None:
+    def __init__(self, frame: str, measure: Measure = "yoshikawa", part="full", length_scale: float = 1.0) -> None:
         self.frame, self.measure, self.part, self.length_scale = frame, measure, part, length_scale
 
     def cost(self, robot: Robot, q: np.ndarray) -> float:
@@ -96,4 +96,4 @@ class Manipulability:
 
     def gradient(self, robot: Robot, q: np.ndarray) -> np.ndarray:
         g = manipulability_gradient(robot, q, self.frame, self.measure, self.part, length_scale=self.length_scale)
-        return -g
+        return -np.asarray(g)

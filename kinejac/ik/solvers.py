@@ -44,7 +44,7 @@ import weakref
 from functools import lru_cache
 from pathlib import Path
 from threading import get_ident
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pinocchio as pin
@@ -246,7 +246,7 @@ class IKSolver:
         self._avoid_opts[_core.O_COLLIDE] = 1.0
         self._tasks: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._buffers: dict[int, tuple] = {}  # per thread: the seed and output arrays of one solve
-        self._pose_task = None
+        self._pose_task: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (ti, tw, path) of `frame`
         if frame is not None:
             fid = robot.frame_id(frame)
             ti = np.array([[fid, -1, 1]], dtype=np.int64)
@@ -326,8 +326,9 @@ class IKSolver:
         T = None
         if frame is None and weights is None and mask is None and relative_to is None:
             T = self._fast_pose(target)
-        if T is not None:
-            ti, tw, path = self._pose_task
+        task = self._pose_task
+        if T is not None and task is not None:
+            ti, tw, path = task
         else:
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
         Q0 = self._mid_row if q0 is None else self._start(q0).reshape(1, -1)
@@ -393,7 +394,7 @@ class IKSolver:
             out_q, out_f, out_i, _ = core.solve(model, ti, tw, path, T, start, more, o)
             extra_it += int(out_i[0, 0])
             extra_restarts += int(out_i[0, 1]) + 1
-            if out_i[0, 2] == 0 and self._avoid.free(out_q[0]):
+            if out_i[0, 2] == 0 and cast(Avoidance, self._avoid).free(out_q[0]):
                 return out_q[0].copy(), float(out_f[0, 0]), float(out_f[0, 1]), 0, (extra_it, extra_restarts)
         return q, perr, rerr, _REASONS.index(IKReason.COLLISION), (extra_it, extra_restarts)
 
@@ -406,7 +407,8 @@ class IKSolver:
         per-solve ``timeout`` does not apply.
         """
         t0 = _perf()
-        if self.frame is None:
+        task = self._pose_task
+        if task is None:
             raise InvalidValueError("solve_batch needs a solver built with a frame")
         T = _check_poses(targets)
         B, nq = T.shape[0], self.robot.nq
@@ -422,7 +424,7 @@ class IKSolver:
         if threads is None:
             threads = core.default_threads()
         threads = _positive("threads", threads, integer=True)
-        ti, tw, path = self._pose_task
+        ti, tw, path = task
         T4 = T.reshape(B, 1, 4, 4)
         out_q, out_f, out_i, _ = core.solve(self._model, ti, tw, path, T4, Q0, seeds, self._batch_opts, threads=threads)
         reason = out_i[:, 2]
@@ -456,7 +458,7 @@ class IKSolver:
         targets with a few Gauss-Newton steps ``-J⁺ e``; it is kept only if the targets are still
         within tolerance and ``h`` went down, otherwise the step is halved.
         """
-        robot, obj = self.robot, self.objective
+        robot, obj = self.robot, cast(Objective, self.objective)
         problem = Problem.of_arrays(robot, ti, tw, path, T)
 
         def done(p, r):
@@ -510,8 +512,8 @@ def _check_poses(targets) -> np.ndarray:
     if T.ndim != 3 or T.shape[1:] != (4, 4):
         raise ShapeError(f"expected targets of shape (B, 4, 4), got {T.shape}")
     if not np.isfinite(T).all():
-        bad = int(np.argwhere(~np.isfinite(T))[0][0])
-        raise InvalidValueError(f"targets[{bad}] contains NaN or inf")
+        first = int(np.argwhere(~np.isfinite(T))[0][0])
+        raise InvalidValueError(f"targets[{first}] contains NaN or inf")
     R = T[:, :3, :3]
     dev = orthonormality_error(R)
     bad_rows = np.abs(T[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=1, initial=0.0) > 1e-6
