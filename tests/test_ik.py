@@ -474,7 +474,7 @@ def test_unknown_options_and_method_names_in_any_case():
 
 def test_solve_ik_reuses_its_solver(robots):
     robot, frame = robots["ur5"], "tool0"
-    from kinejac.ik import solvers
+    from kinejac.ik import cached as solvers
 
     T = kinejac.pose(robot, robot.random_configuration(2), frame)
     first = solve_ik(robot, T, frame, timeout=None, max_restarts=7)

@@ -4,7 +4,8 @@ maps, small dense solves and the IK loop, for one problem or a batch on a thread
 Internal: :mod:`kinejac.ik` validates user input and hands arrays to :func:`solve`. Layout:
 ``tree`` (the robot as arrays; kinematics), ``lie`` (exp/log and their Jacobians),
 ``configuration`` (sampling, integration, limits), ``residual`` (task errors and Jacobians),
-``linalg`` (damped normal equations), ``solver`` (LM, GN, DLS, restarts), ``clock``.
+``linalg`` (damped normal equations), ``solver`` (LM, GN, DLS attempts), ``search`` (restarts, the
+entry point), ``frames`` (batched poses and Jacobians), ``packing``, ``borrow``, ``jit``, ``clock``.
 
 Compilation: the first use in a fresh environment compiles the core (one to two minutes; a note
 goes to stderr) and numba caches the machine code next to these modules (or in
@@ -25,7 +26,8 @@ import numpy as np
 
 from .frames import frame_range
 from .packing import pack
-from .solver import N_OPTIONS, O_MAX_IT, O_PTOL, O_RTOL, O_TIMEOUT, evaluate_at, solve_range, step_at
+from .search import evaluate_at, solve_range, step_at
+from .solver import N_OPTIONS, O_MAX_IT, O_PTOL, O_RTOL, O_TIMEOUT
 from .tree import Tree, build_tree, support
 
 __all__ = [

@@ -81,7 +81,10 @@ def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
 
 @compiled
 def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
-    """:func:`evaluate` on the four tree arrays it reads (a call copies less)."""
+    """:func:`evaluate` on the four tree arrays it reads (a call copies less).
+
+    Long on purpose: one kinematics pass serves every task kind, and each helper call in the IK loop
+    copies its arguments (this runs once or twice per iteration)."""
     oR, op, m33, v3, e6, J6 = ws
     Rm, Rf, Rb, Rx, RM, A, C = m33[0], m33[1], m33[2], m33[3], m33[4], m33[5], m33[6]
     pm, pf, pb, px, pM, w = v3[0], v3[1], v3[2], v3[3], v3[4], v3[5]

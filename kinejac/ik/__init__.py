@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..robot import Robot
+from .cached import solve_ik
 from .differential import joint_velocities, velocity_bounds
 from .objectives import JointLimitDistance, Manipulability, Objective, Posture
 from .problem import Problem
 from .result import IKBatchResult, IKReason, IKResult
-from .solvers import METHODS, IKSolver, Method, solve_ik
+from .solvers import METHODS, IKSolver, Method
 from .targets import FrameTarget
 
 __all__ = [

@@ -37,11 +37,7 @@ one, and a batch runs on a pool of threads. The null-space ``objective`` runs af
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import time
-import weakref
-from functools import lru_cache
 from pathlib import Path
 from threading import get_ident
 from typing import Literal, cast
@@ -52,17 +48,17 @@ import pinocchio as pin
 from .. import core
 from .._checks import positive as _positive
 from ..core import solver as _core
-from ..core.solver import solve_range as _solve_range
-from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
+from ..core.search import solve_range as _solve_range
+from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
 from ..robot import Robot
-from ..spatial import as_transform, nearest_rotation, orthonormality_error
 from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
 from .problem import Problem, task_arrays
 from .result import IKBatchResult, IKReason, IKResult
-from .targets import as_targets
+from .seeds import check_seed, stream, stream_key
+from .targets import as_targets, check_pose_batch
 
-__all__ = ["METHODS", "IKSolver", "Method", "solve_ik"]
+__all__ = ["METHODS", "IKSolver", "Method"]
 
 Method = Literal["lm", "gn", "dls"]
 METHODS: tuple[str, ...] = ("lm", "gn", "dls")
@@ -71,50 +67,6 @@ _perf = time.perf_counter
 _F64 = np.dtype(np.float64)
 _REASONS = tuple(IKReason)  # in the core's order
 _U64 = np.uint64
-
-
-def _check_seed(seed):
-    """A seed ``numpy.random.default_rng`` takes, checked now rather than at the first restart."""
-    if type(seed) is int and seed >= 0:
-        return seed
-    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)):
-        return seed
-    try:
-        np.random.SeedSequence(seed)
-    except (TypeError, ValueError):
-        raise InvalidValueError(
-            f"seed must be None, a non-negative integer, a sequence of them or a numpy SeedSequence, got {seed!r}"
-        ) from None
-    return seed
-
-
-@lru_cache(maxsize=1024)
-def _int_key(seed: int) -> int:
-    return int(np.random.SeedSequence(seed).generate_state(1, _U64)[0])
-
-
-def _key(seed) -> int:
-    """The 64-bit key of the restart streams of ``seed``."""
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, _U64)[0])
-    if isinstance(seed, (int, np.integer)):
-        return _int_key(int(seed))
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**64, dtype=_U64))
-    if isinstance(seed, np.random.BitGenerator):
-        return int(np.random.Generator(seed).integers(0, 2**64, dtype=_U64))
-    if not isinstance(seed, np.random.SeedSequence):
-        seed = np.random.SeedSequence(seed)
-    return int(seed.generate_state(1, _U64)[0])
-
-
-def _stream(seed) -> tuple[int, int]:
-    """``(key, index)`` of a solve's restart stream: ``(s, i)`` is stream ``i`` of seed ``s`` (sample
-    ``i`` of a batch solved with seed ``s``); any other seed is stream 0 of its own key."""
-    if isinstance(seed, tuple) and len(seed) == 2 and isinstance(seed[1], (int, np.integer)) and seed[1] >= 0:
-        if not isinstance(seed[1], bool):
-            return _key(seed[0]), int(seed[1])
-    return _key(seed), 0
 
 
 class IKSolver:
@@ -179,6 +131,7 @@ class IKSolver:
         collision_rounds: int = 20,
         polish: bool = True,
     ) -> None:
+        # Long on purpose: every documented option is validated here, in signature order, once.
         if not isinstance(robot, Robot):
             raise InvalidValueError(f"IKSolver needs a kinejac.Robot, got {type(robot).__name__}")
         if isinstance(method, str) and method.lower() in METHODS:
@@ -208,7 +161,7 @@ class IKSolver:
         self.dls_max_damping = _positive("dls_max_damping", dls_max_damping)
         self.max_step = _positive("max_step", max_step)
         self.dls_error_scale = 0.1
-        self.objective, self.seed, self.record_history = objective, _check_seed(seed), bool(history)
+        self.objective, self.seed, self.record_history = objective, check_seed(seed), bool(history)
         # restarts alternate between the middle half of each joint range and the full range
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
@@ -239,7 +192,7 @@ class IKSolver:
         self._mid_row = self._mid.reshape(1, -1)
         # the restart stream of the solver's own seed (an integer), computed once
         self._seed_int = self.seed if type(self.seed) is int else None
-        self._stream = _stream(self.seed) if self._seed_int is not None else None
+        self._stream = stream(self.seed) if self._seed_int is not None else None
         self._opts = self._options(self.timeout)
         self._batch_opts = self._options(None)
         self._avoid_opts = self._options(self.timeout)  # the rounds that push the spheres apart
@@ -339,7 +292,7 @@ class IKSolver:
         if self._stream is not None and (seed is None or seed is self._seed_int):
             seeds[0, 0], seeds[0, 1] = self._stream
         else:
-            seeds[0, 0], seeds[0, 1] = _stream(self.seed if seed is None else _check_seed(seed))
+            seeds[0, 0], seeds[0, 1] = stream(self.seed if seed is None else check_seed(seed))
         mf, mi = self._model
         opts = self._opts
         # one problem: straight into the core (IKSolver.__init__ loaded it; the history buffer is
@@ -410,16 +363,16 @@ class IKSolver:
         task = self._pose_task
         if task is None:
             raise InvalidValueError("solve_batch needs a solver built with a frame")
-        T = _check_poses(targets)
+        T = check_pose_batch(targets)
         B, nq = T.shape[0], self.robot.nq
         if q0 is None:
             Q0 = np.broadcast_to(self._mid, (B, nq))
         else:
             Q0 = self.robot.clip(np.broadcast_to(self.robot.check_q(q0, "q0"), (B, nq)).copy())
         Q0 = np.ascontiguousarray(Q0)
-        base = self.seed if seed is None else _check_seed(seed)
+        base = self.seed if seed is None else check_seed(seed)
         seeds = np.empty((B, 2), dtype=_U64)
-        seeds[:, 0] = _key(base)
+        seeds[:, 0] = stream_key(base)
         seeds[:, 1] = np.arange(B, dtype=_U64)
         if threads is None:
             threads = core.default_threads()
@@ -503,113 +456,3 @@ def _single_buffers(nq: int, max_iterations: int) -> tuple:
     """``seeds (1, 2)``, ``(out_q, out_f, out_i)`` and a history buffer for one solve."""
     out = np.empty((1, nq)), np.empty((1, 4)), np.empty((1, 3), dtype=np.int64)
     return np.empty((1, 2), dtype=_U64), out, np.empty((max_iterations + 1, nq))
-
-
-def _check_poses(targets) -> np.ndarray:
-    """``(B, 4, 4)`` rigid transforms as a C-contiguous float array; rotations within the tolerance of
-    :func:`~kinejac.spatial.as_transform` are re-orthonormalised."""
-    T = np.asarray(targets, dtype=float)
-    if T.ndim != 3 or T.shape[1:] != (4, 4):
-        raise ShapeError(f"expected targets of shape (B, 4, 4), got {T.shape}")
-    if not np.isfinite(T).all():
-        first = int(np.argwhere(~np.isfinite(T))[0][0])
-        raise InvalidValueError(f"targets[{first}] contains NaN or inf")
-    R = T[:, :3, :3]
-    dev = orthonormality_error(R)
-    bad_rows = np.abs(T[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=1, initial=0.0) > 1e-6
-    bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(R) < 0) | bad_rows)
-    if len(bad):
-        as_transform(T[bad[0]], f"targets[{bad[0]}]")  # raises with the precise reason
-    T = np.array(T, dtype=float, order="C")
-    T[:, 3] = (0.0, 0.0, 0.0, 1.0)
-    fix = np.flatnonzero(dev > 1e-10)  # re-orthonormalise what the validation tolerated (as one solve does)
-    if len(fix):
-        T[fix, :3, :3] = nearest_rotation(T[fix, :3, :3])
-    return T
-
-
-_SOLVER_OPTIONS = tuple(
-    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
-)
-_cache: dict[int, tuple[weakref.ref, dict]] = {}  # id(robot) -> (robot, {options: IKSolver})
-_CACHE_SIZE = 32
-
-
-def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
-    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
-    ``position_tolerance``, ``rotation_tolerance``)."""
-
-    def score(option: str) -> float:
-        words = [option, *option.split("_")]
-        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
-
-    scores = {o: score(o) for o in options}
-    best = max(scores.values(), default=0.0)
-    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
-
-
-def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
-    """An :class:`IKSolver` for these settings, built once per robot and settings."""
-    for name in options:
-        if name not in _SOLVER_OPTIONS:
-            raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
-    if isinstance(options.get("obstacles"), list):  # obstacles are hashed by identity
-        options = {**options, "obstacles": tuple(options["obstacles"])}
-    try:
-        key = (frame, method, tuple(sorted(options.items()))) if options else (frame, method)
-        hash(key)
-    except TypeError:  # an unhashable option value: build afresh
-        return IKSolver(robot, frame, method=method, seed=seed, **options)
-    if not isinstance(robot, Robot):
-        return IKSolver(robot, frame, method=method, seed=seed, **options)  # raises the precise error
-    entry = _cache.get(id(robot))
-    if entry is None or entry[0]() is not robot:
-        entry = _cache[id(robot)] = (weakref.ref(robot), {})
-        weakref.finalize(robot, _cache.pop, id(robot), None)
-    solvers = entry[1]
-    solver = solvers.get(key)
-    if solver is None:
-        if len(solvers) >= _CACHE_SIZE:
-            solvers.pop(next(iter(solvers)))
-        solver = solvers[key] = IKSolver(robot, frame, method=method, seed=0, **options)
-    return solver
-
-
-def solve_ik(
-    robot: Robot,
-    target,
-    frame: str | None = None,
-    *,
-    q0=None,
-    method: Method = "lm",
-    weights=None,
-    mask=None,
-    relative_to: str | None = None,
-    seed: int | np.random.SeedSequence | None = 0,
-    **options,
-) -> IKResult:
-    """Joint configuration reaching ``target`` for ``frame``, within the joint limits.
-
-    Args:
-        robot: the robot.
-        target: the desired ``T_world_frame`` as a 4x4 array or ``pinocchio.SE3``; or a ``(3,)``
-            position [m] (position only); or a ``(3, 3)`` rotation (orientation only); or a
-            :class:`~kinejac.ik.FrameTarget` or a sequence of them (several frames at once).
-        frame: the frame to place (needed for array targets).
-        q0: ``(nq,)`` start configuration (clipped into the limits); default: middle of the limits.
-        method: ``"lm"`` (Levenberg-Marquardt, default), ``"gn"`` (Gauss-Newton) or ``"dls"``.
-        weights: ``(6,)`` [x, y, z, rx, ry, rz] weights in the target frame's axes (0 = free axis);
-            ``(3,)`` for a position or rotation target. mask: ``(6,)`` booleans, the same as 0/1 weights.
-        relative_to: place ``frame`` relative to this frame (``target`` is ``T_relative_frame``).
-        seed: seed of the random restarts.
-        **options: any :class:`IKSolver` option (``position_tolerance``, ``timeout``, ``max_restarts``,
-            ``objective``, ``history``, ...); an unknown name raises :class:`~kinejac.UnknownOptionError`.
-
-    Returns:
-        An :class:`~kinejac.ik.IKResult`; an unreachable target gives ``success=False`` with the
-        closest configuration found. Malformed targets raise :class:`~kinejac.KinejacError`.
-
-    The solver behind a call is cached per robot and settings, so repeated calls pay no set-up.
-    """
-    solver = _cached_solver(robot, frame, method, seed, options)
-    return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=_check_seed(seed))

@@ -19,7 +19,7 @@ import pinocchio as pin
 from ..errors import InvalidValueError, ShapeError
 from ..spatial import as_transform, check_rotations, nearest_rotation, orthonormality_error
 
-__all__ = ["FrameTarget", "as_targets", "quick_pose"]
+__all__ = ["FrameTarget", "as_targets", "check_pose_batch", "quick_pose"]
 
 _ONES6 = np.ones(6)
 _ONES6.flags.writeable = False
@@ -183,3 +183,26 @@ def quick_pose(T) -> pin.SE3 | None:
     if isinstance(T, pin.SE3):
         return T.copy()
     return pin.SE3(np.array(rows), np.array(p))
+
+
+def check_pose_batch(targets) -> np.ndarray:
+    """``(B, 4, 4)`` rigid transforms as a C-contiguous float array; rotations within the tolerance of
+    :func:`~kinejac.spatial.as_transform` are re-orthonormalised."""
+    T = np.asarray(targets, dtype=float)
+    if T.ndim != 3 or T.shape[1:] != (4, 4):
+        raise ShapeError(f"expected targets of shape (B, 4, 4), got {T.shape}")
+    if not np.isfinite(T).all():
+        first = int(np.argwhere(~np.isfinite(T))[0][0])
+        raise InvalidValueError(f"targets[{first}] contains NaN or inf")
+    R = T[:, :3, :3]
+    dev = orthonormality_error(R)
+    bad_rows = np.abs(T[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=1, initial=0.0) > 1e-6
+    bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(R) < 0) | bad_rows)
+    if len(bad):
+        as_transform(T[bad[0]], f"targets[{bad[0]}]")  # raises with the precise reason
+    T = np.array(T, dtype=float, order="C")
+    T[:, 3] = (0.0, 0.0, 0.0, 1.0)
+    fix = np.flatnonzero(dev > 1e-10)  # re-orthonormalise what the validation tolerated (as one solve does)
+    if len(fix):
+        T[fix, :3, :3] = nearest_rotation(T[fix, :3, :3])
+    return T

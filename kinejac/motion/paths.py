@@ -23,6 +23,7 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import numpy as np
 import pinocchio as pin
@@ -164,6 +165,9 @@ def solve_ik_path(
             limits (:func:`time_parameterize`) are put in ``PathResult.time``.
 
     Returns a :class:`PathResult`; a path that cannot be followed is ``success=False``, never an exception.
+
+    (Long: the docstring documents every argument; the body validates them, then walks the segments
+    with :func:`_bisected_step`.)
     """
     t_start = _time.perf_counter()
     if interpolation is None:
@@ -179,16 +183,7 @@ def solve_ik_path(
         velocity_scale = positive("velocity_scale", velocity_scale)
         if velocity_scale > 1.0:
             raise InvalidValueError(f"velocity_scale must be in (0, 1], got {velocity_scale}")
-    q0 = robot.check_q(q0, "q0")
-    if q0.ndim != 1:
-        raise ShapeError(f"expected q0 of shape ({robot.nq},), got {q0.shape}")
-    if not robot.within_limits(q0):
-        outside = (q0 < robot.lower - 1e-9) | (q0 > robot.upper + 1e-9)
-        names = [j.name for j in robot.joints if j.nq and outside[j.idx_q : j.idx_q + j.nq].any()]
-        raise InvalidValueError(
-            f"q0 is outside the position limits of robot {robot.name!r} (joints {', '.join(names)}); the path "
-            "must start inside them (robot.clip(q0) gives the nearest configuration inside)"
-        )
+    q0 = _checked_start(robot, q0)
     waypoints = as_pose_list(poses)
     if not waypoints:
         raise ShapeError("solve_ik_path needs at least one waypoint, got none")
@@ -226,21 +221,10 @@ def solve_ik_path(
             ds = min(ds_nominal, 1.0 - s)
             if 1.0 - (s + ds) < 1e-12:
                 ds = 1.0 - s
-            accepted = None
-            for _ in range(max_bisections + 1):
-                s_new = 1.0 if ds == 1.0 - s else s + ds
-                T = seg.at(s_new)
-                result = solver.solve(T, q, **extra)
-                step = joint_step(q, result.q)
-                if result.success and step <= max_joint_step:
-                    accepted = (s_new, T, result, step)
-                    break
-                ik_reason = result.reason
-                last_jump = result.success  # solved, but too far away
-                failed = T.homogeneous
-                ds *= 0.5
+            accepted, last = _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max_bisections)
             if accepted is None:
-                reason = PathReason.JOINT_JUMP if last_jump else PathReason.IK_FAILED
+                ik_reason, failed = last.reason, last.failed_pose
+                reason = PathReason.JOINT_JUMP if last.success else PathReason.IK_FAILED  # solved, but too far
                 if reason is PathReason.JOINT_JUMP:
                     ik_reason = IKReason.CONVERGED
                 stopped_at = i
@@ -279,6 +263,46 @@ def solve_ik_path(
         time=times,
         solve_time=_time.perf_counter() - t_start,
     )
+
+
+def _checked_start(robot: Robot, q0) -> np.ndarray:
+    """``q0`` as ``(nq,)``, inside the position limits (else an error naming the joints outside)."""
+    q0 = robot.check_q(q0, "q0")
+    if q0.ndim != 1:
+        raise ShapeError(f"expected q0 of shape ({robot.nq},), got {q0.shape}")
+    if not robot.within_limits(q0):
+        outside = (q0 < robot.lower - 1e-9) | (q0 > robot.upper + 1e-9)
+        names = [j.name for j in robot.joints if j.nq and outside[j.idx_q : j.idx_q + j.nq].any()]
+        raise InvalidValueError(
+            f"q0 is outside the position limits of robot {robot.name!r} (joints {', '.join(names)}); the path "
+            "must start inside them (robot.clip(q0) gives the nearest configuration inside)"
+        )
+    return q0
+
+
+class _Miss(NamedTuple):
+    """The last try of a step that found no acceptable configuration."""
+
+    success: bool  # IK converged (the joints would jump too far) or not
+    reason: IKReason
+    failed_pose: np.ndarray  # (4, 4)
+
+
+def _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max_bisections):
+    """Step the path parameter from ``s`` by ``ds`` (to exactly 1 at the end), halving ``ds`` up to
+    ``max_bisections`` times until the local solve converges within ``max_joint_step`` of ``q``.
+    Returns ``((s_new, T, result, step), None)`` or ``(None, _Miss)``."""
+    miss = None
+    for _ in range(max_bisections + 1):
+        s_new = 1.0 if ds == 1.0 - s else s + ds
+        T = seg.at(s_new)
+        result = solver.solve(T, q, **extra)
+        step = joint_step(q, result.q)
+        if result.success and step <= max_joint_step:
+            return (s_new, T, result, step), None
+        miss = _Miss(result.success, result.reason, T.homogeneous)
+        ds *= 0.5
+    return None, miss
 
 
 def _start_pose(robot: Robot, q0: np.ndarray, frame: str, relative_to: str | None) -> pin.SE3:

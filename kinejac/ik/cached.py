@@ -1,0 +1,104 @@
+"""``solve_ik``: one call, one solve, with the :class:`~kinejac.ik.IKSolver` behind it built once per
+robot and settings (and unknown options caught with a suggestion)."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import weakref
+
+import numpy as np
+
+from ..errors import UnknownOptionError
+from ..robot import Robot
+from .result import IKResult
+from .seeds import check_seed
+from .solvers import IKSolver, Method
+
+__all__ = ["solve_ik"]
+
+_SOLVER_OPTIONS = tuple(
+    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
+)
+_cache: dict[int, tuple[weakref.ref, dict]] = {}  # id(robot) -> (robot, {options: IKSolver})
+_CACHE_SIZE = 32
+
+
+def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
+    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
+    ``position_tolerance``, ``rotation_tolerance``)."""
+
+    def score(option: str) -> float:
+        words = [option, *option.split("_")]
+        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
+
+    scores = {o: score(o) for o in options}
+    best = max(scores.values(), default=0.0)
+    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
+
+
+def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
+    """An :class:`IKSolver` for these settings, built once per robot and settings."""
+    for name in options:
+        if name not in _SOLVER_OPTIONS:
+            raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
+    if isinstance(options.get("obstacles"), list):  # obstacles are hashed by identity
+        options = {**options, "obstacles": tuple(options["obstacles"])}
+    try:
+        key = (frame, method, tuple(sorted(options.items()))) if options else (frame, method)
+        hash(key)
+    except TypeError:  # an unhashable option value: build afresh
+        return IKSolver(robot, frame, method=method, seed=seed, **options)
+    if not isinstance(robot, Robot):
+        return IKSolver(robot, frame, method=method, seed=seed, **options)  # raises the precise error
+    entry = _cache.get(id(robot))
+    if entry is None or entry[0]() is not robot:
+        entry = _cache[id(robot)] = (weakref.ref(robot), {})
+        weakref.finalize(robot, _cache.pop, id(robot), None)
+    solvers = entry[1]
+    solver = solvers.get(key)
+    if solver is None:
+        if len(solvers) >= _CACHE_SIZE:
+            solvers.pop(next(iter(solvers)))
+        solver = solvers[key] = IKSolver(robot, frame, method=method, seed=0, **options)
+    return solver
+
+
+def solve_ik(
+    robot: Robot,
+    target,
+    frame: str | None = None,
+    *,
+    q0=None,
+    method: Method = "lm",
+    weights=None,
+    mask=None,
+    relative_to: str | None = None,
+    seed: int | np.random.SeedSequence | None = 0,
+    **options,
+) -> IKResult:
+    """Joint configuration reaching ``target`` for ``frame``, within the joint limits.
+
+    Args:
+        robot: the robot.
+        target: the desired ``T_world_frame`` as a 4x4 array or ``pinocchio.SE3``; or a ``(3,)``
+            position [m] (position only); or a ``(3, 3)`` rotation (orientation only); or a
+            :class:`~kinejac.ik.FrameTarget` or a sequence of them (several frames at once).
+        frame: the frame to place (needed for array targets).
+        q0: ``(nq,)`` start configuration (clipped into the limits); default: middle of the limits.
+        method: ``"lm"`` (Levenberg-Marquardt, default), ``"gn"`` (Gauss-Newton) or ``"dls"``.
+        weights: ``(6,)`` [x, y, z, rx, ry, rz] weights in the target frame's axes (0 = free axis);
+            ``(3,)`` for a position or rotation target. mask: ``(6,)`` booleans, the same as 0/1 weights.
+        relative_to: place ``frame`` relative to this frame (``target`` is ``T_relative_frame``).
+        seed: seed of the random restarts.
+        **options: any :class:`IKSolver` option (``position_tolerance``, ``timeout``, ``max_restarts``,
+            ``objective``, ``history``, ...); an unknown name raises :class:`~kinejac.UnknownOptionError`.
+
+    Returns:
+        An :class:`~kinejac.ik.IKResult`; an unreachable target gives ``success=False`` with the
+        closest configuration found. Malformed targets raise :class:`~kinejac.KinejacError`.
+
+    The solver behind a call is cached per robot and settings, so repeated calls pay no set-up.
+    """
+    solver = _cached_solver(robot, frame, method, seed, options)
+    return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=check_seed(seed))
