@@ -19,7 +19,7 @@ from .. import kinematics as kin
 from .._checks import positive
 from ..errors import InvalidValueError, ShapeError
 from ..motion.limits import JointBounds
-from ..motion.qp import _QP
+from ..motion.qp import DenseQP
 from ..robot import Robot
 from ..spatial import Reference
 
@@ -85,5 +85,5 @@ def joint_velocities(
     lo, hi = velocity_bounds(robot, q, dt, position_limits=position_limits, velocity_limits=velocity_limits)
     H = J.T @ J
     H[np.diag_indices_from(H)] += _damping(J, epsilon, max_damping) + 1e-10
-    v = _QP(robot.nv, 0, "joint_velocities").solve(H, -(J.T @ xi), lo, hi)
+    v = DenseQP(robot.nv, 0, "joint_velocities").solve(H, -(J.T @ xi), lo, hi)
     return np.clip(v, lo, hi)

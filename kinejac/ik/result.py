@@ -59,7 +59,9 @@ class IKResult:
     history: np.ndarray | None = None
 
     @classmethod
-    def _of(cls, q, success, position_error, rotation_error, iterations, restarts, time, reason, history) -> IKResult:
+    def of_fields(
+        cls, q, success, position_error, rotation_error, iterations, restarts, time, reason, history
+    ) -> IKResult:
         """Build without the frozen dataclass's per-field ``__setattr__`` (the solvers' hot path)."""
         r = object.__new__(cls)
         r.__dict__.update(

@@ -319,7 +319,7 @@ class IKSolver:
             if not len(history) or not np.array_equal(history[-1], q):
                 history = np.vstack((history, q))  # the returned angles, nearest the start
         q.flags.writeable = False
-        return IKResult._of(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
+        return IKResult.of_fields(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
 
     def _avoid_rounds(self, problem, q, perr, rerr, seeds, t0):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with

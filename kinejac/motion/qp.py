@@ -41,7 +41,7 @@ from .constraints import LinearConstraint
 from .limits import JointBounds
 from .tasks import Task
 
-__all__ = ["InfeasibleError", "VelocityIK", "velocity_ik"]
+__all__ = ["DenseQP", "InfeasibleError", "VelocityIK", "velocity_ik"]
 
 _BIG = 1e30  # DAQP's infinity
 _PROX = 1e-6  # DAQP's proximal weight for the re-solve of a nearly singular box QP
@@ -62,7 +62,7 @@ def _daqp():
     return daqp
 
 
-class _QP:
+class DenseQP:
     """One DAQP workspace for QPs of a fixed size: ``min ½xᵀHx + fᵀx``, ``lo ≤ x ≤ hi``, ``c_lo ≤ C x ≤ c_hi``."""
 
     _EXIT: ClassVar[dict[int, str]] = {
@@ -202,8 +202,8 @@ class VelocityIK:
         for c in self.constraints:
             self._c_slices.append(slice(r, r + int(c.rows)))
             r += int(c.rows)
-        self._qp1 = _QP(nv, mc, "velocity IK")
-        self._qp2: dict[int, _QP] = {}
+        self._qp1 = DenseQP(nv, mc, "velocity IK")
+        self._qp2: dict[int, DenseQP] = {}
 
     def __repr__(self) -> str:
         second = f", secondary={list(self.secondary)}" if self.secondary else ""
@@ -271,7 +271,7 @@ class VelocityIK:
             G_lo, G_hi = np.concatenate((G_lo, c_lo - Cx)), np.concatenate((G_hi, c_hi - Cx))
         qp = self._qp2.get(k)
         if qp is None:
-            qp = self._qp2[k] = _QP(k, G.shape[0], "second-level")
+            qp = self._qp2[k] = DenseQP(k, G.shape[0], "second-level")
         free = np.full(k, np.inf)
         z = qp.solve(Hz, fz, -free, free, np.ascontiguousarray(G), G_lo, G_hi)
         return np.clip(x1 + N.dot(z), lo, hi)
