@@ -288,8 +288,10 @@ def _distributed():
 
 
 #: Dask tasks per worker thread at least: chunks are grouped into tasks beyond that (a task costs the
-#: scheduler, the worker and the client a few milliseconds of the same cores; a map's chunk can be 0.1 s)
-TASKS_PER_WORKER = 16
+#: scheduler, the worker and the client a few milliseconds of the same cores, and a map's chunk now
+#: takes ~30 ms: 16 tasks per thread cost +10.8 % against the process pool, 4 cost +4.5 %; measured
+#: with scripts/bench_reachability.py on 2 cores)
+TASKS_PER_WORKER = 4
 
 
 def _run_dask(client, fn, payload, pending, on_result, label: str) -> None:
