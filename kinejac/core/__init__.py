@@ -45,7 +45,7 @@ __all__ = [
     "tree_of",
 ]
 
-_COMPILE_SECONDS = 90  # a cold compile on a quiet 2-core machine: 80 s measured (BENCHMARKS.md)
+_COMPILE_SECONDS = 100  # a cold compile on a quiet 2-core machine: 101 s measured (BENCHMARKS.md)
 _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _packed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _pool: ThreadPoolExecutor | None = None
@@ -84,7 +84,7 @@ def frames(robot, Q: np.ndarray, frame_id: int, point: np.ndarray | None, refere
         packed = _packed[robot] = (*pack(tree, NO_SPHERES), tree)
     mf, mi, tree = packed
     if frame_range not in _announced:
-        _note_compile(frame_range)
+        _note_compile(frame_range, "the batched kinematics, once")
     Q = np.ascontiguousarray(Q, dtype=float)
     B = Q.shape[0]
     path = support(tree, [frame_id])
@@ -112,21 +112,17 @@ def _cache_index(entry) -> str | None:
     return getattr(getattr(cache, "_cache_file", None), "_index_path", None)
 
 
-def _note_compile(entry) -> None:
+def _note_compile(entry, what: str) -> None:
     """Once per entry point: say on stderr if numba has no cached copy of it to load."""
     _announced.add(entry)
-    _announce_compile(_cache_index(entry))
+    _announce_compile(_cache_index(entry), what)
 
 
-def _announce_compile(index: str | None) -> bool:
-    """Say, on stderr, that the core is being compiled, unless numba's cache index ``index`` exists."""
+def _announce_compile(index: str | None, what: str = f"the IK core, once (~{_COMPILE_SECONDS} s)") -> bool:
+    """Say, on stderr, that ``what`` is being compiled, unless numba's cache index ``index`` exists."""
     if index is not None and os.path.exists(index):
         return False
-    print(
-        f"kinejac: compiling the IK core, once (~{_COMPILE_SECONDS} s); later runs load it from numba's cache",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(f"kinejac: compiling {what}; later runs load it from numba's cache", file=sys.stderr, flush=True)
     return True
 
 
@@ -141,7 +137,7 @@ def solve(model, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=No
     the thread count changes nothing but the speed.
     """
     if solve_range not in _announced:
-        _note_compile(solve_range)
+        _note_compile(solve_range, f"the IK core, once (~{_COMPILE_SECONDS} s)")
     mf, mi = model
     B, nq = Q0.shape
     if out is None:
