@@ -96,7 +96,7 @@ def as_transform(T: np.ndarray | pin.SE3, name: str = "pose", tol: float = 1e-6)
 def orthonormality_error(R: np.ndarray) -> np.ndarray:
     """``max |RᵀR - I|`` of each ``(..., 3, 3)`` matrix: ``(...)`` (0 for a rotation)."""
     R = np.asarray(R, dtype=float)
-    E = R.mT @ R
+    E = np.swapaxes(R, -1, -2) @ R  # (numpy < 2 has no .mT)
     E -= _EYE3
     return np.abs(E, out=E).max(axis=(-2, -1))
 

@@ -161,13 +161,15 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def whole_map(robot, frame, args) -> tuple[float, float, object]:
-    """The whole map on every core: (wall time [s], CPU time of all its processes [s], map)."""
+def whole_map(robot, frame, args, workers=None) -> tuple[float, float, object]:
+    """The whole map on ``workers`` processes (default: every core): (wall time [s], CPU time of all its
+    processes [s], map)."""
     cpu0 = _cpu()
     t0 = time.perf_counter()
     m = kinejac.reachability(
-        robot, frame, resolution=args.resolution, orientations=args.orientations, restarts=args.restarts, progress=False
-    )
+        robot, frame, resolution=args.resolution, orientations=args.orientations, restarts=args.restarts,
+        progress=False, workers=workers,
+    )  # fmt: skip
     wall = time.perf_counter() - t0
     return wall, _cpu() - cpu0, m  # the pool's processes are reaped when the map returns
 
@@ -206,12 +208,14 @@ def main(argv=None) -> int:
         extra = "" if a is None else f"; agree {a['entries']:.2f} % of entries, mean |d index| {a['mean']:.4f}"
         print(f"  {name!s:>15}: {t:6.2f} s on 1 core, {ref_solves / t:8.0f} targets/s{extra}")
     best, same = executors(plan, plan_1, indices, solves, args.rounds)
-    full_time = full_cpu = None
+    full_time = full_cpu = full_1 = None
     if not args.no_full:
         full_time, full_cpu, m = whole_map(robot, frame, args)
         print(f"  whole map on {cores} cores: {full_time:.1f} s, {full_cpu:.1f} CPU-seconds, {m}")
+        full_1, _, m1 = whole_map(robot, frame, args, workers=1)
+        print(f"  whole map on 1 core: {full_1:.1f} s, identical: {np.array_equal(m.index, m1.index)}")
     load_after = os.getloadavg()
-    full, loads = (full_time, full_cpu), (load_before, load_after)
+    full, loads = (full_time, full_cpu, full_1), (load_before, load_after)
     section = report(args, plan, indices, ref_idx, times, agree, best, same, full, loads)
     print()
     print(section)
@@ -232,7 +236,7 @@ def report(args, plan, indices, ref_idx, times, agree, best, same, full, loads) 
     ref_solves = sum(plan.sizes[i] for i in ref_idx) * M
     t1, tp, td, tt = best["1 core"], best["pool"], best["dask"], best["dask tuned"]
     speedup, overhead, overhead_t = t1 / tp, td / tp - 1, tt / tp - 1
-    full_time, full_cpu = full
+    full_time, full_cpu, full_1 = full
     whole, how = (full_time, "built for real") if full_time is not None else (total / (solves / tp), "extrapolated")
     if full_cpu is not None:
         how += (
@@ -294,6 +298,16 @@ def report(args, plan, indices, ref_idx, times, agree, best, same, full, loads) 
         "see README)",
         f"- whole map on {cores} cores: {whole:.1f} s, {how} (goal <= {GOALS['whole_map_s']:.0f} s: "
         f"{_verdict(whole <= GOALS['whole_map_s'])})",
+        *(
+            []
+            if full_1 is None or full_time is None
+            else [
+                f"- whole map on 1 core (`workers=1`), built for real: {full_1:.1f} s, so the speed-up from 1 to "
+                f"{cores} cores on the whole map is {full_1 / full_time:.2f}x (goal >= {GOALS['speedup_2_cores']}x: "
+                f"{_verdict(full_1 / full_time >= GOALS['speedup_2_cores'])}); the sampled chunks above include "
+                "starting the pool and its last chunk's tail in a 2 s run"
+            ]
+        ),
         "",
         f"Machine: {cores} cores ({platform.processor() or platform.machine()}), shared with other jobs: load "
         f"average {loads[0][0]:.2f} before and {loads[1][0]:.2f} after the run.",

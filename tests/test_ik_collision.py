@@ -202,3 +202,12 @@ def test_the_packed_model_unpacks_to_the_tree_and_spheres(panda, with_spheres):
     for a, b in zip(tree + sph, tree2 + sph2):
         assert a.shape == b.shape and a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+def test_unpack_from_python_gives_views_that_keep_the_packed_arrays_alive(panda):
+    tree = tuple(core.tree_of(panda))
+    unpacked, _ = unpack(*core.pack(tree, core.NO_SPHERES))  # the packed arrays are dropped at once
+    junk = [np.full(1000, 7.0) for _ in range(100)]  # reuse freed memory, if any was freed
+    for a, b in zip(tree, unpacked):
+        np.testing.assert_array_equal(a, b)
+    assert len(junk) == 100

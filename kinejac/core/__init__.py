@@ -85,7 +85,8 @@ def frames(robot, Q: np.ndarray, frame_id: int, point: np.ndarray | None, refere
     mf, mi, tree = packed
     if frame_range not in _announced:
         _note_compile(frame_range, "the batched kinematics, once")
-    Q = np.ascontiguousarray(Q, dtype=float)
+    if not (Q.flags.c_contiguous and Q.flags.writeable and Q.dtype == np.float64):
+        Q = np.array(Q, dtype=float, order="C")  # one compiled signature: writeable C float arrays
     B = Q.shape[0]
     path = support(tree, [frame_id])
     T = np.empty((B, 4, 4))

@@ -28,7 +28,7 @@ def frame_range(mf, mi, Q, path, f, point, reference, start, stop, out_T, out_J)
     """Rows ``start:stop``: the pose ``out_T (B, 4, 4)`` of frame ``f`` (shifted to ``point (3,)``)
     at ``Q (B, nq)`` and, when ``out_J`` has rows, its Jacobian ``out_J (B, 6, nv)`` in
     ``reference``. ``path``: the frame's ancestor joints, sorted (:func:`~kinejac.core.tree.support`)."""
-    tree, _ = unpack(mf, mi)
+    tree, _ = unpack(borrowed(mf), borrowed(mi))  # the caller keeps mf and mi alive
     nj, nv = tree[0].shape[0], tree[9][1]
     own = np.zeros(scratch_size(nj, nv))
     oR, op, m33, v3, _, J6 = scratch(borrowed(own), nj, nv)

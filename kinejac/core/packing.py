@@ -3,7 +3,7 @@
 Calling compiled code costs per array argument (numba wraps each one: ~0.1 µs), and a tree and a
 sphere model are 18 arrays. :func:`pack` concatenates them once per solver into one float and one
 integer array, whose header gives the sizes; :func:`unpack` (compiled) cuts them back into the
-tuples that the rest of the core takes, as borrowed views (:mod:`kinejac.core.borrow`).
+tuples that the rest of the core takes, as views (borrowed when the arrays are: :mod:`kinejac.core.borrow`).
 
 Layout: ``mi = [nj, nc, nf, nq, S, P, O, Q, ji, cj, fi, mode, cv, dims, sphere_joint,
 self_pairs, obstacle_kind, obstacle_pairs]`` and ``mf = [jf, ff, lo, hi, sphere_center,
@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import KinejacError
-from .borrow import borrowed
 from .jit import compiled
 
 __all__ = ["pack", "unpack"]
@@ -48,8 +47,9 @@ def pack(tree, sph) -> tuple[np.ndarray, np.ndarray]:
 
 @compiled
 def unpack(mf, mi):
-    """``(tree, sph)`` as tuples of borrowed views of ``mf``, ``mi`` (the caller keeps those alive)."""
-    f, i = borrowed(mf), borrowed(mi)
+    """``(tree, sph)`` as tuples of views of ``mf``, ``mi`` (the entry points pass them borrowed:
+    :mod:`kinejac.core.borrow`)."""
+    f, i = mf, mi
     nj, nc, nf, nq, S, P, K, Q = i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7]
     a = _HEADER
     ji = i[a : a + 5 * nj].reshape((nj, 5))

@@ -221,7 +221,7 @@ def solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, o
     (:mod:`kinejac.core.packing`): targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``, seeds ``(B, 2)
     uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the returned attempt
     of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
-    tree, sph = unpack(mf, mi)
+    tree, sph = unpack(borrowed(mf), borrowed(mi))  # the caller keeps mf and mi alive
     nj, nv = tree[0].shape[0], tree[9][1]
     m = 0
     for k in range(tw.shape[0]):
