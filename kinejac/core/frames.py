@@ -15,7 +15,7 @@ from .borrow import borrowed
 from .jit import compiled
 from .packing import unpack
 from .residual import scratch, scratch_size
-from .tree import forward, frame_jacobian, frame_pose
+from .tree import forward, frame_jacobian, frame_pose, to_local_axes
 
 __all__ = ["LOCAL", "LOCAL_WORLD_ALIGNED", "WORLD", "frame_range"]
 
@@ -51,16 +51,14 @@ def frame_range(mf, mi, Q, path, f, point, reference, start, stop, out_T, out_J)
             continue
         frame_jacobian(tree, f, oR, op, c, Jt)  # world-aligned, at the point
         J = out_J[b]
+        if reference == LOCAL:
+            to_local_axes(R, Jt, J)
+            continue
         for k in range(nv):
             l0, l1, l2, w0, w1, w2 = Jt[0, k], Jt[1, k], Jt[2, k], Jt[3, k], Jt[4, k], Jt[5, k]
-            if reference == LOCAL:
-                for a in range(3):
-                    J[a, k] = R[0, a] * l0 + R[1, a] * l1 + R[2, a] * l2
-                    J[3 + a, k] = R[0, a] * w0 + R[1, a] * w1 + R[2, a] * w2
-            else:
-                if reference == WORLD:  # v_origin = v_c - ω × c
-                    l0 -= w1 * c[2] - w2 * c[1]
-                    l1 -= w2 * c[0] - w0 * c[2]
-                    l2 -= w0 * c[1] - w1 * c[0]
-                J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = l0, l1, l2, w0, w1, w2
+            if reference == WORLD:  # v_origin = v_c - ω × c
+                l0 -= w1 * c[2] - w2 * c[1]
+                l1 -= w2 * c[0] - w0 * c[2]
+                l2 -= w0 * c[1] - w1 * c[0]
+            J[0, k], J[1, k], J[2, k], J[3, k], J[4, k], J[5, k] = l0, l1, l2, w0, w1, w2
     own[0] = own[0]  # the scratch owner lives until here (numba frees an array after its last use)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .jit import compiled, inlined
 from .lie import jlog3, log3, log6_jlog6
-from .tree import place_frame, place_joints, point_jacobian
+from .tree import place_frame, place_joints, point_jacobian, to_local_axes
 
 __all__ = ["evaluate", "scratch", "scratch_size"]
 
@@ -49,16 +49,6 @@ def scratch(buf, nj: int, nv: int):
     e6 = buf[o[4] : o[5]]
     J6 = buf[o[5] : o[6]].reshape((4, 6, nv))  # frame (world-aligned, then local), reference, scratch
     return oR, op, m33, v3, e6, J6
-
-
-@inlined
-def _local(R, Jw, out) -> None:
-    """``out = [Rᵀ Jw_lin; Rᵀ Jw_ang]`` (world-aligned to local axes)."""
-    for c in range(Jw.shape[1]):
-        for h in range(0, 6, 3):
-            x0, x1, x2 = Jw[h, c], Jw[h + 1, c], Jw[h + 2, c]
-            for a in range(3):
-                out[h + a, c] = R[0, a] * x0 + R[1, a] * x1 + R[2, a] * x2
 
 
 @inlined
@@ -120,14 +110,14 @@ def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, floa
             perr = max(perr, math.sqrt(pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]))
             rerr = max(rerr, t)
             continue
-        _local(Rf, Jt, Jl)
+        to_local_axes(Rf, Jt, Jl)
         if ref < 0:
             Rx[:, :] = Rf
             px[:] = pf
         else:  # X = B⁻¹ F, J_local -= Ad(X⁻¹) J_ref,local
             place_frame(ff, fi, ref, oR, op, Rb, pb)
             point_jacobian(jf, ji, fi[ref], oR, op, pb, Jt)
-            _local(Rb, Jt, Jb)
+            to_local_axes(Rb, Jt, Jb)
             for a in range(3):
                 px[a] = Rb[0, a] * (pf[0] - pb[0]) + Rb[1, a] * (pf[1] - pb[1]) + Rb[2, a] * (pf[2] - pb[2])
                 for c in range(3):

@@ -30,6 +30,7 @@ __all__ = [
     "place_joints",
     "point_jacobian",
     "support",
+    "to_local_axes",
 ]
 
 # joint types
@@ -310,6 +311,17 @@ def _add_column(J, col, scale, z0, z1, z2, revolute, d0, d1, d2) -> None:
         J[0, col] += scale * z0
         J[1, col] += scale * z1
         J[2, col] += scale * z2
+
+
+@inlined
+def to_local_axes(R, Jw, out) -> None:
+    """``out = [Rᵀ Jw_lin; Rᵀ Jw_ang]``: a world-aligned Jacobian ``Jw (6, nv)`` in the axes of a frame
+    whose world rotation is ``R (3, 3)``."""
+    for c in range(Jw.shape[1]):
+        for h in range(0, 6, 3):
+            x0, x1, x2 = Jw[h, c], Jw[h + 1, c], Jw[h + 2, c]
+            for a in range(3):
+                out[h + a, c] = R[0, a] * x0 + R[1, a] * x1 + R[2, a] * x2
 
 
 @inlined
