@@ -478,9 +478,9 @@ def test_solve_ik_reuses_its_solver(robots):
 
     T = kinejac.pose(robot, robot.random_configuration(2), frame)
     first = solve_ik(robot, T, frame, timeout=None, max_restarts=7)
-    built = len(solvers._cache[id(robot)][1])
+    built = dict(robot.cache[solvers._CACHE_KEY])
     again = solve_ik(robot, T, frame, timeout=None, max_restarts=7, seed=3)
-    assert len(solvers._cache[id(robot)][1]) == built  # the same solver, another seed per call
+    assert robot.cache[solvers._CACHE_KEY] == built  # the same solver, another seed per call
     assert np.array_equal(first.q, again.q) and first.iterations == again.iterations  # converged at once
     fresh = IKSolver(robot, frame, timeout=None, max_restarts=7).solve(T)
     assert np.array_equal(first.q, fresh.q)

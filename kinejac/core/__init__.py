@@ -26,7 +26,7 @@ import numpy as np
 
 from .frames import frame_range
 from .packing import pack
-from .search import evaluate_at, solve_range, step_at
+from .search import evaluate_at, solve_range, step_at, work_size
 from .solver import N_OPTIONS, O_MAX_IT, O_PTOL, O_RTOL, O_TIMEOUT
 from .tree import Tree, build_tree, support
 
@@ -43,6 +43,7 @@ __all__ = [
     "step_at",
     "support",
     "tree_of",
+    "work_size",
 ]
 
 _COMPILE_SECONDS = 100  # a cold compile on a quiet 2-core machine: 101 s measured (BENCHMARKS.md)
@@ -52,6 +53,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _announced: set = set()  # the entry points whose compilation has been announced
 _NO_HISTORY = np.empty((1, 64))  # a dummy history buffer (nothing is written to it)
+_NO_WORK = np.empty(0)  # no work buffer: each call allocates its own
 _I = np.int64
 #: the sphere model of a problem without collision avoidance
 NO_SPHERES = (
@@ -147,13 +149,13 @@ def solve(model, ti, tw, path, Ts, Q0, seeds, opts, *, threads: int = 1, hist=No
     if hist is None:
         hist = _NO_HISTORY[:, :nq]
     if threads <= 1 or B < 2:
-        n = solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist)
+        n = solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, 0, B, out_q, out_f, out_i, hist, _NO_WORK)
         return out_q, out_f, out_i, n
     chunk = max(1, min(256, -(-B // (8 * threads))))
     bounds = [(a, min(a + chunk, B)) for a in range(0, B, chunk)]
 
     def run(span):
-        solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist)
+        solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, span[0], span[1], out_q, out_f, out_i, hist, _NO_WORK)
 
     for _ in _executor(threads).map(run, bounds):
         pass
@@ -174,8 +176,10 @@ def load_compiled(tree) -> None:
     opts = np.zeros(N_OPTIONS)
     opts[O_PTOL] = opts[O_RTOL] = 1.0  # anything is converged
     opts[O_MAX_IT], opts[O_TIMEOUT] = 1.0, np.inf
-    solve(pack(tree, NO_SPHERES), ti, np.ones((1, 6)), np.zeros(0, np.int64), np.eye(4).reshape(1, 1, 4, 4),
+    model = pack(tree, NO_SPHERES)
+    solve(model, ti, np.ones((1, 6)), np.zeros(0, np.int64), np.eye(4).reshape(1, 1, 4, 4),
           np.zeros((1, nq)), np.zeros((1, 2), np.uint64), opts)  # fmt: skip
+    work_size(*model, np.ones((1, 6)), 1)
     _loaded = True
 
 

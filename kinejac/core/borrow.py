@@ -1,11 +1,11 @@
-"""Arrays without a reference count, for the compiled loop's hot path.
+"""Arrays without a reference count, for the entry points of the compiled core.
 
 numba counts references to every array with atomic operations: each view, tuple unpacking and call
-increments and decrements the owner's count. In the IK loop that cost a third of the time (perf,
-Panda: 32 % of samples in ``NRT_incref``/``NRT_decref``), and threads sharing the robot's arrays
-bounced their counters between cores. :func:`borrowed` gives the same array without its owner
-record (``meminfo``): numba then skips the counting for it and every view of it. The caller keeps
-the owner alive for as long as the borrowed array is used (arguments of the entry function are kept
+increments and decrements the owner's count. The core's functions are compiled without that
+counting (:data:`kinejac.core.jit.compiled`); the entry points, which allocate, are not, and
+:func:`borrowed` spares their bodies the counting too: it gives the same array without its owner
+record (``meminfo``), so numba skips the counting for it and every view of it. The caller keeps the
+owner alive for as long as the borrowed array is used (arguments of the entry function are kept
 alive by the Python caller; buffers allocated inside it must be used again after the loop).
 """
 

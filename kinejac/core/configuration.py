@@ -129,12 +129,7 @@ def _quat_times_exp(q: np.ndarray, o: int, w0: float, w1: float, w2: float, out:
 def integrate(tree, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray, v3: np.ndarray) -> None:
     """``out = q ⊕ d`` on the configuration manifold (as ``pinocchio.integrate``); ``R (3, 3)`` and
     ``v3 (3,)`` are scratch."""
-    _integrate(tree[2], q, d, out, R, v3)
-
-
-@compiled
-def _integrate(cj, q: np.ndarray, d: np.ndarray, out: np.ndarray, R: np.ndarray, v3: np.ndarray) -> None:
-    """:func:`integrate` on the array it reads (the calls copy less)."""
+    cj = tree[2]
     for n in range(cj.shape[0]):
         kind, iq, iv = cj[n, 0], cj[n, 1], cj[n, 2]
         if kind == REVOLUTE or kind == PRISMATIC:
@@ -181,12 +176,7 @@ def _wrap_into(x: float, lo: float, hi: float) -> float:
 def project(tree, q: np.ndarray, taken: np.ndarray) -> bool:
     """Bring ``q`` into the limits in place; ``taken (nv,)``, the tangent step that led to ``q``, is
     corrected for the clamped joints. Returns whether a 1-DOF joint was clamped onto a limit."""
-    return _project(tree[5], tree[6], tree[7], tree[8], q, taken)
-
-
-@compiled
-def _project(lo, hi, mode, cv, q: np.ndarray, taken: np.ndarray) -> bool:
-    """:func:`project` on the arrays it reads (the calls copy less)."""
+    lo, hi, mode, cv = tree[5], tree[6], tree[7], tree[8]
     clamped = False
     for k in range(q.shape[0]):
         m = mode[k]
@@ -207,12 +197,7 @@ def _project(lo, hi, mode, cv, q: np.ndarray, taken: np.ndarray) -> bool:
 def blocked(tree, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
     """``mask (nv,)``: the joints on a limit that the descent direction ``-grad`` pushes outward
     (dropped from the next linear solve). Returns whether any is."""
-    return _blocked(tree[5], tree[6], tree[7], tree[8], q, grad, mask)
-
-
-@compiled
-def _blocked(lo, hi, mode, cv, q: np.ndarray, grad: np.ndarray, mask: np.ndarray) -> bool:
-    """:func:`blocked` on the arrays it reads (the calls copy less)."""
+    lo, hi, mode, cv = tree[5], tree[6], tree[7], tree[8]
     for k in range(mask.shape[0]):
         mask[k] = False
     any_ = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .borrow import borrowed
-from .jit import compiled
+from .jit import allocating
 from .packing import unpack
 from .residual import scratch, scratch_size
 from .tree import forward, frame_jacobian, frame_pose, to_local_axes
@@ -23,7 +23,7 @@ __all__ = ["LOCAL", "LOCAL_WORLD_ALIGNED", "WORLD", "frame_range"]
 WORLD, LOCAL, LOCAL_WORLD_ALIGNED = 0, 1, 2
 
 
-@compiled
+@allocating
 def frame_range(mf, mi, Q, path, f, point, reference, start, stop, out_T, out_J) -> None:
     """Rows ``start:stop``: the pose ``out_T (B, 4, 4)`` of frame ``f`` (shifted to ``point (3,)``)
     at ``Q (B, nq)`` and, when ``out_J`` has rows, its Jacobian ``out_J (B, 6, nv)`` in

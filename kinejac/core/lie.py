@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .jit import compiled
+from .jit import compiled, inlined
 
 __all__ = ["exp3_left", "jlog3", "log3", "log6_jlog6", "quat_to_rot"]
 
@@ -103,7 +103,7 @@ def jlog3(w: np.ndarray, t: float, A: np.ndarray) -> None:
     _diag_skew(A, 0, 0, alpha, w[0], w[1], w[2])
 
 
-@compiled
+@inlined
 def log6_jlog6(R: np.ndarray, p: np.ndarray, e: np.ndarray, A: np.ndarray, C: np.ndarray) -> float:
     """``e (6,) = log6(R, p)`` ``[v; ω]`` and the blocks of ``Jlog6 = [[A, C A], [0, A]]``, ``A (3, 3) =
     Jlog3``, ``C (3, 3)``, in one pass (the coefficients computed once); returns the angle θ."""

@@ -12,13 +12,12 @@ import math
 
 import numpy as np
 
-from .jit import compiled, inlined
+from .jit import allocating, inlined
 
-__all__ = ["cholesky_solve", "damped_step", "without_columns"]
+__all__ = ["assign", "cholesky_solve", "damped_step", "without_columns"]
 
 
-
-@compiled
+@inlined
 def cholesky_solve(A: np.ndarray, b: np.ndarray, n: int, x: np.ndarray) -> bool:
     """``x[:n]`` with ``A[:n, :n] x = b[:n]`` for symmetric positive definite ``A`` (its lower
     triangle is overwritten by the factor). False, and ``x`` undefined, if ``A`` is not positive
@@ -62,7 +61,38 @@ def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np
     return out
 
 
-@compiled
+@inlined
+def assign(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src`` for C-contiguous arrays of one size, element by element (numpy's slice
+    assignment may copy, which the core's functions without reference counting cannot do)."""
+    d, s = dst.reshape(dst.size), src.reshape(src.size)
+    for i in range(d.shape[0]):
+        d[i] = s[i]
+
+
+@allocating
+def _least_squares(J, m, lam, b, x, Hc, small, extra) -> None:
+    """The damped system of :func:`damped_step` rebuilt whole and solved by least squares (LAPACK),
+    for when Cholesky finds it not numerically positive definite (rare)."""
+    n = J.shape[1]
+    k = m if small else n
+    M = np.empty((k, k))
+    for i in range(k):
+        for j in range(k):
+            s = lam if i == j else 0.0
+            if small:
+                for c in range(n):
+                    s += J[i, c] * J[j, c]
+            else:
+                for r in range(m):
+                    s += J[r, i] * J[r, j]
+                if extra:
+                    s += Hc[max(i, j), min(i, j)]
+            M[i, j] = s
+    x[:k] = np.linalg.lstsq(M, b[:k].copy())[0]
+
+
+@inlined
 def damped_step(J, e, m, lam, A, b, x, delta, Hc, bc, extra) -> None:
     """``delta (nv,) = -Jᵀ (J Jᵀ + λI)⁻¹ e = -(JᵀJ + λI)⁻¹ Jᵀ e`` for the first ``m`` rows of ``J``;
     with ``extra``, ``-(JᵀJ + Hc + λI)⁻¹ (Jᵀ e + bc)`` (more residuals' Gauss-Newton terms, ``Hc (nv,
@@ -97,21 +127,8 @@ def damped_step(J, e, m, lam, A, b, x, delta, Hc, bc, extra) -> None:
                 b[i] += bc[i]
                 for j in range(i + 1):
                     A[i, j] += Hc[i, j]
-    if not cholesky_solve(A, b, k, x):  # not positive definite: rebuild the full matrix, least squares
-        M = np.empty((k, k))
-        for i in range(k):
-            for j in range(k):
-                s = lam if i == j else 0.0
-                if small:
-                    for c in range(n):
-                        s += J[i, c] * J[j, c]
-                else:
-                    for r in range(m):
-                        s += J[r, i] * J[r, j]
-                    if extra:
-                        s += Hc[max(i, j), min(i, j)]
-                M[i, j] = s
-        x[:k] = np.linalg.lstsq(M, b[:k].copy())[0]
+    if not cholesky_solve(A, b, k, x):  # not positive definite: least squares
+        _least_squares(J, m, lam, b, x, Hc, small, extra)
     if small:
         for c in range(n):
             s = 0.0

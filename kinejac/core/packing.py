@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import KinejacError
-from .jit import compiled
+from .jit import inlined
 
-__all__ = ["pack", "unpack"]
+__all__ = ["cut", "pack", "unpack"]
 
 _HEADER = 8
 # the trailing shape of each packed array (the leading one comes from the header)
@@ -45,7 +45,7 @@ def pack(tree, sph) -> tuple[np.ndarray, np.ndarray]:
     return mf, mi
 
 
-@compiled
+@inlined
 def unpack(mf, mi):
     """``(tree, sph)`` as tuples of views of ``mf``, ``mi`` (the entry points pass them borrowed:
     :mod:`kinejac.core.borrow`)."""
@@ -80,3 +80,9 @@ def unpack(mf, mi):
     oT = f[b : b + 16 * K].reshape((K, 4, 4))
     osz = f[b + 16 * K : b + 19 * K].reshape((K, 3))
     return (jf, ji, cj, ff, fi, lo, hi, mode, cv, dims), (sj, sc, sr, sp, ok, oT, osz, opairs)
+
+
+@inlined
+def cut(buf, a: int, n: int):
+    """``(buf[a : a + n], a + n)``: the next ``n`` items of a buffer cut in order."""
+    return buf[a : a + n], a + n

@@ -19,35 +19,46 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .jit import compiled, inlined
 from .lie import jlog3, log3, log6_jlog6
+from .linalg import assign
+from .packing import cut
 from .tree import place_frame, place_joints, point_jacobian, to_local_axes
 
 __all__ = ["evaluate", "scratch", "scratch_size"]
 
 
+@inlined
+def _scratch_sizes(nj: int, nv: int):
+    return nj * 9, nj * 3, 81, 24, 6, 24 * nv
 
-@compiled
+
+@inlined
 def scratch_size(nj: int, nv: int) -> int:
     """The length of the buffer that :func:`scratch` cuts."""
-    return nj * 12 + 111 + 24 * nv
+    total = 0
+    for n in _scratch_sizes(nj, nv):
+        total += n
+    return total
 
 
-@compiled
+@inlined
 def scratch(buf, nj: int, nv: int):
-    """Work arrays of :func:`evaluate`: views of ``buf`` (zeros, :func:`scratch_size` long), made once
-    per batch of problems."""
-    sizes = (nj * 9, nj * 3, 81, 24, 6, 24 * nv)
-    o = np.cumsum(np.array((0,) + sizes))  # noqa: RUF005 (numba has no starred tuple unpacking)
-    oR = buf[o[0] : o[1]].reshape((nj, 3, 3))
-    oR[0, 0, 0] = oR[0, 1, 1] = oR[0, 2, 2] = 1.0  # the world
-    op = buf[o[1] : o[2]].reshape((nj, 3))
-    m33 = buf[o[2] : o[3]].reshape((9, 3, 3))  # Rm, Rf, Rb, Rx, RM, A, C, R scratch, spare
-    v3 = buf[o[3] : o[4]].reshape((8, 3))  # pm, pf, pb, px, pM, ω, scratch, spare
-    e6 = buf[o[4] : o[5]]
-    J6 = buf[o[5] : o[6]].reshape((4, 6, nv))  # frame (world-aligned, then local), reference, scratch
+    """Work arrays of :func:`evaluate`: views of ``buf`` (:func:`scratch_size` long), made once per
+    batch of problems."""
+    s = _scratch_sizes(nj, nv)
+    oR, a = cut(buf, 0, s[0])
+    op, a = cut(buf, a, s[1])
+    m33, a = cut(buf, a, s[2])  # Rm, Rf, Rb, Rx, RM, A, C, R scratch, spare
+    v3, a = cut(buf, a, s[3])  # pm, pf, pb, px, pM, ω, scratch, spare
+    e6, a = cut(buf, a, s[4])
+    J6, a = cut(buf, a, s[5])  # frame (world-aligned, then local), reference, scratch
+    oR, op, m33 = oR.reshape((nj, 3, 3)), op.reshape((nj, 3)), m33.reshape((9, 3, 3))
+    v3, J6 = v3.reshape((8, 3)), J6.reshape((4, 6, nv))
+    for i in range(3):  # the world
+        op[0, i] = 0.0
+        for c in range(3):
+            oR[0, i, c] = 1.0 if i == c else 0.0
     return oR, op, m33, v3, e6, J6
 
 
@@ -112,8 +123,8 @@ def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, floa
             continue
         to_local_axes(Rf, Jt, Jl)
         if ref < 0:
-            Rx[:, :] = Rf
-            px[:] = pf
+            assign(Rx, Rf)
+            assign(px, pf)
         else:  # X = B⁻¹ F, J_local -= Ad(X⁻¹) J_ref,local
             place_frame(ff, fi, ref, oR, op, Rb, pb)
             point_jacobian(jf, ji, fi[ref], oR, op, pb, Jt)

@@ -17,14 +17,16 @@ import numpy as np
 from .borrow import borrowed
 from .clock import monotonic
 from .configuration import blocked, integrate, nearest_to_seed, project, random_configuration, seed_state
-from .jit import compiled
-from .packing import unpack
+from .jit import allocating, compiled, inlined
+from .linalg import assign
+from .packing import cut, unpack
 from .residual import evaluate, scratch, scratch_size
 from .solver import (
     CONVERGED,
     INVALID_TARGET,
     LIMITS,
     MAX_ITERATIONS,
+    N_OPTIONS,
     O_COLLIDE,
     O_HISTORY,
     O_METHOD,
@@ -50,44 +52,57 @@ __all__ = ["evaluate_at", "solve_range", "step_at", "workspace", "workspace_size
 _ORTHO_TOL = 1e-10  # targets further from a rotation than this take the validating slow path
 
 
-@compiled
-def workspace_size(tree, m: int, hist_len: int, n_spheres: int):
-    """The sizes of the solver's work arrays (see :func:`workspace`)."""
-    dims = tree[9]
-    nq, nv = dims[0], dims[1]
+@inlined
+def _sizes(tree, m: int, hist_len: int, n_spheres: int):
+    """The lengths of the solver's work arrays, in :func:`workspace`'s order."""
+    nq, nv = tree[9][0], tree[9][1]
     k = max(m, nv, 1)
     h = max(hist_len, 1)
-    sizes = (3 * nq, 2 * m, 2 * m * nv, 4 * nv, k * k, 2 * k, 9, 3, 2 * h * nq, m * nv)
-    sizes_c = (3 * n_spheres, 6 * nv, nv, 3, 2 * nv * nv, 2 * nv)
-    return np.cumsum(np.array((0,) + sizes + sizes_c))  # noqa: RUF005 (numba has no starred tuple unpacking)
+    return (3 * nq, 2 * m, 2 * m * nv, 4 * nv, k * k, 2 * k, 9, 3, 2 * h * nq, m * nv, N_OPTIONS,
+            3 * n_spheres, 6 * nv, nv, 3, 2 * nv * nv, 2 * nv)  # fmt: skip
 
 
-@compiled
-def workspace(tree, m: int, hist_len: int, buf, o, mask, state, hist_n):
-    """The solver's work arrays: views of ``buf`` at the offsets ``o`` of :func:`workspace_size`,
-    and the mask of held joints ``(nv,)``, the random state ``(1,)`` and history counts ``(2,)``."""
-    dims = tree[9]
-    nq, nv = dims[0], dims[1]
+@inlined
+def workspace_size(tree, m: int, hist_len: int, n_spheres: int) -> int:
+    """The length of the buffer that :func:`workspace` cuts."""
+    total = 0
+    for n in _sizes(tree, m, hist_len, n_spheres):
+        total += n
+    return total
+
+
+@inlined
+def workspace(tree, m: int, hist_len: int, n_spheres: int, buf, mask, state, hist_n):
+    """The solver's work arrays: views of ``buf`` (:func:`workspace_size` long), and the mask of
+    held joints ``(nv,)``, the random state ``(1,)`` and history counts ``(2,)``."""
+    nq, nv = tree[9][0], tree[9][1]
     k = max(m, nv, 1)
-    h = max(hist_len, 1)
-    q2 = buf[o[0] : o[1]].reshape((3, nq))  # current, trial, best of the attempt
-    e2 = buf[o[1] : o[2]].reshape((2, m))
-    J2 = buf[o[2] : o[3]].reshape((2, m, nv))
-    vecs = buf[o[3] : o[4]].reshape((4, nv))  # delta, taken, gradient, spare
-    A = buf[o[4] : o[5]].reshape((k, k))
-    bx = buf[o[5] : o[6]].reshape((2, k))
-    R3 = buf[o[6] : o[7]].reshape((3, 3))
-    v3 = buf[o[7] : o[8]]
-    hist = buf[o[8] : o[9]].reshape((2, h, nq))
-    Jm = buf[o[9] : o[10]].reshape((m, nv))  # J with the held joints' columns zeroed
+    s = _sizes(tree, m, hist_len, n_spheres)
+    q2, a = cut(buf, 0, s[0])  # current, trial, best of the attempt
+    e2, a = cut(buf, a, s[1])
+    J2, a = cut(buf, a, s[2])
+    vecs, a = cut(buf, a, s[3])  # delta, taken, gradient, spare
+    A, a = cut(buf, a, s[4])
+    bx, a = cut(buf, a, s[5])
+    R3, a = cut(buf, a, s[6])
+    v3, a = cut(buf, a, s[7])
+    hist, a = cut(buf, a, s[8])
+    Jm, a = cut(buf, a, s[9])  # J with the held joints' columns zeroed
+    patient, a = cut(buf, a, s[10])  # the options of the patient local solve
     # the collision terms: sphere centres, a point Jacobian, a gradient, a normal, H and b per slot
-    C = buf[o[10] : o[11]].reshape(((o[11] - o[10]) // 3, 3))
-    Jp = buf[o[11] : o[12]].reshape((6, nv))
-    g = buf[o[12] : o[13]]
-    n = buf[o[13] : o[14]]
-    H2 = buf[o[14] : o[15]].reshape((2, nv, nv))
-    b2 = buf[o[15] : o[16]].reshape((2, nv))
-    return q2, e2, J2, vecs, mask, A, bx, R3, v3, state, hist, hist_n, Jm, (C, Jp, g, n, H2, b2)
+    C, a = cut(buf, a, s[11])
+    Jp, a = cut(buf, a, s[12])
+    g, a = cut(buf, a, s[13])
+    n, a = cut(buf, a, s[14])
+    H2, a = cut(buf, a, s[15])
+    b2, a = cut(buf, a, s[16])
+    return (
+        q2.reshape((3, nq)), e2.reshape((2, m)), J2.reshape((2, m, nv)), vecs.reshape((4, nv)), mask,
+        A.reshape((k, k)), bx.reshape((2, k)), R3.reshape((3, 3)), v3, state,
+        hist.reshape((2, max(hist_len, 1), nq)), hist_n, Jm.reshape((m, nv)),
+        (C.reshape((n_spheres, 3)), Jp.reshape((6, nv)), g, n, H2.reshape((2, nv, nv)), b2.reshape((2, nv))),
+        patient,
+    )  # fmt: skip
 
 
 @compiled
@@ -115,7 +130,7 @@ def _valid_targets(T) -> bool:
     return True
 
 
-@compiled
+@allocating
 def _why_stuck(tree, q, e, J, m, ws) -> int:
     """Why an attempt that stalled stopped: held by the limits, at a singularity, or otherwise."""
     g, mask = ws[3][2], ws[4]
@@ -146,11 +161,11 @@ def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float,
     method = int(opts[O_METHOD])
     record = opts[O_HISTORY] > 0.0
     state[0] = seed_state(np.uint64(key), np.uint64(index))
-    q2[0, :] = q0
+    assign(q2[0], q0)
     hist_n[:] = 0
     if tree[9][1] == 0:  # nothing moves: the only configuration reaches the targets or not
         F, perr, rerr, dmin = measure(tree, prob, q2[0], ews, ws, 0, opts)
-        q_out[:] = q0
+        assign(q_out, q0)
         return perr, rerr, F, dmin, 0, 0, CONVERGED if converged(perr, rerr, dmin, opts) else STALLED
     best_F, best_p, best_r, best_d, best_reason, best_stuck = (
         math.inf,
@@ -174,7 +189,7 @@ def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float,
         iterations += it
         if F < best_F or reason == CONVERGED:
             best_F, best_p, best_r, best_reason, best_stuck = F, perr, rerr, reason, stuck
-            q_out[:] = q2[0]
+            assign(q_out, q2[0])
             if record:
                 _keep_history(ws)
         if reason == CONVERGED:
@@ -184,19 +199,20 @@ def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float,
             break
     if best_reason != CONVERGED and opts[O_POLISH] > 0.0 and not timed_out:
         # a patient local solve from the best configuration: the closest configuration found
-        patient = opts.copy()
+        patient = ws[14]
+        assign(patient, opts)
         patient[O_STALL] = max(opts[O_STALL], 10.0)
         patient[O_PROGRESS] = 0.999
-        q2[0, :] = q_out
+        assign(q2[0], q_out)
         F, perr, rerr, it, reason, stuck = attempt(method, tree, prob, ews, ws, patient, m, deadline, False)
         iterations += it
         if F < best_F or reason == CONVERGED:
             best_F, best_p, best_r, best_reason, best_stuck = F, perr, rerr, reason, stuck
-            q_out[:] = q2[0]
+            assign(q_out, q2[0])
         if reason == TIMEOUT:
             timed_out = True
     if best_reason != CONVERGED or opts[O_COLLIDE] > 0.0:  # the error, Jacobian and distances there
-        q2[0, :] = q_out
+        assign(q2[0], q_out)
         best_F, best_p, best_r, best_d = measure(tree, prob, q2[0], ews, ws, 0, opts)
     if best_reason != CONVERGED:
         if best_stuck:
@@ -211,42 +227,69 @@ def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float,
 def _keep_history(ws) -> None:
     hist, hist_n = ws[10], ws[11]
     n = hist_n[0]
-    hist[1, :n] = hist[0, :n]
+    for r in range(n):
+        assign(hist[1, r], hist[0, r])
     hist_n[1] = n
 
 
-@compiled
-def solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist):
-    """Solve problems ``start:stop`` of a batch for the robot and sphere model packed in ``mf``, ``mi``
-    (:mod:`kinejac.core.packing`): targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``, seeds ``(B, 2)
-    uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the returned attempt
-    of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count."""
-    tree, sph = unpack(borrowed(mf), borrowed(mi))  # the caller keeps mf and mi alive
-    nj, nv = tree[0].shape[0], tree[9][1]
+@inlined
+def _task_rows(tw) -> int:
+    """The rows of the error: the tasks' positive weights."""
     m = 0
     for k in range(tw.shape[0]):
         for a in range(6):
             if tw[k, a] > 0.0:
                 m += 1
+    return m
+
+
+@inlined
+def _work_length(tree, sph, m: int, hist_len: int) -> int:
+    """The length of :func:`solve_range`'s work buffer: the evaluation scratch, the solver's work
+    arrays, then the random state and history counts (3) and the held-joint mask (in bytes)."""
+    nj, nv = tree[0].shape[0], tree[9][1]
+    return scratch_size(nj, nv) + workspace_size(tree, m, hist_len, sph[0].shape[0]) + 3 + (nv + 7) // 8
+
+
+@allocating
+def work_size(mf, mi, tw, hist_len: int) -> int:
+    """The length of the work buffer that :func:`solve_range` takes for tasks weighted ``tw (nt,
+    6)`` and a history of ``hist_len`` rows."""
+    tree, sph = unpack(mf, mi)
+    return _work_length(tree, sph, _task_rows(tw), max(hist_len, 1))
+
+
+@allocating
+def solve_range(mf, mi, ti, tw, path, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist, work):
+    """Solve problems ``start:stop`` of a batch for the robot and sphere model packed in ``mf``, ``mi``
+    (:mod:`kinejac.core.packing`): targets ``Ts (B, nt, 4, 4)``, starts ``Q0 (B, nq)``, seeds ``(B, 2)
+    uint64`` ``[key, index]``. ``hist (H, nq)`` receives the accepted iterates of the returned attempt
+    of problem ``start`` when ``opts[O_HISTORY]`` is set; returns their count. ``work`` (float64,
+    :func:`work_size` long) holds the work arrays; a shorter one (say empty) makes the call allocate
+    its own."""
+    tree, sph = unpack(borrowed(mf), borrowed(mi))  # the caller keeps mf and mi alive
+    nj, nv = tree[0].shape[0], tree[9][1]
     hist_len = hist.shape[0] if opts[O_HISTORY] > 0.0 else 1
-    # the work buffers, owned here; everything below sees them, and the arguments, borrowed
-    own_e = np.zeros(scratch_size(nj, nv))
-    o = workspace_size(tree, m, hist_len, sph[0].shape[0])
-    own_w = np.zeros(o[-1])
-    own_mask = np.zeros(nv, dtype=np.bool_)
-    own_state = np.zeros(1, dtype=np.uint64)
-    own_n = np.zeros(2, dtype=np.int64)
+    m = _task_rows(tw)
+    need = _work_length(tree, sph, m, hist_len)
+    own = work if work.shape[0] >= need else np.zeros(need)
+    buf = borrowed(own)  # everything below sees it, and the arguments, borrowed
+    e_buf, a = cut(buf, 0, scratch_size(nj, nv))
+    w_buf, a = cut(buf, a, workspace_size(tree, m, hist_len, sph[0].shape[0]))
+    ints, a = cut(buf, a, 3)
+    mask = buf[a:need].view(np.bool_)[:nv]
+    ints = ints.view(np.int64)
     n = _solve_borrowed(
         tree, borrowed(ti), borrowed(tw), borrowed(path), sph, borrowed(Ts),
         borrowed(Q0), borrowed(seeds), borrowed(opts), start, stop, borrowed(out_q), borrowed(out_f),
-        borrowed(out_i), borrowed(hist), scratch(borrowed(own_e), nj, nv),
-        workspace(tree, m, hist_len, borrowed(own_w), o, borrowed(own_mask), borrowed(own_state), borrowed(own_n)),
+        borrowed(out_i), borrowed(hist), scratch(e_buf, nj, nv),
+        workspace(tree, m, hist_len, sph[0].shape[0], w_buf, mask, ints[:1].view(np.uint64), ints[1:3]),
     )  # fmt: skip
-    # the owners are used after the loop: numba frees an array after its last use
-    return n + int(own_e.size + own_w.size + own_mask.size + own_state.size + own_n.size) * 0
+    # the owner is used after the loop: numba frees an array after its last use
+    return n + int(own.size) * 0
 
 
-@compiled
+@inlined
 def _solve_borrowed(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, out_q, out_f, out_i, hist, ews, ws):
     for b in range(start, stop):
         prob = (ti, tw, Ts[b], path, sph)
@@ -260,14 +303,14 @@ def _solve_borrowed(tree, ti, tw, path, sph, Ts, Q0, seeds, opts, start, stop, o
     return n
 
 
-@compiled
+@allocating
 def evaluate_at(tree, ti, tw, path, T, q, e, J) -> tuple[float, float]:
     """:func:`~kinejac.core.residual.evaluate` with its own scratch (for the Python-side stages)."""
     nj, nv = tree[0].shape[0], tree[9][1]
     return evaluate(tree, ti, tw, T, q, path, scratch(np.zeros(scratch_size(nj, nv)), nj, nv), e, J)
 
 
-@compiled
+@allocating
 def step_at(tree, q, delta, out) -> bool:
     """``out = q ⊕ delta`` projected into the limits; whether a joint was clamped."""
     taken = delta.copy()
@@ -275,4 +318,3 @@ def step_at(tree, q, delta, out) -> bool:
     v3 = np.zeros(3)
     integrate(tree, q, delta, out, R3, v3)
     return project(tree, out, taken)
-

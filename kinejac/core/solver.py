@@ -7,6 +7,7 @@ problem travels as ``prob = (ti, tw, T, path, sph)``: the task arrays and target
 :mod:`kinejac.core.spheres` (empty arrays: no collision avoidance). Options travel in one float
 array (``O_*`` indices); the work arrays ``ws`` are those of :func:`kinejac.core.search.workspace`.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,8 @@ import numpy as np
 
 from .clock import monotonic
 from .configuration import blocked, integrate, project
-from .jit import compiled, inlined
-from .linalg import damped_step, without_columns
+from .jit import allocating, compiled, inlined
+from .linalg import assign, damped_step, without_columns
 from .residual import evaluate
 from .spheres import penalty
 
@@ -125,12 +126,12 @@ def _drop_held(ws, slot, mask, any_) -> None:
 @inlined
 def _accept(q2, e2, J2, H2, b2, collide) -> None:
     """The trial (slot 1) becomes the current state (slot 0)."""
-    q2[0, :] = q2[1]
-    e2[0, :] = e2[1]
-    J2[0, :, :] = J2[1]
+    assign(q2[0], q2[1])
+    assign(e2[0], e2[1])
+    assign(J2[0], J2[1])
     if collide:
-        H2[0, :, :] = H2[1]
-        b2[0, :] = b2[1]
+        assign(H2[0], H2[1])
+        assign(b2[0], b2[1])
 
 
 @inlined
@@ -138,7 +139,7 @@ def record_iterate(ws, slot, q) -> None:
     hist, hist_n = ws[10], ws[11]
     n = hist_n[slot]
     if n < hist.shape[1]:
-        hist[slot, n, :] = q
+        assign(hist[slot, n], q)
         hist_n[slot] = n + 1
 
 
@@ -146,7 +147,7 @@ def record_iterate(ws, slot, q) -> None:
 def _step(tree, q, delta, out, taken, R3, v3) -> bool:
     """``out = q ⊕ delta`` projected into the limits, ``taken`` the tangent step actually taken;
     returns whether a joint was clamped onto a limit (``R3``, ``v3``: scratch)."""
-    taken[:] = delta
+    assign(taken, delta)
     integrate(tree, q, delta, out, R3, v3)
     return project(tree, out, taken)
 
@@ -303,7 +304,7 @@ def _gn(tree, prob, ews, ws, opts, m, deadline, record):
     return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
 
 
-@compiled
+@allocating
 def _dls(tree, prob, ews, ws, opts, m, deadline, record):
     """One damped-least-squares attempt: every step taken (capped at ``max_step``), damping from the
     smallest singular value; ends at the best iterate seen (see :func:`_lm` for the contract).
@@ -362,7 +363,7 @@ def _dls(tree, prob, ews, ws, opts, m, deadline, record):
     return F, perr, rerr, it, reason, stuck
 
 
-@compiled
+@inlined
 def attempt(method, tree, prob, ews, ws, opts, m, deadline, record):
     if method == LM:
         return _lm(tree, prob, ews, ws, opts, m, deadline, record)

@@ -242,9 +242,9 @@ def forward(tree, q, joints, oR, op, Rm, pm) -> None:
     place_joints(tree[0], tree[1], q, joints, oR, op, Rm, pm)
 
 
-@compiled
+@inlined
 def place_joints(jf, ji, q, joints, oR, op, Rm, pm) -> None:
-    """:func:`forward` on the two tree arrays it reads (a call copies less)."""
+    """:func:`forward` on the two tree arrays it reads."""
     for n in range(joints.shape[0]):
         j = joints[n]
         par = ji[j, PARENT]
@@ -338,9 +338,9 @@ def joint_jacobian(tree, j, oR, op, p, J) -> None:
     point_jacobian(tree[0], tree[1], j, oR, op, p, J)
 
 
-@compiled
+@inlined
 def point_jacobian(jf, ji, j, oR, op, p, J) -> None:
-    """:func:`joint_jacobian` on the two tree arrays it reads (a call copies less)."""
+    """:func:`joint_jacobian` on the two tree arrays it reads."""
     for r in range(6):
         for c in range(J.shape[1]):
             J[r, c] = 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import weakref
 
 import numpy as np
 
@@ -20,7 +19,7 @@ __all__ = ["solve_ik"]
 _SOLVER_OPTIONS = tuple(
     p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
 )
-_cache: dict[int, tuple[weakref.ref, dict]] = {}  # id(robot) -> (robot, {options: IKSolver})
+_CACHE_KEY = "ik.solve_ik"  # robot.cache[_CACHE_KEY]: {(frame, method, *options): IKSolver}
 _CACHE_SIZE = 32
 
 
@@ -38,29 +37,26 @@ def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
 
 
 def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
-    """An :class:`IKSolver` for these settings, built once per robot and settings."""
-    for name in options:
-        if name not in _SOLVER_OPTIONS:
-            raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
-    if isinstance(options.get("obstacles"), list):  # obstacles are hashed by identity
+    """An :class:`IKSolver` for these settings, built once per robot and settings (kept in
+    ``robot.cache``: it goes with the robot, and is rebuilt when the disabled pairs change)."""
+    if options and isinstance(options.get("obstacles"), list):  # obstacles are hashed by identity
         options = {**options, "obstacles": tuple(options["obstacles"])}
+    key = (frame, method, *options.items()) if options else (frame, method)
+    solvers = robot.cache.setdefault(_CACHE_KEY, {}) if isinstance(robot, Robot) else None
+    solver = None
     try:
-        key = (frame, method, tuple(sorted(options.items()))) if options else (frame, method)
-        hash(key)
-    except TypeError:  # an unhashable option value: build afresh
-        return IKSolver(robot, frame, method=method, seed=seed, **options)
-    if not isinstance(robot, Robot):
-        return IKSolver(robot, frame, method=method, seed=seed, **options)  # raises the precise error
-    entry = _cache.get(id(robot))
-    if entry is None or entry[0]() is not robot:
-        entry = _cache[id(robot)] = (weakref.ref(robot), {})
-        weakref.finalize(robot, _cache.pop, id(robot), None)
-    solvers = entry[1]
-    solver = solvers.get(key)
+        solver = solvers.get(key) if solvers is not None else None
+    except TypeError:  # an unhashable frame or option value: build afresh
+        solvers = None
     if solver is None:
-        if len(solvers) >= _CACHE_SIZE:
-            solvers.pop(next(iter(solvers)))
-        solver = solvers[key] = IKSolver(robot, frame, method=method, seed=0, **options)
+        for name in options:
+            if name not in _SOLVER_OPTIONS:
+                raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
+        solver = IKSolver(robot, frame, method=method, seed=seed if solvers is None else 0, **options)
+        if solvers is not None:
+            if len(solvers) >= _CACHE_SIZE:
+                solvers.pop(next(iter(solvers)))
+            solvers[key] = solver
     return solver
 
 

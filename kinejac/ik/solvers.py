@@ -287,8 +287,8 @@ class IKSolver:
         Q0 = self._mid_row if q0 is None else self._start(q0).reshape(1, -1)
         buffers = self._buffers.get(get_ident())
         if buffers is None:
-            buffers = self._buffers[get_ident()] = _single_buffers(self.robot.nq, self.max_iterations)
-        seeds, (out_q, out_f, out_i), hist = buffers
+            buffers = self._buffers[get_ident()] = self._single_buffers()
+        seeds, (out_q, out_f, out_i), hist, work = buffers
         if self._stream is not None and (seed is None or seed is self._seed_int):
             seeds[0, 0], seeds[0, 1] = self._stream
         else:
@@ -297,11 +297,11 @@ class IKSolver:
         opts = self._opts
         # one problem: straight into the core (IKSolver.__init__ loaded it; the history buffer is
         # written only when recording)
-        n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist)
+        n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist, work)
         it, restarts, reason = out_i[0].tolist()
         if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
             ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-            n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist)
+            n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist, work)
             it, restarts, reason = out_i[0].tolist()
         if not self.record_history:
             hist = None
@@ -320,6 +320,15 @@ class IKSolver:
                 history = np.vstack((history, q))  # the returned angles, nearest the start
         q.flags.writeable = False
         return IKResult.of_fields(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
+
+    def _single_buffers(self) -> tuple:
+        """``seeds (1, 2)``, ``(out_q, out_f, out_i)``, a history buffer and the core's work buffer
+        (sized for one pose target; others make the core allocate its own) for one solve."""
+        nq = self.robot.nq
+        out = np.empty((1, nq)), np.empty((1, 4)), np.empty((1, 3), dtype=np.int64)
+        hist = np.empty((self.max_iterations + 1, nq))
+        work = np.zeros(core.work_size(*self._model, np.ones((1, 6)), len(hist) if self.record_history else 1))
+        return np.empty((1, 2), dtype=_U64), out, hist, work
 
     def _avoid_rounds(self, problem, q, perr, rerr, seeds, t0):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
@@ -450,9 +459,3 @@ class IKSolver:
                 break
         _, _, p, r = problem.evaluate(q)
         return q, float(p), float(r)
-
-
-def _single_buffers(nq: int, max_iterations: int) -> tuple:
-    """``seeds (1, 2)``, ``(out_q, out_f, out_i)`` and a history buffer for one solve."""
-    out = np.empty((1, nq)), np.empty((1, 4)), np.empty((1, 3), dtype=np.int64)
-    return np.empty((1, 2), dtype=_U64), out, np.empty((max_iterations + 1, nq))
