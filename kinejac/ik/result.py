@@ -64,17 +64,10 @@ class IKResult:
     ) -> IKResult:
         """Build without the frozen dataclass's per-field ``__setattr__`` (the solvers' hot path)."""
         r = object.__new__(cls)
-        r.__dict__.update(
-            q=q,
-            success=success,
-            position_error=position_error,
-            rotation_error=rotation_error,
-            iterations=iterations,
-            restarts=restarts,
-            time=time,
-            reason=reason,
-            history=history,
-        )
+        d = r.__dict__
+        d["q"], d["success"], d["reason"], d["time"], d["history"] = q, success, reason, time, history
+        d["position_error"], d["rotation_error"] = position_error, rotation_error
+        d["iterations"], d["restarts"] = iterations, restarts
         return r
 
     def __repr__(self) -> str:

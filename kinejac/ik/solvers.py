@@ -237,7 +237,7 @@ class IKSolver:
         if self._pose_task is None:
             return None
         if type(target) is np.ndarray and target.shape == (4, 4) and target.dtype is _F64:
-            return target.reshape(1, 1, 4, 4) if target.flags.c_contiguous else target.copy().reshape(1, 1, 4, 4)
+            return target[None, None] if target.flags.c_contiguous else target.copy()[None, None]
         if isinstance(target, pin.SE3):
             return target.homogeneous.reshape(1, 1, 4, 4)
         return None
@@ -288,11 +288,11 @@ class IKSolver:
         buffers = self._buffers.get(get_ident())
         if buffers is None:
             buffers = self._buffers[get_ident()] = self._single_buffers()
-        seeds, (out_q, out_f, out_i), hist, work = buffers
-        if self._stream is not None and (seed is None or seed is self._seed_int):
-            seeds[0, 0], seeds[0, 1] = self._stream
-        else:
+        own_seeds, seeds, (out_q, out_f, out_i), hist, work = buffers
+        if self._stream is None or (seed is not None and seed is not self._seed_int):
             seeds[0, 0], seeds[0, 1] = stream(self.seed if seed is None else check_seed(seed))
+        else:
+            seeds = own_seeds  # the solver's own stream, written once
         mf, mi = self._model
         opts = self._opts
         # one problem: straight into the core (IKSolver.__init__ loaded it; the history buffer is
@@ -318,17 +318,19 @@ class IKSolver:
             history = hist[:n_hist].copy()
             if not len(history) or not np.array_equal(history[-1], q):
                 history = np.vstack((history, q))  # the returned angles, nearest the start
-        q.flags.writeable = False
+        q.setflags(write=False)
         return IKResult.of_fields(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
 
     def _single_buffers(self) -> tuple:
-        """``seeds (1, 2)``, ``(out_q, out_f, out_i)``, a history buffer and the core's work buffer
-        (sized for one pose target; others make the core allocate its own) for one solve."""
+        """The seeds ``(1, 2)`` of the solver's own stream and of another, ``(out_q, out_f, out_i)``,
+        a history buffer and the core's work buffer (sized for one pose target; others make the core
+        allocate its own) for one solve."""
         nq = self.robot.nq
         out = np.empty((1, nq)), np.empty((1, 4)), np.empty((1, 3), dtype=np.int64)
         hist = np.empty((self.max_iterations + 1, nq))
         work = np.zeros(core.work_size(*self._model, np.ones((1, 6)), len(hist) if self.record_history else 1))
-        return np.empty((1, 2), dtype=_U64), out, hist, work
+        own_seeds = np.array([self._stream if self._stream is not None else (0, 0)], dtype=_U64)
+        return own_seeds, np.empty((1, 2), dtype=_U64), out, hist, work
 
     def _avoid_rounds(self, problem, q, perr, rerr, seeds, t0):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
