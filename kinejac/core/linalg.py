@@ -65,8 +65,8 @@ def without_columns(J: np.ndarray, m: int, mask: np.ndarray, any_: bool, out: np
 def assign(dst: np.ndarray, src: np.ndarray) -> None:
     """``dst[...] = src`` for C-contiguous arrays of one size, element by element (numpy's slice
     assignment may copy, which the core's functions without reference counting cannot do)."""
-    d, s = dst.reshape(dst.size), src.reshape(src.size)
-    for i in range(d.shape[0]):
+    d, s = dst.flat, src.flat  # (a reshape here would call numba's generic reshape helper)
+    for i in range(dst.size):
         d[i] = s[i]
 
 

@@ -194,7 +194,7 @@ def _solve_one(tree, prob, q0, key, index, opts, ews, ws, q_out) -> tuple[float,
                 _keep_history(ws)
         if reason == CONVERGED:
             break
-        if monotonic() > deadline:
+        if deadline < math.inf and monotonic() > deadline:
             timed_out = True
             break
     if best_reason != CONVERGED and opts[O_POLISH] > 0.0 and not timed_out:

@@ -238,7 +238,7 @@ def _lm(tree, prob, ews, ws, opts, m, deadline, record):
             nu *= 2.0
         if it - best_it >= stall or lam > _LM_MAX_DAMPING:
             return F, perr, rerr, it, STALLED, True
-        if monotonic() > deadline:
+        if deadline < math.inf and monotonic() > deadline:
             return F, perr, rerr, it, TIMEOUT, False
     return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
 
@@ -299,7 +299,7 @@ def _gn(tree, prob, ews, ws, opts, m, deadline, record):
             best_F, best_it = F, it
         if it - best_it >= stall:
             return F, perr, rerr, it, STALLED, True
-        if monotonic() > deadline:
+        if deadline < math.inf and monotonic() > deadline:
             return F, perr, rerr, it, TIMEOUT, False
     return F, perr, rerr, int(opts[O_MAX_IT]), MAX_ITERATIONS, False
 
@@ -355,7 +355,7 @@ def _dls(tree, prob, ews, ws, opts, m, deadline, record):
         if it - best_it >= stall:
             reason, stuck = STALLED, True
             break
-        if monotonic() > deadline:
+        if deadline < math.inf and monotonic() > deadline:
             reason = TIMEOUT
             break
     q[:] = qb
