@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from .jit import compiled, inlined
+from .jit import fused, inlined
 from .lie import jlog3, log3, log6_jlog6
 from .linalg import assign
 from .packing import cut
@@ -80,7 +80,7 @@ def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
     return _evaluate(tree[0], tree[1], tree[3], tree[4], ti, tw, T, q, path, ws, e, J)
 
 
-@compiled
+@fused
 def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
     """:func:`evaluate` on the four tree arrays it reads (a call copies less).
 
