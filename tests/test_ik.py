@@ -484,3 +484,26 @@ def test_solve_ik_reuses_its_solver(robots):
     assert np.array_equal(first.q, again.q) and first.iterations == again.iterations  # converged at once
     fresh = IKSolver(robot, frame, timeout=None, max_restarts=7).solve(T)
     assert np.array_equal(first.q, fresh.q)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_reused_solver_answers_each_problem_as_a_fresh_one(robots, method):
+    """A solver reuses its work arrays from solve to solve: nothing one problem leaves there may
+    change the next (another target, a two-frame problem whose arrays are larger, recorded history)."""
+    robot = robots["kinejac_test_robot"]
+    rng = np.random.default_rng(11)
+    Q = robot.random_configuration(rng, 3)
+    T_right = kinejac.pose(robot, Q, "right_tool")
+    both = [
+        FrameTarget.pose("right_tool", kinejac.pose(robot, Q[1], "right_tool")),
+        FrameTarget.pose("left_tool", kinejac.pose(robot, Q[1], "left_tool")),
+    ]
+    options = {"method": method, "timeout": None, "history": True, "max_restarts": 5}
+    reused = IKSolver(robot, "right_tool", **options)
+    answers = [reused.solve(T_right[0]), reused.solve(both), reused.solve(T_right[2]), reused.solve(T_right[0])]
+    fresh = [IKSolver(robot, "right_tool", **options).solve(target) for target in (T_right[0], both, T_right[2])]
+    for got, expected in zip(answers, [*fresh, fresh[0]]):
+        assert np.array_equal(got.q, expected.q)
+        assert got.iterations == expected.iterations and got.restarts == expected.restarts
+        assert np.array_equal(got.history, expected.history)
+    assert answers[0].success and answers[2].success
