@@ -47,7 +47,7 @@ from .solver import (
     record_iterate,
 )
 
-__all__ = ["evaluate_at", "solve_range", "step_at", "workspace", "workspace_size"]
+__all__ = ["evaluate_at", "solve_range", "step_at", "work_size", "workspace", "workspace_size"]
 
 _ORTHO_TOL = 1e-10  # targets further from a rotation than this take the validating slow path
 
