@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from .jit import fused, inlined
+from .jit import compiled, fused, inlined
 from .lie import jlog3, log3, log6_jlog6
 from .linalg import assign
 from .packing import cut
@@ -82,14 +82,15 @@ def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
 
 @fused
 def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
-    """:func:`evaluate` on the four tree arrays it reads (a call copies less).
+    """:func:`evaluate` on the four tree arrays it reads; LLVM inlines it into each caller (the IK
+    loops: :data:`~kinejac.core.jit.fused`).
 
-    Long on purpose: one kinematics pass serves every task kind, and each helper call in the IK loop
-    copies its arguments (this runs once or twice per iteration)."""
+    One kinematics pass serves every task; the common one (a full pose in the world) is computed
+    here, the others by :func:`_other_task`."""
     oR, op, m33, v3, e6, J6 = ws
-    Rm, Rf, Rb, Rx, RM, A, C = m33[0], m33[1], m33[2], m33[3], m33[4], m33[5], m33[6]
-    pm, pf, pb, px, pM, w = v3[0], v3[1], v3[2], v3[3], v3[4], v3[5]
-    Jl, Jb, Jt = J6[0], J6[1], J6[2]
+    Rm, Rf, RM, A, C = m33[0], m33[1], m33[4], m33[5], m33[6]
+    pm, pf, pM = v3[0], v3[1], v3[4]
+    Jt = J6[2]
     nv = J.shape[1]
     place_joints(jf, ji, q, path, oR, op, Rm, pm)
     perr = rerr = 0.0
@@ -121,74 +122,87 @@ def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, floa
             perr = max(perr, math.sqrt(pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]))
             rerr = max(rerr, t)
             continue
-        to_local_axes(Rf, Jt, Jl)
-        if ref < 0:
-            assign(Rx, Rf)
-            assign(px, pf)
-        else:  # X = B⁻¹ F, J_local -= Ad(X⁻¹) J_ref,local
-            place_frame(ff, fi, ref, oR, op, Rb, pb)
-            point_jacobian(jf, ji, fi[ref], oR, op, pb, Jt)
-            to_local_axes(Rb, Jt, Jb)
-            for a in range(3):
-                px[a] = Rb[0, a] * (pf[0] - pb[0]) + Rb[1, a] * (pf[1] - pb[1]) + Rb[2, a] * (pf[2] - pb[2])
-                for c in range(3):
-                    Rx[a, c] = Rb[0, a] * Rf[0, c] + Rb[1, a] * Rf[1, c] + Rb[2, a] * Rf[2, c]
-            # X⁻¹ = (R', p') = (Rxᵀ, -Rxᵀ px);  Ad(X⁻¹) ν = [R' ν_lin + p' × R' ν_ang; R' ν_ang]
-            for a in range(3):
-                w[a] = -(Rx[0, a] * px[0] + Rx[1, a] * px[1] + Rx[2, a] * px[2])
-            for c in range(nv):
-                l0 = Rx[0, 0] * Jb[0, c] + Rx[1, 0] * Jb[1, c] + Rx[2, 0] * Jb[2, c]
-                l1 = Rx[0, 1] * Jb[0, c] + Rx[1, 1] * Jb[1, c] + Rx[2, 1] * Jb[2, c]
-                l2 = Rx[0, 2] * Jb[0, c] + Rx[1, 2] * Jb[1, c] + Rx[2, 2] * Jb[2, c]
-                a0 = Rx[0, 0] * Jb[3, c] + Rx[1, 0] * Jb[4, c] + Rx[2, 0] * Jb[5, c]
-                a1 = Rx[0, 1] * Jb[3, c] + Rx[1, 1] * Jb[4, c] + Rx[2, 1] * Jb[5, c]
-                a2 = Rx[0, 2] * Jb[3, c] + Rx[1, 2] * Jb[4, c] + Rx[2, 2] * Jb[5, c]
-                Jl[0, c] -= l0 + w[1] * a2 - w[2] * a1
-                Jl[1, c] -= l1 + w[2] * a0 - w[0] * a2
-                Jl[2, c] -= l2 + w[0] * a1 - w[1] * a0
-                Jl[3, c] -= a0
-                Jl[4, c] -= a1
-                Jl[5, c] -= a2
-        _target_error(T, k, Rx, px, RM, pM)  # M = T_t⁻¹ X
-        if full:
-            t = log6_jlog6(RM, pM, e6, A, C)
-            p2 = pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]
-            for a in range(6):
-                e[row + a] = tw[k, a] * e6[a]
-            for c in range(nv):  # [[A, C A], [0, A]] · [Jl_lin; Jl_ang]
-                g0 = A[0, 0] * Jl[3, c] + A[0, 1] * Jl[4, c] + A[0, 2] * Jl[5, c]
-                g1 = A[1, 0] * Jl[3, c] + A[1, 1] * Jl[4, c] + A[1, 2] * Jl[5, c]
-                g2 = A[2, 0] * Jl[3, c] + A[2, 1] * Jl[4, c] + A[2, 2] * Jl[5, c]
-                for a in range(3):
-                    lin = A[a, 0] * Jl[0, c] + A[a, 1] * Jl[1, c] + A[a, 2] * Jl[2, c]
-                    lin += C[a, 0] * g0 + C[a, 1] * g1 + C[a, 2] * g2
-                    J[row + a, c] = tw[k, a] * lin
-                J[row + 3, c] = tw[k, 3] * g0
-                J[row + 4, c] = tw[k, 4] * g1
-                J[row + 5, c] = tw[k, 5] * g2
-            row += 6
-            perr = max(perr, math.sqrt(p2))
-            rerr = max(rerr, t)
-        else:
-            t = log3(RM, w)
-            jlog3(w, t, A)
-            p2 = r2 = 0.0
-            for a in range(6):
-                wa = tw[k, a]
-                if wa <= 0.0:
-                    continue
-                if a < 3:
-                    e[row] = wa * pM[a]
-                    p2 += pM[a] * pM[a]
-                    for c in range(nv):
-                        J[row, c] = wa * (RM[a, 0] * Jl[0, c] + RM[a, 1] * Jl[1, c] + RM[a, 2] * Jl[2, c])
-                else:
-                    b = a - 3
-                    e[row] = wa * w[b]
-                    r2 += w[b] * w[b]
-                    for c in range(nv):
-                        J[row, c] = wa * (A[b, 0] * Jl[3, c] + A[b, 1] * Jl[4, c] + A[b, 2] * Jl[5, c])
-                row += 1
-            perr = max(perr, math.sqrt(p2))
-            rerr = max(rerr, math.sqrt(r2))
+        row, p, r = _other_task(jf, ji, ff, fi, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row)
+        perr, rerr = max(perr, p), max(rerr, r)
     return perr, rerr
+
+
+@compiled
+def _other_task(jf, ji, ff, fi, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row) -> tuple[int, float, float]:
+    """The rows of task ``k`` from ``row`` on, for the tasks other than a full pose in the world
+    (relative, masked, position or orientation only), with the frame already placed (``m33[1]``,
+    ``v3[1]``) and its world-aligned Jacobian in ``J6[2]``; returns the next row and the task's
+    position and rotation errors. (Called, not inlined, so that the IK loops stay small.)"""
+    ref, full = ti[k, 1], ti[k, 2]
+    Rf, Rb, Rx, RM, A, C = m33[1], m33[2], m33[3], m33[4], m33[5], m33[6]
+    pf, pb, px, pM, w = v3[1], v3[2], v3[3], v3[4], v3[5]
+    Jl, Jb, Jt = J6[0], J6[1], J6[2]
+    nv = J.shape[1]
+    to_local_axes(Rf, Jt, Jl)
+    if ref < 0:
+        assign(Rx, Rf)
+        assign(px, pf)
+    else:  # X = B⁻¹ F, J_local -= Ad(X⁻¹) J_ref,local
+        place_frame(ff, fi, ref, oR, op, Rb, pb)
+        point_jacobian(jf, ji, fi[ref], oR, op, pb, Jt)
+        to_local_axes(Rb, Jt, Jb)
+        for a in range(3):
+            px[a] = Rb[0, a] * (pf[0] - pb[0]) + Rb[1, a] * (pf[1] - pb[1]) + Rb[2, a] * (pf[2] - pb[2])
+            for c in range(3):
+                Rx[a, c] = Rb[0, a] * Rf[0, c] + Rb[1, a] * Rf[1, c] + Rb[2, a] * Rf[2, c]
+        # X⁻¹ = (R', p') = (Rxᵀ, -Rxᵀ px);  Ad(X⁻¹) ν = [R' ν_lin + p' × R' ν_ang; R' ν_ang]
+        for a in range(3):
+            w[a] = -(Rx[0, a] * px[0] + Rx[1, a] * px[1] + Rx[2, a] * px[2])
+        for c in range(nv):
+            l0 = Rx[0, 0] * Jb[0, c] + Rx[1, 0] * Jb[1, c] + Rx[2, 0] * Jb[2, c]
+            l1 = Rx[0, 1] * Jb[0, c] + Rx[1, 1] * Jb[1, c] + Rx[2, 1] * Jb[2, c]
+            l2 = Rx[0, 2] * Jb[0, c] + Rx[1, 2] * Jb[1, c] + Rx[2, 2] * Jb[2, c]
+            a0 = Rx[0, 0] * Jb[3, c] + Rx[1, 0] * Jb[4, c] + Rx[2, 0] * Jb[5, c]
+            a1 = Rx[0, 1] * Jb[3, c] + Rx[1, 1] * Jb[4, c] + Rx[2, 1] * Jb[5, c]
+            a2 = Rx[0, 2] * Jb[3, c] + Rx[1, 2] * Jb[4, c] + Rx[2, 2] * Jb[5, c]
+            Jl[0, c] -= l0 + w[1] * a2 - w[2] * a1
+            Jl[1, c] -= l1 + w[2] * a0 - w[0] * a2
+            Jl[2, c] -= l2 + w[0] * a1 - w[1] * a0
+            Jl[3, c] -= a0
+            Jl[4, c] -= a1
+            Jl[5, c] -= a2
+    _target_error(T, k, Rx, px, RM, pM)  # M = T_t⁻¹ X
+    if full:
+        t = log6_jlog6(RM, pM, e6, A, C)
+        p2 = pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]
+        for a in range(6):
+            e[row + a] = tw[k, a] * e6[a]
+        for c in range(nv):  # [[A, C A], [0, A]] · [Jl_lin; Jl_ang]
+            g0 = A[0, 0] * Jl[3, c] + A[0, 1] * Jl[4, c] + A[0, 2] * Jl[5, c]
+            g1 = A[1, 0] * Jl[3, c] + A[1, 1] * Jl[4, c] + A[1, 2] * Jl[5, c]
+            g2 = A[2, 0] * Jl[3, c] + A[2, 1] * Jl[4, c] + A[2, 2] * Jl[5, c]
+            for a in range(3):
+                lin = A[a, 0] * Jl[0, c] + A[a, 1] * Jl[1, c] + A[a, 2] * Jl[2, c]
+                lin += C[a, 0] * g0 + C[a, 1] * g1 + C[a, 2] * g2
+                J[row + a, c] = tw[k, a] * lin
+            J[row + 3, c] = tw[k, 3] * g0
+            J[row + 4, c] = tw[k, 4] * g1
+            J[row + 5, c] = tw[k, 5] * g2
+        row += 6
+        return row, math.sqrt(p2), t
+    else:
+        t = log3(RM, w)
+        jlog3(w, t, A)
+        p2 = r2 = 0.0
+        for a in range(6):
+            wa = tw[k, a]
+            if wa <= 0.0:
+                continue
+            if a < 3:
+                e[row] = wa * pM[a]
+                p2 += pM[a] * pM[a]
+                for c in range(nv):
+                    J[row, c] = wa * (RM[a, 0] * Jl[0, c] + RM[a, 1] * Jl[1, c] + RM[a, 2] * Jl[2, c])
+            else:
+                b = a - 3
+                e[row] = wa * w[b]
+                r2 += w[b] * w[b]
+                for c in range(nv):
+                    J[row, c] = wa * (A[b, 0] * Jl[3, c] + A[b, 1] * Jl[4, c] + A[b, 2] * Jl[5, c])
+            row += 1
+        return row, math.sqrt(p2), math.sqrt(r2)
