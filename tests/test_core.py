@@ -12,12 +12,13 @@ import pytest
 from conftest import ROBOT_CASES, get_robot
 from hypothesis import given
 from hypothesis import strategies as st
+from numba import njit
 from test_properties import PROFILE
 from urdf_gen import robot_specs
 
 import kinejac
 from kinejac import core
-from kinejac.core import configuration, lie, linalg
+from kinejac.core import configuration, lie, linalg, trig
 from kinejac.core.residual import scratch, scratch_size
 from kinejac.core.tree import ANGLE, HOLD, WRAP, forward, frame_jacobian, frame_pose
 
@@ -131,6 +132,26 @@ def test_log_maps_and_their_jacobians_match_pinocchio():
         assert np.abs(J - pin.Jlog6(M)).max() < 1e-7, k
         lie.jlog3(e[3:], t, A)
         assert np.abs(A - pin.Jlog3(M.rotation)).max() < 1e-7, k
+
+
+@njit
+def _sincos_all(x, s, c):
+    for i in range(x.shape[0]):
+        s[i], c[i] = trig.sincos(x[i])
+
+
+def test_sincos_matches_the_c_library_in_every_quadrant():
+    rng = np.random.default_rng(4)
+    x = np.concatenate([
+        rng.uniform(-4.0, 4.0, 20_000), rng.uniform(-1e5, 1e5, 20_000), np.arange(-64, 65) * (np.pi / 4),
+        [0.0, -0.0, 1e-300, -1e-12, 2.0**20 - 1.0, 2.0**20, -(2.0**21), 1e15],
+    ])  # fmt: skip
+    s, c = np.empty_like(x), np.empty_like(x)
+    _sincos_all(x, s, c)
+    assert np.abs(s - np.sin(x)).max() < 1e-15 and np.abs(c - np.cos(x)).max() < 1e-15
+    out = np.empty(3), np.empty(3)
+    _sincos_all(np.array([np.nan, np.inf, -np.inf]), *out)
+    assert np.isnan(out[0]).all() and np.isnan(out[1]).all()
 
 
 def test_exp_maps_and_quaternions_match_pinocchio():

@@ -5,7 +5,8 @@ Internal: :mod:`kinejac.ik` validates user input and hands arrays to :func:`solv
 ``tree`` (the robot as arrays; kinematics), ``lie`` (exp/log and their Jacobians),
 ``configuration`` (sampling, integration, limits), ``residual`` (task errors and Jacobians),
 ``linalg`` (damped normal equations), ``solver`` (LM, GN, DLS attempts), ``search`` (restarts, the
-entry point), ``frames`` (batched poses and Jacobians), ``packing``, ``borrow``, ``jit``, ``clock``.
+entry point), ``frames`` (batched poses and Jacobians), ``trig`` (sine and cosine), ``packing``,
+``borrow``, ``jit``, ``clock``.
 
 Compilation: the first use in a fresh environment compiles the core (one to two minutes; a note
 goes to stderr) and numba caches the machine code next to these modules (or in

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import KinejacError
 from .jit import compiled, inlined
 from .lie import quat_to_rot
+from .trig import sincos
 
 __all__ = [
     "Tree",
@@ -196,7 +197,7 @@ def _motion(jf, ji, j, q, Rm, pm) -> None:
     if kind == REVOLUTE or kind == CONTINUOUS:
         if kind == REVOLUTE:
             t = jf[j, _SCALE] * q[iq] + jf[j, _OFFSET]
-            c, s = math.cos(t), math.sin(t)
+            s, c = sincos(t)
         else:
             c, s = q[iq], q[iq + 1]
         k = ji[j, ALIGNED]
@@ -251,7 +252,7 @@ def place_joints(jf, ji, q, joints, oR, op, Rm, pm) -> None:
         k = ji[j, ALIGNED]
         if ji[j, TYPE] == REVOLUTE and k >= 0:  # the common joint: R = B · Rot(e_k, θ), no translation
             t = jf[j, _SCALE] * q[ji[j, IQ]] + jf[j, _OFFSET]
-            c, s = math.cos(t), math.sin(t)
+            s, c = sincos(t)
             k1, k2 = (k + 1) % 3, (k + 2) % 3
             for a in range(3):
                 b0 = oR[par, a, 0] * jf[j, 0] + oR[par, a, 1] * jf[j, 3] + oR[par, a, 2] * jf[j, 6]
