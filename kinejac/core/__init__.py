@@ -47,7 +47,7 @@ __all__ = [
     "work_size",
 ]
 
-_COMPILE_SECONDS = 100  # a cold compile on a quiet 2-core machine: 101 s measured (BENCHMARKS.md)
+_COMPILE_SECONDS = 120  # a cold start on a quiet 2-core machine: 121.6 s measured (BENCHMARKS.md)
 _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _packed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _pool: ThreadPoolExecutor | None = None
