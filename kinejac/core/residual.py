@@ -185,24 +185,23 @@ def _other_task(jf, ji, ff, fi, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row
             J[row + 5, c] = tw[k, 5] * g2
         row += 6
         return row, math.sqrt(p2), t
-    else:
-        t = log3(RM, w)
-        jlog3(w, t, A)
-        p2 = r2 = 0.0
-        for a in range(6):
-            wa = tw[k, a]
-            if wa <= 0.0:
-                continue
-            if a < 3:
-                e[row] = wa * pM[a]
-                p2 += pM[a] * pM[a]
-                for c in range(nv):
-                    J[row, c] = wa * (RM[a, 0] * Jl[0, c] + RM[a, 1] * Jl[1, c] + RM[a, 2] * Jl[2, c])
-            else:
-                b = a - 3
-                e[row] = wa * w[b]
-                r2 += w[b] * w[b]
-                for c in range(nv):
-                    J[row, c] = wa * (A[b, 0] * Jl[3, c] + A[b, 1] * Jl[4, c] + A[b, 2] * Jl[5, c])
-            row += 1
-        return row, math.sqrt(p2), math.sqrt(r2)
+    t = log3(RM, w)
+    jlog3(w, t, A)
+    p2 = r2 = 0.0
+    for a in range(6):
+        wa = tw[k, a]
+        if wa <= 0.0:
+            continue
+        if a < 3:
+            e[row] = wa * pM[a]
+            p2 += pM[a] * pM[a]
+            for c in range(nv):
+                J[row, c] = wa * (RM[a, 0] * Jl[0, c] + RM[a, 1] * Jl[1, c] + RM[a, 2] * Jl[2, c])
+        else:
+            b = a - 3
+            e[row] = wa * w[b]
+            r2 += w[b] * w[b]
+            for c in range(nv):
+                J[row, c] = wa * (A[b, 0] * Jl[3, c] + A[b, 1] * Jl[4, c] + A[b, 2] * Jl[5, c])
+        row += 1
+    return row, math.sqrt(p2), math.sqrt(r2)
