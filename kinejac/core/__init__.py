@@ -8,7 +8,7 @@ Internal: :mod:`kinejac.ik` validates user input and hands arrays to :func:`solv
 entry point), ``frames`` (batched poses and Jacobians), ``trig`` (sine and cosine), ``packing``,
 ``borrow``, ``jit``, ``clock``.
 
-Compilation: the first use in a fresh environment compiles the core (one to two minutes; a note
+Compilation: the first use in a fresh environment compiles the core (about two minutes; a note
 goes to stderr) and numba caches the machine code next to these modules (or in
 ``NUMBA_CACHE_DIR``); later processes load it in a fraction of a second. Developers: numba checks
 only the entry module's timestamp, so after editing another module here delete the ``*.nbi`` and
