@@ -25,9 +25,9 @@ _COUNTED: dict[str, Any] = {"_nrt": True}
 compiled = njit(**_BASE, **_UNCOUNTED, forceinline=False)
 
 #: :data:`compiled`, and inlined by LLVM into each caller (``forceinline``): for the IK residual,
-#: called once per iteration with 17 arrays, whose call (arguments on the stack, no optimisation
-#: across it) cost a quarter of an iteration. numba types it once, so a large function compiles
-#: faster than with :data:`inlined`.
+#: called once per iteration with the robot's tree and eight more arrays, whose call (arguments on
+#: the stack, no optimisation across it) cost a quarter of an iteration. numba types it once, so a
+#: large function compiles faster than with :data:`inlined`.
 fused = njit(**_BASE, **_UNCOUNTED, forceinline=True)
 
 #: For the few functions that allocate (the entry points, rare fallbacks): with reference counting.

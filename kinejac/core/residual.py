@@ -23,7 +23,7 @@ from .jit import compiled, fused, inlined
 from .lie import jlog3, log3, log6_jlog6
 from .linalg import assign
 from .packing import cut
-from .tree import place_frame, place_joints, point_jacobian, to_local_axes
+from .tree import forward, frame_jacobian, frame_pose, to_local_axes
 
 __all__ = ["evaluate", "scratch", "scratch_size"]
 
@@ -72,33 +72,26 @@ def _target_error(T, k, Rx, px, RM, pM) -> None:
             RM[a, c] = T[k, 0, a] * Rx[0, c] + T[k, 1, a] * Rx[1, c] + T[k, 2, a] * Rx[2, c]
 
 
-@inlined
+@fused
 def evaluate(tree, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
     """Error ``e (m,)`` and its Jacobian ``J (m, nv)`` of the tasks at ``q``, from one kinematics pass
     over the joints ``path`` (the tasks' ancestors, sorted); returns the position error [m] and the
-    rotation error [rad]. ``ws`` comes from :func:`scratch`."""
-    return _evaluate(tree[0], tree[1], tree[3], tree[4], ti, tw, T, q, path, ws, e, J)
+    rotation error [rad]. ``ws`` comes from :func:`scratch`.
 
-
-@fused
-def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, float]:
-    """:func:`evaluate` on the four tree arrays it reads; LLVM inlines it into each caller (the IK
-    loops: :data:`~kinejac.core.jit.fused`).
-
-    One kinematics pass serves every task; the common one (a full pose in the world) is computed
-    here, the others by :func:`_other_task`."""
+    LLVM inlines it into each caller (the IK loops: :data:`~kinejac.core.jit.fused`). The common
+    task (a full pose in the world) is computed here, the others by :func:`_other_task`."""
     oR, op, m33, v3, e6, J6 = ws
     Rm, Rf, RM, A, C = m33[0], m33[1], m33[4], m33[5], m33[6]
     pm, pf, pM = v3[0], v3[1], v3[4]
     Jt = J6[2]
     nv = J.shape[1]
-    place_joints(jf, ji, q, path, oR, op, Rm, pm)
+    forward(tree, q, path, oR, op, Rm, pm)
     perr = rerr = 0.0
     row = 0
     for k in range(ti.shape[0]):
         f, ref, full = ti[k, 0], ti[k, 1], ti[k, 2]
-        place_frame(ff, fi, f, oR, op, Rf, pf)
-        point_jacobian(jf, ji, fi[f], oR, op, pf, Jt)
+        frame_pose(tree, f, oR, op, Rf, pf)
+        frame_jacobian(tree, f, oR, op, pf, Jt)
         if ref < 0 and full:  # the common task, fused: Jlog6(M) · diag(Rfᵀ, Rfᵀ) · J_world
             _target_error(T, k, Rf, pf, RM, pM)
             t = log6_jlog6(RM, pM, e6, A, C)
@@ -122,13 +115,13 @@ def _evaluate(jf, ji, ff, fi, ti, tw, T, q, path, ws, e, J) -> tuple[float, floa
             perr = max(perr, math.sqrt(pM[0] * pM[0] + pM[1] * pM[1] + pM[2] * pM[2]))
             rerr = max(rerr, t)
             continue
-        row, p, r = _other_task(jf, ji, ff, fi, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row)
+        row, p, r = _other_task(tree, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row)
         perr, rerr = max(perr, p), max(rerr, r)
     return perr, rerr
 
 
 @compiled
-def _other_task(jf, ji, ff, fi, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row) -> tuple[int, float, float]:
+def _other_task(tree, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row) -> tuple[int, float, float]:
     """The rows of task ``k`` from ``row`` on, for the tasks other than a full pose in the world
     (relative, masked, position or orientation only), with the frame already placed (``m33[1]``,
     ``v3[1]``) and its world-aligned Jacobian in ``J6[2]``; returns the next row and the task's
@@ -143,8 +136,8 @@ def _other_task(jf, ji, ff, fi, ti, tw, T, k, oR, op, m33, v3, e6, J6, e, J, row
         assign(Rx, Rf)
         assign(px, pf)
     else:  # X = B⁻¹ F, J_local -= Ad(X⁻¹) J_ref,local
-        place_frame(ff, fi, ref, oR, op, Rb, pb)
-        point_jacobian(jf, ji, fi[ref], oR, op, pb, Jt)
+        frame_pose(tree, ref, oR, op, Rb, pb)
+        frame_jacobian(tree, ref, oR, op, pb, Jt)
         to_local_axes(Rb, Jt, Jb)
         for a in range(3):
             px[a] = Rb[0, a] * (pf[0] - pb[0]) + Rb[1, a] * (pf[1] - pb[1]) + Rb[2, a] * (pf[2] - pb[2])

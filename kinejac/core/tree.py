@@ -27,9 +27,6 @@ __all__ = [
     "frame_jacobian",
     "frame_pose",
     "joint_jacobian",
-    "place_frame",
-    "place_joints",
-    "point_jacobian",
     "support",
     "to_local_axes",
 ]
@@ -240,12 +237,7 @@ def _motion(jf, ji, j, q, Rm, pm) -> None:
 def forward(tree, q, joints, oR, op, Rm, pm) -> None:
     """Placements in the world ``oR (nj, 3, 3)``, ``op (nj, 3)`` of ``joints`` (sorted) at ``q``;
     ``Rm (3, 3)``, ``pm (3,)`` are scratch."""
-    place_joints(tree[0], tree[1], q, joints, oR, op, Rm, pm)
-
-
-@inlined
-def place_joints(jf, ji, q, joints, oR, op, Rm, pm) -> None:
-    """:func:`forward` on the two tree arrays it reads."""
+    jf, ji = tree[0], tree[1]
     for n in range(joints.shape[0]):
         j = joints[n]
         par = ji[j, PARENT]
@@ -286,12 +278,7 @@ def place_joints(jf, ji, q, joints, oR, op, Rm, pm) -> None:
 @inlined
 def frame_pose(tree, f, oR, op, R, p) -> None:
     """``T_world_frame`` of frame ``f`` as ``R (3, 3)``, ``p (3,)`` from the joint placements."""
-    place_frame(tree[3], tree[4], f, oR, op, R, p)
-
-
-@inlined
-def place_frame(ff, fi, f, oR, op, R, p) -> None:
-    """:func:`frame_pose` on the two tree arrays it reads."""
+    ff, fi = tree[3], tree[4]
     j = fi[f]
     for a in range(3):
         p[a] = op[j, a] + oR[j, a, 0] * ff[f, 9] + oR[j, a, 1] * ff[f, 10] + oR[j, a, 2] * ff[f, 11]
@@ -329,19 +316,14 @@ def to_local_axes(R, Jw, out) -> None:
 def frame_jacobian(tree, f, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of frame ``f`` at the point ``p (3,)`` [m] (world
     coordinates; the frame origin gives pinocchio's ``LOCAL_WORLD_ALIGNED``)."""
-    point_jacobian(tree[0], tree[1], tree[4][f], oR, op, p, J)
+    joint_jacobian(tree, tree[4][f], oR, op, p, J)
 
 
 @inlined
 def joint_jacobian(tree, j, oR, op, p, J) -> None:
     """``J (6, nv)``: the world-aligned Jacobian of a point ``p (3,)`` [m] (world coordinates) moving
     with joint ``j``."""
-    point_jacobian(tree[0], tree[1], j, oR, op, p, J)
-
-
-@inlined
-def point_jacobian(jf, ji, j, oR, op, p, J) -> None:
-    """:func:`joint_jacobian` on the two tree arrays it reads."""
+    jf, ji = tree[0], tree[1]
     for r in range(6):
         for c in range(J.shape[1]):
             J[r, c] = 0.0
