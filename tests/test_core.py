@@ -1,10 +1,15 @@
-"""The compiled core against pinocchio (the oracle): kinematics on every robot that loads, the SE(3)
-maps, integration on the manifold, the limits, the restart streams and the small solves."""
+"""The native core against pinocchio (the oracle): kinematics on every robot that loads, the SE(3)
+maps, integration on the manifold, the limits, the restart streams and the small solves; and the
+installed package against what it must not need (numba) or do (write into itself)."""
 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pinocchio as pin
@@ -12,27 +17,19 @@ import pytest
 from conftest import ROBOT_CASES, get_robot
 from hypothesis import given
 from hypothesis import strategies as st
-from numba import njit
 from test_properties import PROFILE
 from urdf_gen import robot_specs
 
 import kinejac
-from kinejac import core
-from kinejac.core import configuration, lie, linalg, trig
-from kinejac.core.residual import scratch, scratch_size
-from kinejac.core.tree import ANGLE, HOLD, WRAP, forward, frame_jacobian, frame_pose
+from kinejac import _core, core
+from kinejac.core.tree import ANGLE, HOLD, WRAP
 
 ERD = sorted(n for n in kinejac.available_robots() if n.startswith("erd:"))
 
 
 def _compiled_pose_jacobian(robot, q, fid):
-    tree = core.tree_of(robot)
-    oR, op, m33, v3, _, _ = scratch(np.zeros(scratch_size(tree.jf.shape[0], robot.nv)), tree.jf.shape[0], robot.nv)
-    R, p, J = np.empty((3, 3)), np.empty(3), np.empty((6, robot.nv))
-    forward(tree, q, core.support(tree, [fid]), oR, op, m33[0], v3[0])
-    frame_pose(tree, fid, oR, op, R, p)
-    frame_jacobian(tree, fid, oR, op, p, J)
-    return R, p, J
+    T, J = core.frames(robot, q[None], fid, None, int(pin.LOCAL_WORLD_ALIGNED), jacobian=True)
+    return T[0, :3, :3], T[0, :3, 3], J[0]
 
 
 def _assert_kinematics_match(robot, frames, n=4, seed=0):
@@ -124,20 +121,14 @@ def test_log_maps_and_their_jacobians_match_pinocchio():
     for k, M in enumerate(_random_poses(np.random.default_rng(0))):
         e, w = np.empty(6), np.empty(3)
         A, C = np.empty((3, 3)), np.empty((3, 3))
-        t = lie.log6_jlog6(M.rotation, M.translation, e, A, C)
+        t = _core.log6_jlog6(M.rotation, M.translation, e, A, C)
         assert np.abs(e - pin.log6(M).vector).max() < 1e-9, k
         assert t == pytest.approx(np.linalg.norm(pin.log3(M.rotation)), abs=1e-9)
-        assert lie.log3(M.rotation, w) == pytest.approx(t, abs=1e-12) and np.array_equal(w, e[3:])
+        assert _core.log3(M.rotation, w) == pytest.approx(t, abs=1e-12) and np.array_equal(w, e[3:])
         J = np.block([[A, C @ A], [np.zeros((3, 3)), A]])
         assert np.abs(J - pin.Jlog6(M)).max() < 1e-7, k
-        lie.jlog3(e[3:], t, A)
+        _core.jlog3(e[3:], t, A)
         assert np.abs(A - pin.Jlog3(M.rotation)).max() < 1e-7, k
-
-
-@njit
-def _sincos_all(x, s, c):
-    for i in range(x.shape[0]):
-        s[i], c[i] = trig.sincos(x[i])
 
 
 def test_sincos_matches_the_c_library_in_every_quadrant():
@@ -147,10 +138,10 @@ def test_sincos_matches_the_c_library_in_every_quadrant():
         [0.0, -0.0, 1e-300, -1e-12, 2.0**20 - 1.0, 2.0**20, -(2.0**21), 1e15],
     ])  # fmt: skip
     s, c = np.empty_like(x), np.empty_like(x)
-    _sincos_all(x, s, c)
+    _core.sincos(x, s, c)
     assert np.abs(s - np.sin(x)).max() < 1e-15 and np.abs(c - np.cos(x)).max() < 1e-15
     out = np.empty(3), np.empty(3)
-    _sincos_all(np.array([np.nan, np.inf, -np.inf]), *out)
+    _core.sincos(np.array([np.nan, np.inf, -np.inf]), *out)
     assert np.isnan(out[0]).all() and np.isnan(out[1]).all()
 
 
@@ -160,23 +151,23 @@ def test_exp_maps_and_quaternions_match_pinocchio():
         w, v = rng.normal(size=3) * s, rng.normal(size=3)
         R, out = np.empty((3, 3)), np.empty(3)
         M = pin.exp6(np.r_[v, w])
-        lie.exp3_left(*w, *v, out)
+        _core.exp3_left(w, v, out)
         assert np.abs(out - M.translation).max() < 1e-14
         quat = pin.Quaternion(M.rotation)
-        lie.quat_to_rot(quat.x, quat.y, quat.z, quat.w, R)
+        _core.quat_to_rot(quat.x, quat.y, quat.z, quat.w, R)
         assert np.abs(R - M.rotation).max() < 1e-14
 
 
 @pytest.mark.parametrize("case", ["test_floating", "test_planar", "test_left", "panda", "ur5"])
 def test_integration_matches_pinocchio_on_the_manifold(case):
     robot, _ = get_robot(case)
-    tree = core.tree_of(robot)
+    model = core.model_of(robot)
     rng = np.random.default_rng(4)
     out = np.empty(robot.nq)
     for q in robot.random_configuration(rng, 10):
         for scale in (1e-9, 0.1, 2.0):
             d = rng.normal(size=robot.nv) * scale
-            configuration.integrate(tree, q, d, out, np.empty((3, 3)), np.empty(3))
+            _core.integrate(model, q, d, out)
             want = pin.integrate(robot.model, q, d)
             # quaternions may differ in sign only: compare the configurations' poses and the rest
             assert (
@@ -190,12 +181,12 @@ def test_integration_matches_pinocchio_on_the_manifold(case):
 
 def test_random_configurations_lie_within_the_limits_and_follow_the_spread():
     robot = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
-    tree = core.tree_of(robot)
-    state = np.array([configuration.seed_state(np.uint64(7), np.uint64(0))], dtype=np.uint64)
+    model = core.model_of(robot)
+    state = np.array([_core.seed_state(7, 0)], dtype=np.uint64)
     q = np.empty(robot.nq)
     draws = []
     for _ in range(2000):
-        configuration.random_configuration(tree, 0.5, state, q)
+        _core.random_configuration(model, 0.5, state, q)
         draws.append(q.copy())
     draws = np.array(draws)
     mid, half = (robot.lower + robot.upper) / 2, (robot.upper - robot.lower) / 2
@@ -206,15 +197,15 @@ def test_random_configurations_lie_within_the_limits_and_follow_the_spread():
     # floating bases: unit quaternions, translations in ±1 m
     floating, _ = get_robot("test_floating")
     q = np.empty(floating.nq)
-    configuration.random_configuration(core.tree_of(floating), 1.0, state, q)
+    _core.random_configuration(core.model_of(floating), 1.0, state, q)
     assert np.linalg.norm(q[3:7]) == pytest.approx(1.0, abs=1e-12) and (np.abs(q[:3]) <= 1.0).all()
     assert floating.within_limits(q)
 
 
 def test_restart_streams_are_reproducible_and_independent():
     def draws(key, index, n=5):
-        state = np.array([configuration.seed_state(np.uint64(key), np.uint64(index))], dtype=np.uint64)
-        return [configuration.uniform(state) for _ in range(n)]
+        state = np.array([_core.seed_state(key, index)], dtype=np.uint64)
+        return [_core.uniform(state) for _ in range(n)]
 
     assert draws(1, 0) == draws(1, 0)
     assert draws(1, 0) != draws(1, 1) and draws(1, 0) != draws(2, 0)
@@ -224,26 +215,26 @@ def test_restart_streams_are_reproducible_and_independent():
 
 def test_limits_wrap_hold_and_give_angles_nearest_the_seed():
     ur5 = kinejac.load("ur5")  # ±2π: full turns, wrapped
-    tree = core.tree_of(ur5)
+    tree, model = core.tree_of(ur5), core.model_of(ur5)
     assert (tree.mode == WRAP).all()
     q = np.array([7.0, -7.0, 0.0, 0.0, 0.0, 0.0])
     taken = np.zeros(6)
-    assert not configuration.project(tree, q, taken)
+    assert not _core.project(model, q, taken)
     assert q[0] == pytest.approx(7.0 - 2 * np.pi) and q[1] == pytest.approx(-7.0 + 2 * np.pi)
     q = np.array([-5.857, 0.3, 6.0, 0.0, 0.0, 0.0])
-    configuration.nearest_to_seed(tree, q, np.zeros(6))
+    _core.nearest_to_seed(model, q, np.zeros(6))
     assert q[0] == pytest.approx(-5.857 + 2 * np.pi) and q[2] == pytest.approx(6.0 - 2 * np.pi) and q[1] == 0.3
     panda = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
-    tree = core.tree_of(panda)
+    tree, model = core.tree_of(panda), core.model_of(panda)
     assert (tree.mode == HOLD).all()
     q = (panda.lower + panda.upper) / 2
     q[3] = panda.upper[3]
     mask = np.zeros(7, dtype=bool)
-    assert configuration.blocked(tree, q, -np.ones(7), mask) and mask.tolist() == [False] * 3 + [True] + [False] * 3
-    assert not configuration.blocked(tree, q, np.ones(7), mask) and not mask.any()
+    assert _core.blocked(model, q, -np.ones(7), mask) and mask.tolist() == [False] * 3 + [True] + [False] * 3
+    assert not _core.blocked(model, q, np.ones(7), mask) and not mask.any()
     q[3] += 0.5
     taken = np.zeros(7)
-    assert configuration.project(tree, q, taken) and q[3] == panda.upper[3] and taken[3] == pytest.approx(-0.5)
+    assert _core.project(model, q, taken) and q[3] == panda.upper[3] and taken[3] == pytest.approx(-0.5)
 
 
 def test_absurd_limits_are_unbounded():
@@ -277,15 +268,13 @@ def test_damped_step_matches_lapack():
                 S = Jf.T @ Jf + lam * np.eye(n)
                 want = -np.linalg.solve(S, Jf.T @ e)
             tol = 1e-14 * np.linalg.cond(S) * max(1.0, np.abs(want).max())  # both solves err by cond · ε
-            A, b, x, d = np.empty((max(m, n), max(m, n))), np.empty(max(m, n)), np.empty(max(m, n)), np.empty(n)
-            Jm = linalg.without_columns(J, m, mask, True, np.empty((m, n)))
-            assert np.array_equal(Jm, Jf)
-            linalg.damped_step(Jm, e, m, lam, A, b, x, d, np.zeros((n, n)), np.zeros(n), False)
+            d = np.empty(n)
+            _core.damped_step(Jf, e, m, lam, d, np.zeros((n, n)), np.zeros(n), False)
             assert np.abs(d - want).max() < tol, (m, n, lam)
     # not positive definite: the least-squares fallback
     J, e = rng.normal(size=(6, 7)), rng.normal(size=6)
-    A, b, x, d = np.empty((7, 7)), np.empty(7), np.empty(7), np.empty(7)
-    linalg.damped_step(J, e, 6, -50.0, A, b, x, d, np.zeros((7, 7)), np.zeros(7), False)
+    d = np.empty(7)
+    _core.damped_step(J, e, 6, -50.0, d, np.zeros((7, 7)), np.zeros(7), False)
     want = -J.T @ np.linalg.solve(J @ J.T - 50.0 * np.eye(6), e)
     assert np.abs(d - want).max() < 1e-8 * max(1.0, np.abs(want).max())
 
@@ -297,12 +286,46 @@ def test_threads_default_is_settable(monkeypatch):
     assert core.default_threads() >= 1
 
 
-def test_compile_note_goes_to_stderr_only_without_a_cached_core(tmp_path, capsys):
-    index = core._cache_index(core.solve_range)
-    assert index is not None and index.endswith(".nbi")  # numba's layout, as the note expects it
-    missing = tmp_path / "solver.solve_range.nbi"
-    assert core._announce_compile(str(missing))
-    assert "kinejac: compiling the IK core, once" in capsys.readouterr().err
-    missing.write_text("")
-    assert not core._announce_compile(str(missing))
-    assert capsys.readouterr().err == ""
+def test_damped_step_with_extra_terms_matches_lapack():
+    rng = np.random.default_rng(8)
+    J, e = rng.normal(size=(6, 7)), rng.normal(size=6)
+    G = rng.normal(size=(3, 7))
+    H, b = G.T @ G, rng.normal(size=7)  # more residuals' Gauss-Newton terms
+    d = np.empty(7)
+    _core.damped_step(J, e, 6, 1e-3, d, H, b, True)
+    want = -np.linalg.solve(J.T @ J + H + 1e-3 * np.eye(7), J.T @ e + b)
+    assert np.abs(d - want).max() < 1e-10 * max(1.0, np.abs(want).max())
+
+
+def test_the_installed_package_runs_without_numba_and_writes_nothing_into_itself(tmp_path):
+    """A fresh process imports kinejac and solves with numba unimportable, and leaves no file behind
+    in the package (no cache next to the sources: the install is read-only to itself)."""
+    package = Path(kinejac.__file__).parent
+    before = {p for p in package.rglob("*") if "__pycache__" not in p.parts}
+    blocker = tmp_path / "numba.py"
+    blocker.write_text("raise ImportError('numba is not a dependency of kinejac')\n")
+    code = (
+        "import sys, kinejac\n"
+        "robot = kinejac.load('ur5')\n"
+        "T = kinejac.pose(robot, robot.random_configuration(0), 'tool0')\n"
+        "assert kinejac.solve_ik(robot, T, 'tool0').success\n"
+        "assert kinejac.jacobian(robot, robot.random_configuration(0, size=3), 'tool0').shape == (3, 6, 6)\n"
+        "assert not any(m.split('.')[0] in ('numba', 'llvmlite') for m in sys.modules), 'numba was imported'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    after = {p for p in package.rglob("*") if "__pycache__" not in p.parts}
+    assert after == before
+
+
+def test_bound_calls_check_their_arrays():
+    robot = kinejac.load("ur5")
+    model = core.model_of(robot)
+    with pytest.raises(kinejac.KinejacError, match=r"expected q of shape \(6,\), got \(5,\)"):
+        _core.integrate(model, np.zeros(5), np.zeros(6), np.empty(6))
+    with pytest.raises(TypeError):  # an output must be the exact array: never a silent copy
+        _core.integrate(model, np.zeros(6), np.zeros(6), np.empty(6, dtype=np.float32))
+    with pytest.raises(kinejac.KinejacError, match="the frame id is 999"):
+        _core.frames(model, np.zeros((1, 6)), 999, np.zeros(3), 0, np.empty((1, 4, 4)), None, 1)

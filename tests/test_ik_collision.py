@@ -1,4 +1,4 @@
-"""Collision-aware IK: the compiled sphere penalty against the numpy reference, and solves whose
+"""Collision-aware IK: the native core's sphere penalty against the numpy reference, and solves whose
 successful answers are always free by the exact (coal) check."""
 
 from __future__ import annotations
@@ -6,17 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pinocchio as pin
 import pytest
-from numba import njit
 
 import kinejac
-from kinejac import core
+from kinejac import _core, core
 from kinejac.collision import Box, Capsule, Cylinder, Sphere, in_collision
 from kinejac.collision import reference as ref
 from kinejac.collision.spheres import sphere_model
-from kinejac.core import spheres as compiled
-from kinejac.core.packing import unpack
-from kinejac.core.residual import scratch, scratch_size
-from kinejac.core.tree import forward
 from kinejac.ik import IKReason, IKSolver
 
 FRAME = "panda_hand_tcp"
@@ -51,7 +46,7 @@ def test_compiled_distances_match_the_reference():
             c = model.obstacle_pose[o][:3, 3] + rng.normal(scale=0.2, size=3)
             r = rng.uniform(0.0, 0.05)
             n = np.empty(3)
-            d = compiled.sd_obstacle(c, r, model.obstacle_kind[o], model.obstacle_pose[o], model.obstacle_size[o], n)
+            d = _core.sd_obstacle(c, r, model.obstacle_kind[o], model.obstacle_pose[o], model.obstacle_size[o], n)
             d_ref, n_ref = ref.sd_sphere_obstacle(
                 c, r, model.obstacle_kind[o], model.obstacle_pose[o], model.obstacle_size[o]
             )
@@ -74,20 +69,14 @@ def test_compiled_penalty_and_gradient_match_the_reference(case, panda):
         model.obstacle_size,
         model.obstacle_pairs,
     )
-    tree = tuple(core.tree_of(robot))
-    joints = core.support(tree, [], np.unique(model.sphere_joint))
-    oR, op, m33, v3, _, _ = scratch(np.zeros(scratch_size(tree[0].shape[0], robot.nv)), tree[0].shape[0], robot.nv)
+    bound = core.model_of(robot, sph)
     nv = robot.nv
     rng = np.random.default_rng(1)
     active = 0
     for q in robot.random_configuration(rng, 12):
-        forward(tree, q, joints, oR, op, m33[0], v3[0])
         H, b = np.empty((nv, nv)), np.empty(nv)
         d0 = 0.03
-        h, dmin = compiled.penalty(
-            tree, sph, d0, oR, op, np.empty((len(model.sphere_radius), 3)), np.empty((6, nv)), np.empty(nv),
-            np.empty(3), H, b,
-        )  # fmt: skip
+        h, dmin = _core.penalty(bound, q, d0, H, b)
         h_ref, grad_ref = ref.penalty_gradient(robot, q, model, d0)
         d_self, d_obs = ref.pair_distances(robot, q, model)
         assert h == pytest.approx(h_ref, rel=1e-10, abs=1e-14)
@@ -176,38 +165,42 @@ def test_bad_collision_options_raise(panda):
         IKSolver(bare, FRAME, self_collision=True)
 
 
-@njit(cache=False)
-def _unpacked_copies(mf, mi):
-    tree, sph = unpack(mf, mi)
-    return (
-        tree[0].copy(), tree[1].copy(), tree[2].copy(), tree[3].copy(), tree[4].copy(), tree[5].copy(),
-        tree[6].copy(), tree[7].copy(), tree[8].copy(), tree[9].copy(),
-    ), (
-        sph[0].copy(), sph[1].copy(), sph[2].copy(), sph[3].copy(), sph[4].copy(), sph[5].copy(), sph[6].copy(),
-        sph[7].copy(),
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize("with_spheres", [False, True])
-def test_the_packed_model_unpacks_to_the_tree_and_spheres(panda, with_spheres):
-    tree = tuple(core.tree_of(panda))
-    sph = core.NO_SPHERES
-    if with_spheres:
-        m = sphere_model(panda, SCENE)
-        sph = (m.sphere_joint, m.sphere_center, m.sphere_radius, m.self_pairs, m.obstacle_kind, m.obstacle_pose,
-               m.obstacle_size, m.obstacle_pairs)  # fmt: skip
-        assert len(m.sphere_radius) > 0 and len(m.obstacle_kind) == len(SCENE) and len(m.self_pairs) > 0
-    mf, mi = core.pack(tree, sph)
-    tree2, sph2 = _unpacked_copies(mf, mi)
-    for a, b in zip(tree + sph, tree2 + sph2):
-        assert a.shape == b.shape and a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
+def test_the_bound_model_holds_the_tree_and_spheres(panda, with_spheres):
+    m = sphere_model(panda, SCENE)
+    sph = (m.sphere_joint, m.sphere_center, m.sphere_radius, m.self_pairs, m.obstacle_kind, m.obstacle_pose,
+           m.obstacle_size, m.obstacle_pairs)  # fmt: skip
+    bound = core.model_of(panda, sph if with_spheres else None)
+    tree = core.tree_of(panda)
+    assert (bound.nq, bound.nv, bound.njoints, bound.nframes) == (7, 7, len(tree.jf), len(tree.ff))
+    assert bound.nspheres == (len(m.sphere_radius) if with_spheres else 0) and len(m.self_pairs) > 0
+    assert core.model_of(panda) is core.model_of(panda)  # built once per robot
+    fid = panda.frame_id(FRAME)
+    assert bound.support([fid]) == core.support(tree, [fid]).tolist() == list(range(1, 8))
+    if with_spheres:  # the distances the core computes are those of its own spheres
+        C = np.zeros((len(m.sphere_radius), 3))
+        d, N = np.empty(len(m.obstacle_pairs)), np.empty((len(m.obstacle_pairs), 3))
+        _core.obstacle_distances(bound, C, d, N)
+        s, o = m.obstacle_pairs[0]
+        kind, pose, size = m.obstacle_kind[o], m.obstacle_pose[o], m.obstacle_size[o]
+        want = ref.sd_sphere_obstacle(C[s], m.sphere_radius[s], kind, pose, size)
+        assert d[0] == pytest.approx(want[0], abs=1e-12)
 
 
-def test_unpack_from_python_gives_views_that_keep_the_packed_arrays_alive(panda):
-    tree = tuple(core.tree_of(panda))
-    unpacked, _ = unpack(*core.pack(tree, core.NO_SPHERES))  # the packed arrays are dropped at once
-    junk = [np.full(1000, 7.0) for _ in range(100)]  # reuse freed memory, if any was freed
-    for a, b in zip(tree, unpacked):
-        np.testing.assert_array_equal(a, b)
-    assert len(junk) == 100
+def test_a_malformed_model_is_refused_with_a_kinejac_error(panda):
+    m = sphere_model(panda, SCENE)
+    sph = [m.sphere_joint, m.sphere_center, m.sphere_radius, m.self_pairs, m.obstacle_kind, m.obstacle_pose,
+           m.obstacle_size, m.obstacle_pairs]  # fmt: skip
+    bad_pairs = sph.copy()
+    bad_pairs[3] = m.self_pairs + len(m.sphere_radius)  # sphere indices past the end
+    with pytest.raises(kinejac.KinejacError, match="self_pairs entry is"):
+        core.model_of(panda, tuple(bad_pairs))
+    bad_shape = sph.copy()
+    bad_shape[1] = m.sphere_center[:, :2]
+    with pytest.raises(kinejac.KinejacError, match=r"expected sphere_center of shape \(\d+, 3\), got \(\d+, 2\)"):
+        core.model_of(panda, tuple(bad_shape))
+    tree = list(core.tree_of(panda))
+    tree[1] = tree[1].copy()
+    tree[1][3, 0] = 5  # joint 3's parent after it
+    with pytest.raises(kinejac.KinejacError, match="the parent of joint 3 is 5"):
+        core._build(core.Tree(*tree), core._NO_SPHERES)

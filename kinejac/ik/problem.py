@@ -1,9 +1,9 @@
-"""An IK problem as the compiled core sees it: a robot's :class:`~kinejac.core.Tree`, the task
-arrays of a set of :class:`~kinejac.ik.FrameTarget` s and their target poses.
+"""An IK problem as the native core sees it: a robot's bound :class:`~kinejac.core.Model`, the
+:class:`~kinejac.core.Tasks` of a set of :class:`~kinejac.ik.FrameTarget` s and their target poses.
 
-:class:`Problem` is what the solvers hand to the core, and it evaluates the error and its Jacobian
-at one configuration for the Python-side stages (the null-space objective) and for tests. The
-error and the frame it lives in are documented in :mod:`kinejac.core.residual`.
+:class:`Problem` evaluates the error and its Jacobian at one configuration for the Python-side
+stages (the null-space objective) and for tests. The error and the frame it lives in are
+documented in ``cpp/include/kinejac/residual.hpp`` (and :mod:`kinejac.ik.solvers`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from .. import core
 from ..robot import Robot
 from .targets import FrameTarget
 
-__all__ = ["Problem", "task_arrays"]
+__all__ = ["Problem", "task_arrays", "tasks_of"]
 
 
 def task_arrays(
     robot: Robot, targets: tuple[FrameTarget, ...], joints=()
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``ti (nt, 3)`` [frame, reference frame or -1, full pose?], ``tw (nt, 6)`` weights and ``path``
-    (the joints that move the frames, and ``joints``) for the core."""
+    (the joints that move the frames, and ``joints``) for the core's :class:`~kinejac.core.Tasks`."""
     ti = np.empty((len(targets), 3), dtype=np.int64)
     tw = np.empty((len(targets), 6))
     for k, t in enumerate(targets):
@@ -32,40 +32,42 @@ def task_arrays(
     return ti, tw, core.support(core.tree_of(robot), frames, joints)
 
 
+def tasks_of(robot: Robot, targets: tuple[FrameTarget, ...], joints=()) -> core.Tasks:
+    """The core's :class:`~kinejac.core.Tasks` of ``targets`` (see :func:`task_arrays`)."""
+    return core.Tasks(core.model_of(robot), *task_arrays(robot, targets, joints))
+
+
 class Problem:
     """The targets ``targets`` of ``robot`` for the core: ``evaluate(q) -> (e, J, position error,
     rotation error)``, ``e (m,)``, ``J (m, nv)`` (weighted rows), and ``step(q, δ)`` (``q ⊕ δ`` within
     the limits)."""
 
     def __init__(self, robot: Robot, targets: tuple[FrameTarget, ...]) -> None:
-        ti, tw, path = task_arrays(robot, targets)
-        self._set(robot, ti, tw, path, np.array([t.T for t in targets], dtype=float))
+        self._set(robot, tasks_of(robot, targets), np.array([t.T for t in targets], dtype=float))
 
     @classmethod
-    def of_arrays(cls, robot: Robot, ti, tw, path, T) -> Problem:
-        """From the core's task arrays (:func:`task_arrays`) and target poses ``T (nt, 4, 4)``."""
+    def of_tasks(cls, robot: Robot, tasks: core.Tasks, T) -> Problem:
+        """From the core's :class:`~kinejac.core.Tasks` and target poses ``T (nt, 4, 4)``."""
         problem = cls.__new__(cls)
-        problem._set(robot, ti, tw, path, T)
+        problem._set(robot, tasks, T)
         return problem
 
-    def _set(self, robot: Robot, ti, tw, path, T) -> None:
-        self.robot = robot
-        self.tree = tuple(core.tree_of(robot))
-        self.ti, self.tw, self.path = ti, tw, path
+    def _set(self, robot: Robot, tasks: core.Tasks, T) -> None:
+        self.robot, self.tasks = robot, tasks
+        self.model = core.model_of(robot)
         self.T = np.ascontiguousarray(T, dtype=float).reshape(-1, 4, 4)
-        self.m = int(np.count_nonzero(self.tw > 0))
+        self.m = tasks.rows
 
     def evaluate(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
         """Weighted error ``(m,)``, its Jacobian ``(m, nv)``, position error [m], rotation error [rad]."""
         e = np.empty(self.m)
         J = np.empty((self.m, self.robot.nv))
-        perr, rerr = core.evaluate_at(self.tree, self.ti, self.tw, self.path, self.T, np.ascontiguousarray(q), e, J)
+        perr, rerr = core.evaluate(self.model, self.tasks, self.T, np.ascontiguousarray(q, dtype=float), e, J)
         return e, J, perr, rerr
 
     def step(self, q: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, bool]:
         """``q ⊕ delta`` projected into the joint limits, and whether a joint was clamped."""
-        out = np.empty(self.robot.nq)
-        clamped = core.step_at(
-            self.tree, np.ascontiguousarray(q, dtype=float), np.ascontiguousarray(delta, dtype=float), out
-        )
+        out, taken = np.empty(self.robot.nq), np.empty(self.robot.nv)
+        q, delta = np.ascontiguousarray(q, dtype=float), np.ascontiguousarray(delta, dtype=float)
+        clamped = core.step(self.model, q, delta, out, taken)
         return out, bool(clamped)

@@ -1,7 +1,8 @@
 """Iterative IK solvers (damped least squares, Gauss-Newton, Levenberg-Marquardt) with restarts.
 
-All three minimise ``F(q) = ½‖e(q)‖²`` for the error ``e`` of :mod:`kinejac.core.residual` (the SE(3)
-log map of ``T_target⁻¹ T(q)``, in the target frame), with ``J = de/dq`` and steps ``q ⊕ δ``:
+All three minimise ``F(q) = ½‖e(q)‖²`` for the error ``e`` of the native core
+(``cpp/include/kinejac/residual.hpp``: the SE(3) log map of ``T_target⁻¹ T(q)``, in the target
+frame), with ``J = de/dq`` and steps ``q ⊕ δ``:
 
 - ``"dls"``: damped least squares (Wampler 1986; Nakamura & Hanafusa 1986),
   ``δ = -Jᵀ(J Jᵀ + λ² I)⁻¹ e`` with a damping that grows only near a singularity, from the smallest
@@ -17,7 +18,7 @@ log map of ``T_target⁻¹ T(q)``, in the target frame), with ``J = de/dq`` and 
   sets ``λ ← λ ν``, ``ν ← 2ν`` (Madsen, Nielsen & Tingleff, *Methods for non-linear least squares
   problems*, 2004, §3.2).
 
-Joint limits (see :mod:`kinejac.core.configuration`): every iterate is projected into the limits
+Joint limits (see ``cpp/include/kinejac/configuration.hpp``): every iterate is projected into the limits
 (2π-wrap for full-turn revolute joints, clamp otherwise), and joints held on a limit by the descent
 direction are dropped from the next solve (active set), so the returned ``q`` is always inside. A
 full-turn or unlimited revolute joint is returned as the equivalent angle nearest the start ``q0``.
@@ -31,15 +32,15 @@ half of each joint's range and within the full range, until ``max_restarts`` or 
 attempt converged, a patient local solve (0.1 % progress in 10 iterations) continues from the best
 configuration found, and the best of all, by cost, is returned.
 
-The whole loop runs in kinejac's compiled core (:mod:`kinejac.core`): a single solve is a batch of
-one, and a batch runs on a pool of threads. The null-space ``objective`` runs afterwards, in Python.
+The whole loop runs in kinejac's native core (C++, :mod:`kinejac.core`) without the GIL: a single
+solve and a batch run the same loop, a batch on threads. The null-space ``objective`` runs
+afterwards, in Python.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from threading import get_ident
 from typing import Literal, cast
 
 import numpy as np
@@ -47,16 +48,14 @@ import pinocchio as pin
 
 from .. import core
 from .._checks import positive as _positive
-from ..core import solver as _core
-from ..core.search import solve_range as _solve_range
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
 from ..robot import Robot
 from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
-from .problem import Problem, task_arrays
+from .problem import Problem, tasks_of
 from .result import IKBatchResult, IKReason, IKResult
 from .seeds import check_seed, stream, stream_key
-from .targets import as_targets, check_pose_batch
+from .targets import FrameTarget, as_targets, check_pose_batch
 
 __all__ = ["METHODS", "IKSolver", "Method"]
 
@@ -67,6 +66,8 @@ _perf = time.perf_counter
 _F64 = np.dtype(np.float64)
 _REASONS = tuple(IKReason)  # in the core's order
 _U64 = np.uint64
+_solve = core.solve
+_INVALID_TARGET = core.INVALID_TARGET
 
 
 class IKSolver:
@@ -166,8 +167,7 @@ class IKSolver:
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
-        self._tree = tuple(core.tree_of(robot))
-        core.load_compiled(self._tree)  # once per process: solves then never pay for loading it
+        self._model = core.model_of(robot)
         self._avoid = None
         if obstacles is None:
             obstacles = ()
@@ -184,42 +184,36 @@ class IKSolver:
         if not isinstance(polish, (bool, np.bool_)):
             raise InvalidValueError(f"polish must be True or False, got {polish!r}")
         self.polish = bool(polish)
-        # the robot (and, for the avoidance rounds, its spheres) packed for the core
-        self._model = core.pack(self._tree, core.NO_SPHERES)
-        self._model_avoid = None if self._avoid is None else core.pack(self._tree, self._avoid.sph)
+        # the robot with its spheres, for the rounds that push them apart
+        self._model_avoid = None if self._avoid is None else core.model_of(robot, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
         self._mid = self._middle(robot)
-        self._mid_row = self._mid.reshape(1, -1)
         # the restart stream of the solver's own seed (an integer), computed once
         self._seed_int = self.seed if type(self.seed) is int else None
         self._stream = stream(self.seed) if self._seed_int is not None else None
         self._opts = self._options(self.timeout)
         self._batch_opts = self._options(None)
-        self._avoid_opts = self._options(self.timeout)  # the rounds that push the spheres apart
-        self._avoid_opts[_core.O_COLLIDE] = 1.0
-        self._tasks: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._buffers: dict[int, tuple] = {}  # per thread: the seed and output arrays of one solve
-        self._pose_task: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (ti, tw, path) of `frame`
+        self._tasks: dict[tuple, core.Tasks] = {}
+        self._pose_task: core.Tasks | None = None  # the tasks of a pose target for `frame`
         if frame is not None:
-            fid = robot.frame_id(frame)
-            ti = np.array([[fid, -1, 1]], dtype=np.int64)
-            self._pose_task = (ti, np.ones((1, 6)), core.support(self._tree, [fid], self._joints))
+            self._pose_task = tasks_of(robot, (FrameTarget.pose(frame, np.eye(4)),), self._joints)
 
-    def _options(self, timeout: float | None) -> np.ndarray:
-        o = np.zeros(_core.N_OPTIONS)
-        o[_core.O_METHOD] = METHODS.index(self.method)
-        o[_core.O_PTOL], o[_core.O_RTOL] = self.position_tolerance, self.rotation_tolerance
-        o[_core.O_MAX_IT], o[_core.O_RESTARTS] = self.max_iterations, self.max_restarts
-        o[_core.O_STALL], o[_core.O_PROGRESS] = self.stall_iterations, self.stall_progress
-        o[_core.O_TAU] = self.lm_tau
-        o[_core.O_DLS_EPS], o[_core.O_DLS_LAM2] = self.dls_epsilon, self.dls_max_damping**2
-        o[_core.O_MAX_STEP], o[_core.O_DLS_ERR] = self.max_step, self.dls_error_scale
-        o[_core.O_TIMEOUT] = np.inf if timeout is None else timeout
-        o[_core.O_HISTORY] = float(self.record_history)
-        o[_core.O_SPREAD0], o[_core.O_SPREAD1] = self.restart_spreads
-        o[_core.O_POLISH] = float(self.polish)
-        o[_core.O_CLEARANCE] = -np.inf  # the pose decides convergence; the exact check, collisions
-        o[_core.O_D0] = self.clearance + MARGIN
+    def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
+        o = core.Options()
+        o.method = core.METHOD_CODES[self.method]
+        o.position_tolerance, o.rotation_tolerance = self.position_tolerance, self.rotation_tolerance
+        o.max_iterations, o.max_restarts = self.max_iterations, self.max_restarts
+        o.stall_iterations, o.stall_progress = self.stall_iterations, self.stall_progress
+        o.lm_tau = self.lm_tau
+        o.dls_epsilon, o.dls_max_damping = self.dls_epsilon, self.dls_max_damping
+        o.max_step, o.dls_error_scale = self.max_step, self.dls_error_scale
+        o.timeout = np.inf if timeout is None else timeout
+        o.history = self.record_history
+        o.spread0, o.spread1 = self.restart_spreads
+        o.polish = self.polish
+        o.clearance = -np.inf  # the pose decides convergence; the exact check, collisions
+        o.d0 = self.clearance + MARGIN
+        o.collide = collide
         return o
 
     @staticmethod
@@ -233,31 +227,31 @@ class IKSolver:
 
     # -- set-up per call -------------------------------------------------------------------------
     def _fast_pose(self, target) -> np.ndarray | None:
-        """``(1, 1, 4, 4)`` float64 for a plain pose target of the default frame, else ``None``."""
+        """A plain pose target of the default frame as a ``(4, 4)`` C float64 array, else ``None``
+        (the core checks that it is a rigid transform)."""
         if self._pose_task is None:
             return None
         if type(target) is np.ndarray and target.shape == (4, 4) and target.dtype is _F64:
-            return target[None, None] if target.flags.c_contiguous else target.copy()[None, None]
+            return target
         if isinstance(target, pin.SE3):
-            return target.homogeneous.reshape(1, 1, 4, 4)
+            return target.homogeneous
         return None
 
-    def _problem(self, target, frame, weights, mask, relative_to):
-        """Validated targets: ``(ti, tw, path, T (1, nt, 4, 4))``."""
+    def _problem(self, target, frame, weights, mask, relative_to) -> tuple[core.Tasks, np.ndarray]:
+        """Validated targets: the core's tasks and the target poses ``(nt, 4, 4)``."""
         targets = as_targets(target, frame or self.frame, weights=weights, mask=mask, relative_to=relative_to)
         key = tuple((t.frame, t.relative_to, t.weights.tobytes()) for t in targets)
         tasks = self._tasks.get(key)
         if tasks is None:
-            tasks = self._tasks[key] = task_arrays(self.robot, targets, self._joints)
-        return (*tasks, np.array([[t.T for t in targets]], dtype=float))
+            tasks = self._tasks[key] = tasks_of(self.robot, targets, self._joints)
+        return tasks, np.array([t.T for t in targets], dtype=float)
 
     def _start(self, q0) -> np.ndarray:
-        if q0 is None:
-            return self._mid
+        """``q0`` checked (finite, shape ``(nq,)``); the core clips it into the limits."""
         q = self.robot.check_q(q0, "q0")
         if q.ndim != 1:
             raise ShapeError(f"expected q0 of shape ({self.robot.nq},), got {q.shape}")
-        return self.robot.clip(q)
+        return q
 
     def solve(
         self,
@@ -276,43 +270,36 @@ class IKSolver:
         takes; ``(s, i)`` is sample ``i`` of a batch solved with seed ``s``).
         """
         t0 = _perf()
-        T = None
+        T = tasks = None
         if frame is None and weights is None and mask is None and relative_to is None:
             T = self._fast_pose(target)
-        task = self._pose_task
-        if T is not None and task is not None:
-            ti, tw, path = task
+            tasks = self._pose_task
+        if T is None or tasks is None:
+            tasks, T = self._problem(target, frame, weights, mask, relative_to)
+        start = self._mid if q0 is None else self._start(q0)
+        if self._stream is not None and (seed is None or seed is self._seed_int):
+            key, index = self._stream  # the solver's own stream, computed once
         else:
-            ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-        Q0 = self._mid_row if q0 is None else self._start(q0).reshape(1, -1)
-        buffers = self._buffers.get(get_ident())
-        if buffers is None:
-            buffers = self._buffers[get_ident()] = self._single_buffers()
-        own_seeds, seeds, (out_q, out_f, out_i), hist, work = buffers
-        if self._stream is None or (seed is not None and seed is not self._seed_int):
-            seeds[0, 0], seeds[0, 1] = stream(self.seed if seed is None else check_seed(seed))
-        else:
-            seeds = own_seeds  # the solver's own stream, written once
-        mf, mi = self._model
-        opts = self._opts
-        # one problem: straight into the core (IKSolver.__init__ loaded it; the history buffer is
-        # written only when recording)
-        n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist, work)
-        it, restarts, reason = out_i[0].tolist()
-        if reason == _core.INVALID_TARGET:  # the validating slow path explains or repairs it
-            ti, tw, path, T = self._problem(target, frame, weights, mask, relative_to)
-            n_hist = _solve_range(mf, mi, ti, tw, path, T, Q0, seeds, opts, 0, 1, out_q, out_f, out_i, hist, work)
-            it, restarts, reason = out_i[0].tolist()
-        if not self.record_history:
-            hist = None
-        q = out_q[0].copy()
-        perr, rerr = out_f[0, :2].tolist()
+            key, index = stream(self.seed if seed is None else check_seed(seed))
+        q = np.empty(self.robot.nq)
+        hist = np.empty((self.max_iterations + 1, self.robot.nq)) if self.record_history else None
+        perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
+            self._model, tasks, self._opts, T, start, key, index, q, hist
+        )
+        if reason < 0:  # the validating slow path explains (raises) or repairs it
+            if reason == _INVALID_TARGET:
+                tasks, T = self._problem(target, frame, weights, mask, relative_to)
+            else:
+                start = self.robot.clip(start)
+            perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
+                self._model, tasks, self._opts, T, start, key, index, q, hist
+            )
         if self._avoid is not None and reason == 0 and not self._avoid.free(q):
-            q, perr, rerr, reason, more = self._avoid_rounds((ti, tw, path, T), q, perr, rerr, seeds, t0)
+            q, perr, rerr, reason, more = self._avoid_rounds(tasks, T, q, perr, rerr, (key, index), t0)
             n_hist = 0  # the rounds record no iterates
             it, restarts = it + more[0], restarts + more[1]
         if reason == 0 and self.objective is not None:
-            q, perr, rerr = self._secondary(ti, tw, path, T[0], q)
+            q, perr, rerr = self._secondary(tasks, T, q)
         history = None
         if hist is not None:
             history = hist[:n_hist].copy()
@@ -321,45 +308,35 @@ class IKSolver:
         q.setflags(write=False)
         return IKResult.of_fields(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
 
-    def _single_buffers(self) -> tuple:
-        """The seeds ``(1, 2)`` of the solver's own stream and of another, ``(out_q, out_f, out_i)``,
-        a history buffer and the core's work buffer (sized for one pose target; others make the core
-        allocate its own) for one solve."""
-        nq = self.robot.nq
-        out = np.empty((1, nq)), np.empty((1, 4)), np.empty((1, 3), dtype=np.int64)
-        hist = np.empty((self.max_iterations + 1, nq))
-        work = np.zeros(core.work_size(*self._model, np.ones((1, 6)), len(hist) if self.record_history else 1))
-        own_seeds = np.array([self._stream if self._stream is not None else (0, 0)], dtype=_U64)
-        return own_seeds, np.empty((1, 2), dtype=_U64), out, hist, work
-
-    def _avoid_rounds(self, problem, q, perr, rerr, seeds, t0):
+    def _avoid_rounds(self, tasks, T, q, perr, rerr, seed: tuple[int, int], t0: float):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
         the spheres pushed apart, from new seeded configurations (round ``r`` uses stream
         ``index + r·2³²``), until an answer is free, the rounds or the time budget run out.
         Returns ``(q, perr, rerr, reason, (iterations, restarts))``; when no round finds a free
         answer, the first answer with reason ``collision``."""
-        ti, tw, path, T = problem
-        key, index = (int(x) for x in seeds[0])
+        key, index = int(seed[0]), int(seed[1])
         rng = np.random.default_rng((key, index))
         extra_it = extra_restarts = 0
-        opts, plain = self._avoid_opts.copy(), self._opts.copy()
+        push_opts, plain_opts = self._options(self.timeout, collide=True), self._options(self.timeout)
+        out = np.empty(self.robot.nq)
         for r in range(1, self.collision_rounds + 1):
             if self.timeout is not None:
                 left = self.timeout - (_perf() - t0)
                 if left <= 0:
                     break
-                opts[_core.O_TIMEOUT] = plain[_core.O_TIMEOUT] = left
-            start = self.robot.random_configuration(rng).reshape(1, -1)
-            more = np.array([[key, (index + (r << 32)) % 2**64]], dtype=_U64)
+                push_opts.timeout = plain_opts.timeout = left
+            start = self.robot.random_configuration(rng)
             # even rounds push the spheres apart; odd ones search plainly (the spheres cover the
             # geometry with some slack, so they may hold apart what the exact check finds free)
             push = r % 2 == 0
-            model, o = (self._model_avoid, opts) if push else (self._model, plain)
-            out_q, out_f, out_i, _ = core.solve(model, ti, tw, path, T, start, more, o)
-            extra_it += int(out_i[0, 0])
-            extra_restarts += int(out_i[0, 1]) + 1
-            if out_i[0, 2] == 0 and cast(Avoidance, self._avoid).free(out_q[0]):
-                return out_q[0].copy(), float(out_f[0, 0]), float(out_f[0, 1]), 0, (extra_it, extra_restarts)
+            model, opts = (cast(core.Model, self._model_avoid), push_opts) if push else (self._model, plain_opts)
+            p, rot, _, _, it, restarts, reason, _ = _solve(
+                model, tasks, opts, T, start, key, (index + (r << 32)) % 2**64, out, None
+            )
+            extra_it += it
+            extra_restarts += restarts + 1
+            if reason == 0 and cast(Avoidance, self._avoid).free(out):
+                return out, p, rot, 0, (extra_it, extra_restarts)
         return q, perr, rerr, _REASONS.index(IKReason.COLLISION), (extra_it, extra_restarts)
 
     def solve_batch(self, targets, q0=None, *, seed=None, threads: int | None = None) -> IKBatchResult:
@@ -388,20 +365,20 @@ class IKSolver:
         if threads is None:
             threads = core.default_threads()
         threads = _positive("threads", threads, integer=True)
-        ti, tw, path = task
         T4 = T.reshape(B, 1, 4, 4)
-        out_q, out_f, out_i, _ = core.solve(self._model, ti, tw, path, T4, Q0, seeds, self._batch_opts, threads=threads)
+        out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
+        core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
         reason = out_i[:, 2]
         if self._avoid is not None:  # the exact check decides; answers in collision get more rounds
             for i in np.flatnonzero(reason == 0):
                 if not self._avoid.free(out_q[i]):
-                    got = self._avoid_rounds((ti, tw, path, T4[i : i + 1]), out_q[i], 0.0, 0.0, seeds[i : i + 1], t0)
+                    got = self._avoid_rounds(task, T4[i], out_q[i], 0.0, 0.0, (int(seeds[i, 0]), int(i)), t0)
                     out_q[i], out_f[i, 0], out_f[i, 1], reason[i] = got[:4]
                     out_i[i, 0] += got[4][0]
                     out_i[i, 1] += got[4][1]
         if self.objective is not None:
             for i in np.flatnonzero(reason == 0):
-                out_q[i], out_f[i, 0], out_f[i, 1] = self._secondary(ti, tw, path, T[i : i + 1], out_q[i])
+                out_q[i], out_f[i, 0], out_f[i, 1] = self._secondary(task, T[i : i + 1], out_q[i])
         out_q.flags.writeable = False
         return IKBatchResult(
             q=out_q,
@@ -415,7 +392,7 @@ class IKSolver:
         )
 
     # -- secondary objective --------------------------------------------------------------------------
-    def _secondary(self, ti, tw, path, T, q: np.ndarray) -> tuple[np.ndarray, float, float]:
+    def _secondary(self, tasks: core.Tasks, T, q: np.ndarray) -> tuple[np.ndarray, float, float]:
         """Descend the objective in the null space of the targets, keeping them within tolerance.
 
         Each step moves along ``-(I - J⁺J) ∇h`` (at most ``max_step`` per joint), then restores the
@@ -423,7 +400,7 @@ class IKSolver:
         within tolerance and ``h`` went down, otherwise the step is halved.
         """
         robot, obj = self.robot, cast(Objective, self.objective)
-        problem = Problem.of_arrays(robot, ti, tw, path, T)
+        problem = Problem.of_tasks(robot, tasks, T)
 
         def done(p, r):
             return p <= self.position_tolerance and r <= self.rotation_tolerance

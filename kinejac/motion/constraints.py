@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pinocchio as pin
 
+from .. import core
 from .._checks import positive
 from ..errors import InvalidValueError
 from ..robot import Robot
@@ -89,20 +90,19 @@ class ObstacleDistance(LinearConstraint):
             m.obstacle_pairs,
         )
         self._joints = np.unique(m.sphere_joint)
+        self._model = core.model_of(robot, self._sph)
         n = len(m.obstacle_pairs)
         self._C, self._d, self._N = np.empty((len(m.sphere_radius), 3)), np.empty(n), np.empty((n, 3))
 
     def distances(self, robot: Robot) -> np.ndarray:
         """Signed distances ``(Q,)`` [m] of the sphere-obstacle pairs at ``robot.data``'s placements."""
-        from ..core.spheres import obstacle_distances
-
         sj, sc = self._sph[0], self._sph[1]
         data = robot.data
         for j in self._joints.tolist():
             M = data.oMi[j]
             rows = sj == j
             self._C[rows] = sc[rows] @ M.rotation.T + M.translation
-        obstacle_distances(self._sph, self._C, self._d, self._N)
+        core.obstacle_distances(self._model, self._C, self._d, self._N)
         return self._d
 
     def fill(self, robot: Robot, q: np.ndarray, dt: float, C: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:

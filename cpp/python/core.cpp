@@ -1,0 +1,500 @@
+// The one binding file: kinejac's native core as the Python module kinejac._core (nanobind).
+//
+// Bound objects own the robot's arrays (Model: the tree and its sphere model; Tasks: a problem's
+// frames, weights and joints; Options), so a call passes only targets, starts and outputs. Inputs
+// are checked here, once, and a bad one raises kinejac.KinejacError; outputs must be C-contiguous
+// arrays of the exact dtype and shape (they are written in place, never converted). The long loops
+// run without the GIL.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kinejac/configuration.hpp"
+#include "kinejac/linalg.hpp"
+#include "kinejac/pool.hpp"
+#include "kinejac/residual.hpp"
+#include "kinejac/solver.hpp"
+#include "kinejac/spheres.hpp"
+#include "kinejac/tree.hpp"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+using namespace kinejac;
+
+namespace {
+
+template <class T>
+using In = nb::ndarray<const T, nb::numpy, nb::c_contig, nb::device::cpu>;
+template <class T>
+using Out = nb::ndarray<T, nb::numpy, nb::c_contig, nb::device::cpu>;
+
+[[noreturn]] void fail(const std::string& message) {
+    nb::object error = nb::module_::import_("kinejac.errors").attr("KinejacError");
+    PyErr_SetString(error.ptr(), message.c_str());
+    throw nb::python_error();
+}
+
+// A shape as numpy prints it: (3,), (2, 4); -1 reads "n" (any size).
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string s = "(";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        s += shape[i] < 0 ? std::string("n") : std::to_string(shape[i]);
+        if (shape.size() == 1 || i + 1 < shape.size()) s += shape.size() == 1 ? "," : ", ";
+    }
+    return s + ")";
+}
+
+// Check `a`'s shape against `want` (-1: any size).
+template <class A>
+void expect(const A& a, const char* name, std::initializer_list<int64_t> want) {
+    bool ok = a.ndim() == want.size();
+    size_t i = 0;
+    for (int64_t w : want) {
+        if (ok && w >= 0 && a.shape(i) != static_cast<size_t>(w)) ok = false;
+        ++i;
+    }
+    if (ok) return;
+    std::vector<int64_t> got(a.ndim());
+    for (size_t k = 0; k < a.ndim(); ++k) got[k] = static_cast<int64_t>(a.shape(k));
+    fail(std::string("kinejac core: expected ") + name + " of shape " + shape_text(want) + ", got " + shape_text(got));
+}
+
+void in_range(int64_t v, int64_t lo, int64_t hi, const std::string& what) {
+    if (v < lo || v >= hi)
+        fail("kinejac core: " + what + " is " + std::to_string(v) + ", outside [" + std::to_string(lo) + ", " +
+             std::to_string(hi) + ")");
+}
+
+Tree make_tree(In<double> jf, In<int64_t> ji, In<int64_t> cj, In<double> ff, In<int64_t> fi, In<double> lo,
+               In<double> hi, In<int64_t> mode, In<int64_t> cv, int nq, int nv) {
+    expect(jf, "jf", {-1, 17});
+    const int64_t nj = static_cast<int64_t>(jf.shape(0));
+    if (nj < 1) fail("kinejac core: a tree needs at least the world joint");
+    expect(ji, "ji", {nj, 5});
+    expect(cj, "cj", {-1, 3});
+    expect(ff, "ff", {-1, 12});
+    const int64_t nf = static_cast<int64_t>(ff.shape(0));
+    expect(fi, "fi", {nf});
+    for (auto* a : {&lo, &hi}) expect(*a, "limits", {nq});
+    expect(mode, "mode", {nq});
+    expect(cv, "cv", {nq});
+    Tree t;
+    t.nq = nq;
+    t.nv = nv;
+    t.joints.resize(nj);
+    for (int64_t j = 1; j < nj; ++j) {
+        Joint& J = t.joints[j];
+        const double* f = jf.data() + 17 * j;
+        const int64_t* i = ji.data() + 5 * j;
+        std::copy(f, f + 9, J.R);
+        std::copy(f + 9, f + 12, J.p);
+        std::copy(f + 12, f + 15, J.axis);
+        J.scale = f[15];
+        J.offset = f[16];
+        in_range(i[0], 0, j, "the parent of joint " + std::to_string(j));
+        in_range(i[1], REVOLUTE, TRANSLATION + 1, "the type of joint " + std::to_string(j));
+        in_range(i[4], -1, 3, "the aligned axis of joint " + std::to_string(j));
+        static const int dofs[][2] = {{1, 1}, {1, 1}, {2, 1}, {7, 6}, {4, 3}, {4, 3}, {3, 3}};
+        in_range(i[2], 0, nq - dofs[i[1]][0] + 1, "the first coordinate of joint " + std::to_string(j));
+        in_range(i[3], 0, nv - dofs[i[1]][1] + 1, "the first tangent index of joint " + std::to_string(j));
+        J.parent = static_cast<int>(i[0]);
+        J.type = static_cast<int>(i[1]);
+        J.iq = static_cast<int>(i[2]);
+        J.iv = static_cast<int>(i[3]);
+        J.aligned = static_cast<int>(i[4]);
+    }
+    for (size_t n = 0; n < cj.shape(0); ++n) {
+        const int64_t* c = cj.data() + 3 * n;
+        in_range(c[0], REVOLUTE, TRANSLATION + 1, "a coordinate's joint type");
+        in_range(c[1], 0, nq, "a coordinate index");
+        in_range(c[2], 0, std::max(nv, 1), "a tangent index");
+        t.coords.push_back({static_cast<int>(c[0]), static_cast<int>(c[1]), static_cast<int>(c[2])});
+    }
+    t.frames.resize(nf);
+    for (int64_t f = 0; f < nf; ++f) {
+        Frame& F = t.frames[f];
+        std::copy(ff.data() + 12 * f, ff.data() + 12 * f + 9, F.R);
+        std::copy(ff.data() + 12 * f + 9, ff.data() + 12 * f + 12, F.p);
+        in_range(fi.data()[f], 0, nj, "the parent joint of frame " + std::to_string(f));
+        F.joint = static_cast<int>(fi.data()[f]);
+    }
+    t.lo.assign(lo.data(), lo.data() + nq);
+    t.hi.assign(hi.data(), hi.data() + nq);
+    for (int k = 0; k < nq; ++k) {
+        in_range(mode.data()[k], FREE, ANGLE + 1, "the limit mode of coordinate " + std::to_string(k));
+        t.mode.push_back(static_cast<int>(mode.data()[k]));
+        if (t.mode[k] == HOLD) in_range(cv.data()[k], 0, nv, "the tangent index of coordinate " + std::to_string(k));
+        t.cv.push_back(static_cast<int>(cv.data()[k]));
+    }
+    return t;
+}
+
+std::vector<std::array<int, 2>> pairs_of(const In<int64_t>& a, const char* name, int64_t first, int64_t second) {
+    expect(a, name, {-1, 2});
+    std::vector<std::array<int, 2>> out(a.shape(0));
+    for (size_t k = 0; k < out.size(); ++k) {
+        in_range(a.data()[2 * k], 0, first, std::string(name) + " entry");
+        in_range(a.data()[2 * k + 1], 0, second, std::string(name) + " entry");
+        out[k] = {static_cast<int>(a.data()[2 * k]), static_cast<int>(a.data()[2 * k + 1])};
+    }
+    return out;
+}
+
+SphereModel make_spheres(const Tree& tree, In<int64_t> sj, In<double> sc, In<double> sr, In<int64_t> sp,
+                         In<int64_t> ok, In<double> oT, In<double> osz, In<int64_t> opairs) {
+    expect(sj, "sphere_joint", {-1});
+    const int64_t S = static_cast<int64_t>(sj.shape(0));
+    expect(sc, "sphere_center", {S, 3});
+    expect(sr, "sphere_radius", {S});
+    expect(ok, "obstacle_kind", {-1});
+    const int64_t O = static_cast<int64_t>(ok.shape(0));
+    expect(oT, "obstacle_pose", {O, 4, 4});
+    expect(osz, "obstacle_size", {O, 3});
+    SphereModel m;
+    for (int64_t s = 0; s < S; ++s) in_range(sj.data()[s], 0, tree.njoints(), "a sphere's joint");
+    for (int64_t o = 0; o < O; ++o) in_range(ok.data()[o], OBSTACLE_SPHERE, OBSTACLE_CYLINDER + 1, "an obstacle kind");
+    m.joint.assign(sj.data(), sj.data() + S);
+    m.center.assign(sc.data(), sc.data() + 3 * S);
+    m.radius.assign(sr.data(), sr.data() + S);
+    m.self_pairs = pairs_of(sp, "self_pairs", S, S);
+    m.obstacle_kind.assign(ok.data(), ok.data() + O);
+    m.obstacle_pose.assign(oT.data(), oT.data() + 16 * O);
+    m.obstacle_size.assign(osz.data(), osz.data() + 3 * O);
+    m.obstacle_pairs = pairs_of(opairs, "obstacle_pairs", S, O);
+    return m;
+}
+
+Tasks make_tasks(const Model& model, In<int64_t> ti, In<double> tw, In<int64_t> path) {
+    expect(ti, "ti", {-1, 3});
+    const int64_t nt = static_cast<int64_t>(ti.shape(0));
+    expect(tw, "tw", {nt, 6});
+    expect(path, "path", {-1});
+    const int64_t nf = static_cast<int64_t>(model.tree.frames.size());
+    std::vector<Task> tasks(nt);
+    for (int64_t k = 0; k < nt; ++k) {
+        const int64_t* i = ti.data() + 3 * k;
+        in_range(i[0], 0, nf, "a task's frame");
+        in_range(i[1], -1, nf, "a task's reference frame");
+        tasks[k].frame = static_cast<int>(i[0]);
+        tasks[k].ref = static_cast<int>(i[1]);
+        tasks[k].full = i[2] != 0;
+        std::copy(tw.data() + 6 * k, tw.data() + 6 * k + 6, tasks[k].w);
+    }
+    std::vector<int> p(path.shape(0));
+    int last = 0;
+    for (size_t n = 0; n < p.size(); ++n) {
+        in_range(path.data()[n], last + 1, model.tree.njoints(), "a path joint (sorted, after the world)");
+        p[n] = last = static_cast<int>(path.data()[n]);
+    }
+    return Tasks(std::move(tasks), std::move(p));
+}
+
+void need_rows(const Tasks& tasks, const Model& model) {
+    for (const Task& t : tasks.tasks)
+        if (t.frame >= static_cast<int>(model.tree.frames.size()) || t.ref >= static_cast<int>(model.tree.frames.size()))
+            fail("kinejac core: these tasks were built for another robot");
+}
+
+Workspace& thread_workspace() {
+    thread_local Workspace ws;
+    return ws;
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+    m.doc() = "kinejac's native core (C++17): kinematics, the SE(3) maps and the IK solvers. Internal: "
+              "kinejac.core is its Python face.";
+
+    nb::class_<Model>(m, "Model", "A robot's kinematic tree and its sphere model (read-only once built).")
+        .def("__init__",
+             [](Model* self, In<double> jf, In<int64_t> ji, In<int64_t> cj, In<double> ff, In<int64_t> fi,
+                In<double> lo, In<double> hi, In<int64_t> mode, In<int64_t> cv, int nq, int nv, In<int64_t> sj,
+                In<double> sc, In<double> sr, In<int64_t> sp, In<int64_t> ok, In<double> oT, In<double> osz,
+                In<int64_t> opairs) {
+                 if (nq < 0 || nv < 0) fail("kinejac core: nq and nv must be >= 0");
+                 Tree tree = make_tree(jf, ji, cj, ff, fi, lo, hi, mode, cv, nq, nv);
+                 SphereModel sph = make_spheres(tree, sj, sc, sr, sp, ok, oT, osz, opairs);
+                 new (self) Model{std::move(tree), std::move(sph)};
+             },
+             "jf"_a, "ji"_a, "cj"_a, "ff"_a, "fi"_a, "lo"_a, "hi"_a, "mode"_a, "cv"_a, "nq"_a, "nv"_a,
+             "sphere_joint"_a, "sphere_center"_a, "sphere_radius"_a, "self_pairs"_a, "obstacle_kind"_a,
+             "obstacle_pose"_a, "obstacle_size"_a, "obstacle_pairs"_a)
+        .def_prop_ro("nq", [](const Model& m) { return m.tree.nq; })
+        .def_prop_ro("nv", [](const Model& m) { return m.tree.nv; })
+        .def_prop_ro("njoints", [](const Model& m) { return m.tree.njoints(); })
+        .def_prop_ro("nframes", [](const Model& m) { return static_cast<int>(m.tree.frames.size()); })
+        .def_prop_ro("nspheres", [](const Model& m) { return m.spheres.spheres(); })
+        .def("support",
+             [](const Model& m, const std::vector<int>& frames, const std::vector<int>& joints) {
+                 for (int f : frames) in_range(f, 0, static_cast<int64_t>(m.tree.frames.size()), "a frame id");
+                 for (int j : joints) in_range(j, 0, m.tree.njoints(), "a joint id");
+                 return m.tree.support(frames, joints);
+             },
+             "frames"_a, "joints"_a = std::vector<int>(),
+             "The joints moving any of `frames` or `joints` (their ancestors), sorted.");
+
+    nb::class_<Tasks>(m, "Tasks", "A problem's frame tasks: frames, weights and the joints that move them.")
+        .def("__init__",
+             [](Tasks* self, const Model& model, In<int64_t> ti, In<double> tw, In<int64_t> path) {
+                 new (self) Tasks(make_tasks(model, ti, tw, path));
+             },
+             "model"_a, "ti"_a, "tw"_a, "path"_a)
+        .def_prop_ro("rows", [](const Tasks& t) { return t.rows; })
+        .def_prop_ro("count", [](const Tasks& t) { return static_cast<int>(t.tasks.size()); });
+
+    nb::class_<Options>(m, "Options", "The solver's options (see kinejac.ik.IKSolver).")
+        .def(nb::init<>())
+        .def("copy", [](const Options& o) { return Options(o); })
+        .def_rw("method", &Options::method)
+        .def_rw("position_tolerance", &Options::position_tolerance)
+        .def_rw("rotation_tolerance", &Options::rotation_tolerance)
+        .def_rw("max_iterations", &Options::max_iterations)
+        .def_rw("max_restarts", &Options::max_restarts)
+        .def_rw("stall_iterations", &Options::stall_iterations)
+        .def_rw("stall_progress", &Options::stall_progress)
+        .def_rw("lm_tau", &Options::lm_tau)
+        .def_rw("dls_epsilon", &Options::dls_epsilon)
+        .def_rw("dls_max_damping", &Options::dls_max_damping)
+        .def_rw("dls_error_scale", &Options::dls_error_scale)
+        .def_rw("max_step", &Options::max_step)
+        .def_rw("timeout", &Options::timeout)
+        .def_rw("history", &Options::history)
+        .def_rw("spread0", &Options::spread0)
+        .def_rw("spread1", &Options::spread1)
+        .def_rw("polish", &Options::polish)
+        .def_rw("collide", &Options::collide)
+        .def_rw("d0", &Options::d0)
+        .def_rw("clearance", &Options::clearance);
+
+    m.def(
+        "solve",
+        [](const Model& model, const Tasks& tasks, const Options& opts, In<double> T, In<double> q0, uint64_t key,
+           uint64_t index, Out<double> out_q, std::optional<Out<double>> hist) {
+            const int64_t nq = model.tree.nq;
+            if (T.ndim() == 2 && tasks.tasks.size() == 1)
+                expect(T, "T", {4, 4});
+            else
+                expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
+            expect(q0, "q0", {nq});
+            expect(out_q, "out_q", {nq});
+            need_rows(tasks, model);
+            if (hist) expect(*hist, "hist", {-1, nq});
+            Workspace& ws = thread_workspace();
+            Result r;
+            {
+                nb::gil_scoped_release release;
+                r = solve_one(model, tasks, opts, T.data(), q0.data(), key, index, ws, out_q.data());
+            }
+            int n_hist = 0;
+            if (opts.history && hist) {
+                n_hist = std::min<int>(ws.hist_n[1], static_cast<int>(hist->shape(0)));
+                std::copy(ws.hist[1].begin(), ws.hist[1].begin() + static_cast<size_t>(n_hist) * nq, hist->data());
+            }
+            return nb::make_tuple(r.position_error, r.rotation_error, r.cost, r.min_distance, r.iterations, r.restarts,
+                                  r.reason, n_hist);
+        },
+        "model"_a, "tasks"_a, "options"_a, "T"_a, "q0"_a, "key"_a, "index"_a, "out_q"_a.noconvert(),
+        "hist"_a.noconvert() = nb::none(),
+        "Solve one problem: targets T (nt, 4, 4) (one task: also (4, 4)) from q0 (nq,) (clipped into the limits), restarts from stream (key, index); the answer "
+        "into out_q, the returned attempt's iterates into hist (H, nq) when recording. Returns (position "
+        "error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, history rows).");
+
+    m.def(
+        "solve_batch",
+        [](const Model& model, const Tasks& tasks, const Options& opts, In<double> Ts, In<double> Q0,
+           In<uint64_t> seeds, Out<double> out_q, Out<double> out_f, Out<int64_t> out_i, int threads) {
+            const int64_t nq = model.tree.nq, nt = static_cast<int64_t>(tasks.tasks.size());
+            expect(Ts, "Ts", {-1, nt, 4, 4});
+            const int64_t B = static_cast<int64_t>(Ts.shape(0));
+            expect(Q0, "Q0", {B, nq});
+            expect(seeds, "seeds", {B, 2});
+            expect(out_q, "out_q", {B, nq});
+            expect(out_f, "out_f", {B, 4});
+            expect(out_i, "out_i", {B, 3});
+            need_rows(tasks, model);
+            if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
+            nb::gil_scoped_release release;
+            solve_batch(model, tasks, opts, Ts.data(), Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(),
+                        out_f.data(), out_i.data(), threads);
+        },
+        "model"_a, "tasks"_a, "options"_a, "Ts"_a, "Q0"_a, "seeds"_a, "out_q"_a.noconvert(), "out_f"_a.noconvert(),
+        "out_i"_a.noconvert(), "threads"_a = 1,
+        "Solve B problems on `threads` threads: out_q (B, nq), out_f (B, 4) [position error, rotation error, "
+        "cost, smallest sphere distance], out_i (B, 3) [iterations, restarts, reason].");
+
+    m.def(
+        "frames",
+        [](const Model& model, In<double> Q, int frame, In<double> point, int reference, Out<double> out_T,
+           std::optional<Out<double>> out_J, int threads) {
+            const int64_t nq = model.tree.nq, nv = model.tree.nv;
+            expect(Q, "Q", {-1, nq});
+            const int64_t B = static_cast<int64_t>(Q.shape(0));
+            expect(point, "point", {3});
+            expect(out_T, "out_T", {B, 4, 4});
+            if (out_J) expect(*out_J, "out_J", {B, 6, nv});
+            in_range(frame, 0, static_cast<int64_t>(model.tree.frames.size()), "the frame id");
+            in_range(reference, WORLD, LOCAL_WORLD_ALIGNED + 1, "the reference");
+            const std::vector<int> path = model.tree.support({frame});
+            double* J = out_J ? out_J->data() : nullptr;
+            nb::gil_scoped_release release;
+            parallel_chunks(static_cast<int>(B), std::max(threads, 1), 256, [&](int a, int b, int) {
+                frame_range(model.tree, Q.data(), path, frame, point.data(), reference, a, b, out_T.data(), J);
+            });
+        },
+        "model"_a, "Q"_a, "frame"_a, "point"_a, "reference"_a, "out_T"_a.noconvert(),
+        "out_J"_a.noconvert() = nb::none(), "threads"_a = 1,
+        "Poses (B, 4, 4) of `frame` at Q (B, nq), shifted to `point` (frame coordinates [m]), and its "
+        "Jacobians (B, 6, nv) in `reference` (pinocchio's enum value) when out_J is given.");
+
+    m.def(
+        "evaluate",
+        [](const Model& model, const Tasks& tasks, In<double> T, In<double> q, Out<double> e, Out<double> J) {
+            expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
+            expect(q, "q", {model.tree.nq});
+            expect(e, "e", {tasks.rows});
+            expect(J, "J", {tasks.rows, model.tree.nv});
+            need_rows(tasks, model);
+            Scratch s(model.tree);
+            const PoseErrors r = evaluate(model.tree, tasks, T.data(), q.data(), s, e.data(), J.data());
+            return nb::make_tuple(r.position, r.rotation);
+        },
+        "model"_a, "tasks"_a, "T"_a, "q"_a, "e"_a.noconvert(), "J"_a.noconvert(),
+        "The weighted error e (m,) and its Jacobian J (m, nv) at q; returns (position error [m], rotation "
+        "error [rad]).");
+
+    m.def(
+        "step",
+        [](const Model& model, In<double> q, In<double> delta, Out<double> out, Out<double> taken) {
+            expect(q, "q", {model.tree.nq});
+            expect(delta, "delta", {model.tree.nv});
+            expect(out, "out", {model.tree.nq});
+            expect(taken, "taken", {model.tree.nv});
+            std::copy(delta.data(), delta.data() + model.tree.nv, taken.data());
+            integrate(model.tree, q.data(), delta.data(), out.data());
+            return project(model.tree, out.data(), taken.data());
+        },
+        "model"_a, "q"_a, "delta"_a, "out"_a.noconvert(), "taken"_a.noconvert(),
+        "out = q ⊕ delta projected into the limits, taken the tangent step taken; whether a joint was clamped.");
+
+    // -- the core's parts, for the tests that hold them to pinocchio and LAPACK --------------------
+    m.def("integrate", [](const Model& model, In<double> q, In<double> d, Out<double> out) {
+        expect(q, "q", {model.tree.nq});
+        expect(d, "d", {model.tree.nv});
+        expect(out, "out", {model.tree.nq});
+        integrate(model.tree, q.data(), d.data(), out.data());
+    }, "model"_a, "q"_a, "d"_a, "out"_a.noconvert());
+    m.def("project", [](const Model& model, Out<double> q, Out<double> taken) {
+        expect(q, "q", {model.tree.nq});
+        expect(taken, "taken", {model.tree.nv});
+        return project(model.tree, q.data(), taken.data());
+    }, "model"_a, "q"_a.noconvert(), "taken"_a.noconvert());
+    m.def("blocked", [](const Model& model, In<double> q, In<double> grad, Out<bool> mask) {
+        expect(q, "q", {model.tree.nq});
+        expect(grad, "grad", {model.tree.nv});
+        expect(mask, "mask", {model.tree.nv});
+        return blocked(model.tree, q.data(), grad.data(), mask.data());
+    }, "model"_a, "q"_a, "grad"_a, "mask"_a.noconvert());
+    m.def("nearest_to_seed", [](const Model& model, Out<double> q, In<double> seed) {
+        expect(q, "q", {model.tree.nq});
+        expect(seed, "seed", {model.tree.nq});
+        nearest_to_seed(model.tree, q.data(), seed.data());
+    }, "model"_a, "q"_a.noconvert(), "seed"_a);
+    m.def("random_configuration", [](const Model& model, double spread, Out<uint64_t> state, Out<double> q) {
+        expect(state, "state", {1});
+        expect(q, "q", {model.tree.nq});
+        random_configuration(model.tree, spread, *state.data(), q.data());
+    }, "model"_a, "spread"_a, "state"_a.noconvert(), "q"_a.noconvert());
+    m.def("seed_state", &seed_state, "key"_a, "index"_a);
+    m.def("uniform", [](Out<uint64_t> state) {
+        expect(state, "state", {1});
+        return uniform(*state.data());
+    }, "state"_a.noconvert());
+    m.def("sincos", [](In<double> x, Out<double> s, Out<double> c) {
+        expect(s, "s", {static_cast<int64_t>(x.size())});
+        expect(c, "c", {static_cast<int64_t>(x.size())});
+        for (size_t i = 0; i < x.size(); ++i) sincos(x.data()[i], s.data()[i], c.data()[i]);
+    }, "x"_a, "s"_a.noconvert(), "c"_a.noconvert());
+    m.def("log3", [](In<double> R, Out<double> w) {
+        expect(R, "R", {3, 3});
+        expect(w, "w", {3});
+        return log3(R.data(), w.data());
+    }, "R"_a, "w"_a.noconvert());
+    m.def("jlog3", [](In<double> w, double t, Out<double> A) {
+        expect(w, "w", {3});
+        expect(A, "A", {3, 3});
+        jlog3(w.data(), t, A.data());
+    }, "w"_a, "t"_a, "A"_a.noconvert());
+    m.def("log6_jlog6", [](In<double> R, In<double> p, Out<double> e, Out<double> A, Out<double> C) {
+        expect(R, "R", {3, 3});
+        expect(p, "p", {3});
+        expect(e, "e", {6});
+        expect(A, "A", {3, 3});
+        expect(C, "C", {3, 3});
+        return log6_jlog6(R.data(), p.data(), e.data(), A.data(), C.data());
+    }, "R"_a, "p"_a, "e"_a.noconvert(), "A"_a.noconvert(), "C"_a.noconvert());
+    m.def("exp3_left", [](In<double> w, In<double> v, Out<double> out) {
+        expect(w, "w", {3});
+        expect(v, "v", {3});
+        expect(out, "out", {3});
+        exp3_left(w.data()[0], w.data()[1], w.data()[2], v.data()[0], v.data()[1], v.data()[2], out.data());
+    }, "w"_a, "v"_a, "out"_a.noconvert());
+    m.def("quat_to_rot", [](double x, double y, double z, double w, Out<double> R) {
+        expect(R, "R", {3, 3});
+        quat_to_rot(x, y, z, w, R.data());
+    }, "x"_a, "y"_a, "z"_a, "w"_a, "R"_a.noconvert());
+    m.def("damped_step", [](In<double> J, In<double> e, int m, double lam, Out<double> delta, In<double> H,
+                            In<double> b, bool extra) {
+        expect(J, "J", {-1, -1});
+        const int n = static_cast<int>(J.shape(1));
+        in_range(m, 0, static_cast<int64_t>(J.shape(0)) + 1, "m");
+        expect(e, "e", {-1});
+        if (e.shape(0) < static_cast<size_t>(m)) fail("kinejac core: e is shorter than m");
+        expect(delta, "delta", {n});
+        expect(H, "H", {n, n});
+        expect(b, "b", {n});
+        LinearWork work;
+        work.resize(std::max({m, n, 1}));
+        damped_step(J.data(), e.data(), m, n, lam, work, delta.data(), H.data(), b.data(), extra);
+    }, "J"_a, "e"_a, "m"_a, "lam"_a, "delta"_a.noconvert(), "H"_a, "b"_a, "extra"_a);
+    m.def("sd_obstacle", [](In<double> c, double r, int kind, In<double> T, In<double> size, Out<double> n) {
+        expect(c, "c", {3});
+        expect(T, "T", {4, 4});
+        expect(size, "size", {3});
+        expect(n, "n", {3});
+        in_range(kind, OBSTACLE_SPHERE, OBSTACLE_CYLINDER + 1, "the obstacle kind");
+        return sd_obstacle(c.data(), r, kind, T.data(), size.data(), n.data());
+    }, "c"_a, "r"_a, "kind"_a, "T"_a, "size"_a, "n"_a.noconvert());
+    m.def("penalty", [](const Model& model, In<double> q, double d0, Out<double> H, Out<double> b) {
+        const int nv = model.tree.nv;
+        expect(q, "q", {model.tree.nq});
+        expect(H, "H", {nv, nv});
+        expect(b, "b", {nv});
+        std::vector<int> joints(model.spheres.joint.begin(), model.spheres.joint.end());
+        const std::vector<int> path = model.tree.support({}, joints);
+        Placements pl(model.tree.njoints());
+        forward(model.tree, q.data(), path.data(), static_cast<int>(path.size()), pl);
+        PenaltyWork work;
+        work.resize(model.spheres.spheres(), nv);
+        const Penalty p = penalty(model.tree, model.spheres, d0, pl, work, H.data(), b.data());
+        return nb::make_tuple(p.value, p.min_distance);
+    }, "model"_a, "q"_a, "d0"_a, "H"_a.noconvert(), "b"_a.noconvert(),
+       "The sphere penalty at q [m²] and the smallest signed distance [m]; its Gauss-Newton terms into H, b.");
+    m.def("obstacle_distances", [](const Model& model, In<double> C, Out<double> d, Out<double> N) {
+        const int64_t Q = static_cast<int64_t>(model.spheres.obstacle_pairs.size());
+        expect(C, "C", {model.spheres.spheres(), 3});
+        expect(d, "d", {Q});
+        expect(N, "N", {Q, 3});
+        obstacle_distances(model.spheres, C.data(), d.data(), N.data());
+    }, "model"_a, "C"_a, "d"_a.noconvert(), "N"_a.noconvert(),
+       "Signed distances d (Q,) [m] of the sphere-obstacle pairs and their normals N (Q, 3), for world "
+       "sphere centres C (S, 3).");
+}
