@@ -19,6 +19,7 @@ __all__ = [
     "Reference",
     "as_reference",
     "as_se3",
+    "as_se3_list",
     "as_transform",
     "check_rotations",
     "nearest_rotation",
@@ -141,3 +142,25 @@ def as_se3(T: np.ndarray | pin.SE3, name: str = "pose") -> pin.SE3:
     """Validate like :func:`as_transform` and return a ``pinocchio.SE3`` (rotation re-orthonormalised)."""
     M = as_transform(T, name)
     return pin.SE3(nearest_rotation(M[:3, :3]), M[:3, 3].copy())
+
+
+def as_se3_list(T: np.ndarray, name: str = "poses", tol: float = 1e-6) -> list[pin.SE3]:
+    """Validate a batch ``(K, 4, 4)`` of rigid transforms at once, as :func:`as_se3` does one (the
+    first bad one is named: ``poses[3] ...``), and return them as ``pinocchio.SE3`` (rotations
+    re-orthonormalised)."""
+    M = np.asarray(T, dtype=float)
+    if M.ndim != 3 or M.shape[1:] != (4, 4):
+        raise ShapeError(f"expected {name} of shape (K, 4, 4), got {M.shape}")
+    if not np.isfinite(M).all():
+        i = _first(~np.isfinite(M).all(axis=(-2, -1)))
+        raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {M[i].tolist()}")
+    bad_row = np.abs(M[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=-1, initial=0.0) > tol
+    if bad_row.any():
+        i = _first(bad_row)
+        raise InvalidValueError(
+            f"{_at(name, i)} is not a rigid transform: last row is {M[i][3].tolist()}, expected [0, 0, 0, 1]"
+        )
+    R = check_rotations(M[:, :3, :3], name, tol, what="a rigid transform: its rotation block is not a rotation matrix")
+    R = nearest_rotation(R) if len(R) else R
+    p = M[:, :3, 3]
+    return [pin.SE3(R[k], p[k].copy()) for k in range(len(M))]

@@ -324,3 +324,33 @@ def test_floating_base_continuous_and_prismatic_joints():
     assert np.abs(robot.difference(res.q[:-1], res.q[1:])).max() <= 0.05
     T = kinejac.pose(robot, res.q, "right_tool")
     assert np.abs(T - res.poses).max() < 1e-5
+
+
+def test_the_one_shot_form_reuses_its_solver_and_equals_a_fresh_one(panda):
+    q = (panda.lower + panda.upper) / 2
+    T = kinejac.pose(panda, q, "panda_hand_tcp")
+    task, posture = FrameTask("panda_hand_tcp", T), PostureTask(q, 1e-3)
+    panda.cache.pop("motion.velocity_ik", None)  # what earlier tests cached
+    rng = np.random.default_rng(11)
+    loop = VelocityIK(panda, [task, posture])  # a control loop's own solver, called in step
+    for _ in range(4):  # the cached solver sees each new target, as a solver built afresh does
+        T[:3, 3] += rng.normal(scale=0.02, size=3)
+        task.set_target(T)
+        qk = panda.clip(q + rng.normal(scale=0.1, size=7))
+        fresh = VelocityIK(panda, [task, posture]).solve(qk, 0.01)
+        v = velocity_ik(panda, qk, [task, posture], 0.01)
+        np.testing.assert_array_equal(v, loop.solve(qk, 0.01))  # both warm-start their QP alike
+        assert np.abs(v - fresh).max() < 1e-12
+    cached = panda.cache["motion.velocity_ik"]
+    assert len(cached) == 1  # one solver for the four calls
+    # the same tasks used with another robot in between: bound back to the Panda, same answers
+    other = kinejac.load("panda", locked_joints=["panda_finger_joint1", "panda_joint7"])
+    velocity_ik(other, other.neutral(), [task, PostureTask(other.neutral())], 0.01)
+    assert task.bound_robot is other
+    assert np.abs(velocity_ik(panda, qk, [task, posture], 0.01) - fresh).max() < 1e-12
+    assert task.bound_robot is panda and len(cached) == 1
+    # an unhashable setting (an array of velocity limits) builds afresh, with the same answer
+    limits = np.full(7, 2.0)
+    want = VelocityIK(panda, [task, posture], velocity_limit=limits).solve(qk, 0.01)
+    assert np.abs(velocity_ik(panda, qk, [task, posture], 0.01, velocity_limit=limits) - want).max() < 1e-12
+    assert len(cached) == 1

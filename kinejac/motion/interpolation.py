@@ -22,7 +22,7 @@ import pinocchio as pin
 
 from .._checks import positive
 from ..errors import InvalidChoiceError, ShapeError
-from ..spatial import as_se3
+from ..spatial import as_se3, as_se3_list
 
 __all__ = ["INTERPOLATIONS", "Interpolation", "Segment", "as_pose_list", "interpolate_poses"]
 
@@ -61,7 +61,8 @@ class Segment:
 
 
 def as_pose_list(poses, name: str = "poses") -> list[pin.SE3]:
-    """Waypoints given as ``(K, 4, 4)``, one 4x4 pose, or a sequence of 4x4 arrays / ``pinocchio.SE3``."""
+    """Waypoints given as ``(K, 4, 4)``, one 4x4 pose, or a sequence of 4x4 arrays / ``pinocchio.SE3``,
+    validated as one batch (:func:`~kinejac.spatial.as_se3_list`)."""
     if isinstance(poses, pin.SE3):
         return [as_se3(poses, name)]
     if isinstance(poses, np.ndarray):
@@ -69,12 +70,16 @@ def as_pose_list(poses, name: str = "poses") -> list[pin.SE3]:
             return [as_se3(poses, name)]
         if poses.ndim != 3 or poses.shape[1:] != (4, 4):
             raise ShapeError(f"expected {name} of shape (K, 4, 4) or a list of poses, got {poses.shape}")
-        return [as_se3(T, f"{name}[{i}]") for i, T in enumerate(poses)]
+        return as_se3_list(poses, name)
     try:
         items = list(poses)
     except TypeError:
         raise ShapeError(f"expected {name} of shape (K, 4, 4) or a list of poses, got {type(poses).__name__}") from None
-    return [as_se3(T, f"{name}[{i}]") for i, T in enumerate(items)]
+    if all(isinstance(T, pin.SE3) for T in items):
+        return as_se3_list(np.array([T.homogeneous for T in items]).reshape(-1, 4, 4), name)
+    if all(isinstance(T, np.ndarray) and T.shape == (4, 4) for T in items):
+        return as_se3_list(np.array(items).reshape(-1, 4, 4), name)
+    return [as_se3(T, f"{name}[{i}]") for i, T in enumerate(items)]  # mixed kinds: one by one
 
 
 def interpolate_poses(

@@ -47,6 +47,8 @@ _BIG = 1e30  # DAQP's infinity
 _PROX = 1e-6  # DAQP's proximal weight for the re-solve of a nearly singular box QP
 _computeJointJacobians = pin.computeJointJacobians
 _maximum, _minimum = np.maximum, np.minimum
+_CACHE_KEY = "motion.velocity_ik"  # robot.cache[_CACHE_KEY]: {(tasks, *settings): VelocityIK}
+_CACHE_SIZE = 32
 
 
 class InfeasibleError(KinejacError):
@@ -189,10 +191,7 @@ class VelocityIK:
             robot, position_limits=position_limits, velocity_limit=velocity_limit, acceleration_limit=acceleration_limit
         )
         nv = robot.nv
-        # constant parts of the Hessians (damping, postures): added once here, not per step
-        self._H1_tasks0 = _constant_hessian(self.tasks, robot)
-        self._H2_tasks0 = _constant_hessian(self.secondary, robot)
-        self._H1_0 = self._H1_tasks0 + self.damping * np.eye(nv)
+        self._constant_costs()
         self._f0 = np.zeros(nv)
         mc = sum(int(c.rows) for c in self.constraints)
         self._C = np.zeros((mc, nv))
@@ -204,6 +203,21 @@ class VelocityIK:
             r += int(c.rows)
         self._qp1 = DenseQP(nv, mc, "velocity IK")
         self._qp2: dict[int, DenseQP] = {}
+
+    def _constant_costs(self) -> None:
+        """The constant parts of the Hessians (damping, postures): added once, not per step."""
+        self._H1_tasks0 = _constant_hessian(self.tasks, self.robot)
+        self._H2_tasks0 = _constant_hessian(self.secondary, self.robot)
+        self._H1_0 = self._H1_tasks0 + self.damping * np.eye(self.robot.nv)
+
+    def refresh(self) -> None:
+        """Bind the tasks that another solver bound to another robot back to this solver's robot,
+        and then re-read their constant costs."""
+        stale = [t for t in (*self.tasks, *self.secondary) if t.bound_robot is not self.robot]
+        for t in stale:
+            t.bind(self.robot)
+        if stale:
+            self._constant_costs()
 
     def __repr__(self) -> str:
         second = f", secondary={list(self.secondary)}" if self.secondary else ""
@@ -317,19 +331,33 @@ def velocity_ik(
 ) -> np.ndarray:
     """Joint velocity ``v`` ``(nv,)`` realising ``tasks`` over the next period ``dt`` [s] within the limits.
 
-    One-shot form of :class:`VelocityIK` (same arguments; see it and the module docstring). In a
-    control loop build a :class:`VelocityIK` once and call its ``solve`` each step: that reuses the
-    QP workspace and skips the set-up.
+    One-shot form of :class:`VelocityIK` (same arguments; see it and the module docstring). The
+    solver behind a call is kept in ``robot.cache`` per set of task, constraint and limit objects
+    (tasks keep their targets by reference; one bound to another robot since is bound back), so a
+    control loop calling this each step pays the set-up once.
     """
     if v_prev is not None:
         v_prev = as_real_array(v_prev, "v_prev")
-    return VelocityIK(
-        robot,
-        tasks,
-        secondary=secondary,
-        damping=damping,
-        position_limits=position_limits,
-        velocity_limit=velocity_limit,
-        acceleration_limit=acceleration_limit,
-        constraints=constraints,
-    ).solve(q, dt, v_prev=v_prev)
+    tasks, secondary = _check_tasks(tasks, "tasks", allow_empty=False), _check_tasks(secondary, "secondary", True)
+    if isinstance(constraints, list):
+        constraints = tuple(constraints)
+    solvers = robot.cache.setdefault(_CACHE_KEY, {}) if isinstance(robot, Robot) else None
+    key: tuple | None = (
+        tasks, secondary, damping, position_limits, velocity_limit, acceleration_limit, constraints
+    )  # fmt: skip
+    try:
+        solver = solvers.get(key) if solvers is not None else None
+    except TypeError:  # an unhashable setting (an array of limits): build afresh
+        key, solver = None, None
+    if solver is None:
+        solver = VelocityIK(
+            robot, tasks, secondary=secondary, damping=damping, position_limits=position_limits,
+            velocity_limit=velocity_limit, acceleration_limit=acceleration_limit, constraints=constraints,
+        )  # fmt: skip
+        if solvers is not None and key is not None:
+            if len(solvers) >= _CACHE_SIZE:
+                solvers.pop(next(iter(solvers)))
+            solvers[key] = solver
+    else:
+        solver.refresh()
+    return solver.solve(q, dt, v_prev=v_prev)

@@ -55,6 +55,11 @@ class Task:
     def bind(self, robot: Robot) -> None:
         """Resolve names against ``robot`` (called once when a solver is built)."""
 
+    @property
+    def bound_robot(self) -> Robot | None:
+        """The robot this task was last bound to (``None``: none yet)."""
+        return getattr(self, "_robot", None)
+
     def constant_hessian(self, robot: Robot) -> np.ndarray | None:
         """``H_t`` ``(nv, nv)`` if it is constant (then :meth:`accumulate` leaves ``H`` alone), else ``None``."""
         return None
