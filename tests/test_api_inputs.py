@@ -112,7 +112,7 @@ def test_lists_tuples_strided_readonly_and_float32_give_the_float64_answer(robot
     frozen = Q.copy()
     frozen.flags.writeable = False
     assert_equal(f(frozen), expected, atol=0)
-    # one configuration goes through pinocchio, a batch of poses or Jacobians through the compiled core
+    # one configuration goes through pinocchio, a batch of poses or Jacobians through the native core
     assert_equal(f(Q[1]), expected[1], atol=1e-12)
     assert_equal(f(list(Q[1])), expected[1], atol=1e-12)
     Q32 = Q.astype(np.float32)

@@ -1,4 +1,4 @@
-"""Batched IK: one compiled loop serves single and batched solves, whatever the thread count."""
+"""Batched IK: one native loop serves single and batched solves, whatever the thread count (and after a fork)."""
 
 from __future__ import annotations
 
@@ -108,3 +108,25 @@ def test_empty_batch():
     robot = kinejac.load("ur5")
     res = IKSolver(robot, "tool0").solve_batch(np.zeros((0, 4, 4)))
     assert len(res) == 0 and res.q.shape == (0, 6)
+
+
+def _solve_in_child(T):
+    """Run in a forked child: a threaded batch (the parent had run one before the fork)."""
+    robot = kinejac.load("ur5")
+    return IKSolver(robot, "tool0").solve_batch(T, seed=3, threads=2).q
+
+
+def test_a_forked_child_solves_threaded_batches_like_its_parent():
+    """The core starts its threads per call and joins them before returning: a child forked after a
+    threaded batch (reachability pools fork) solves threaded batches too, with the same answers."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    robot = kinejac.load("ur5")
+    T = kinejac.pose(robot, robot.random_configuration(np.random.default_rng(5), 64), "tool0")
+    parent = IKSolver(robot, "tool0").solve_batch(T, seed=3, threads=2)
+    assert parent.success.all()
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_solve_in_child, (T,)).get(timeout=60)
+    np.testing.assert_array_equal(child, parent.q)

@@ -96,7 +96,10 @@ void random_configuration(const Tree& tree, double spread, uint64_t& state, doub
 }
 
 bool clip_start(const Tree& tree, const double* q, double* out) {
-    for (int k = 0; k < tree.nq; ++k) out[k] = std::min(std::max(q[k], tree.lo[k]), tree.hi[k]);
+    for (int k = 0; k < tree.nq; ++k) {
+        if (!std::isfinite(q[k])) return false;
+        out[k] = std::min(std::max(q[k], tree.lo[k]), tree.hi[k]);
+    }
     for (const Coord& c : tree.coords) {
         int a = -1, size = 0;
         if (c.type == CONTINUOUS || c.type == SPHERICAL) a = c.iq;

@@ -76,6 +76,35 @@ SingularRange singular_range(const double* J, int m, int n) {
     return {std::sqrt(std::max(0.0, *lo)), std::sqrt(std::max(0.0, *hi))};
 }
 
+namespace {
+
+// δ = -Jᵀ (J Jᵀ + λI)⁻¹ e through the m x m system (m <= n): M and N are the sizes when known at
+// compile time (the full pose of a 6- or 7-joint arm: the loops unroll), else 0 (m and n at run
+// time). False where Cholesky finds the system not positive definite (x undefined then).
+template <int M, int N>
+bool small_step(const double* J, const double* e, int m_, int n_, double lam, double* A, double* b, double* x,
+                double* delta) {
+    const int m = M ? M : m_, n = N ? N : n_, k = m;
+    for (int i = 0; i < m; ++i) {
+        for (int j = 0; j <= i; ++j) {
+            double s = 0.0;
+            for (int c = 0; c < n; ++c) s += J[i * n + c] * J[j * n + c];
+            A[i * k + j] = s;
+        }
+        A[i * k + i] += lam;
+        b[i] = e[i];
+    }
+    if (!cholesky_solve(A, k, b, k, x)) return false;
+    for (int c = 0; c < n; ++c) {
+        double s = 0.0;
+        for (int i = 0; i < m; ++i) s += J[i * n + c] * x[i];
+        delta[c] = -s;
+    }
+    return true;
+}
+
+}  // namespace
+
 void damped_step(const double* J, const double* e, int m, int n, double lam, LinearWork& work, double* delta,
                  const double* Hc, const double* bc, bool extra) {
     const bool small = m <= n && !extra;
@@ -84,15 +113,14 @@ void damped_step(const double* J, const double* e, int m, int n, double lam, Lin
     double* b = work.b.data();
     double* x = work.x.data();
     if (small) {
-        for (int i = 0; i < m; ++i) {
-            for (int j = 0; j <= i; ++j) {
-                double s = 0.0;
-                for (int c = 0; c < n; ++c) s += J[i * n + c] * J[j * n + c];
-                A[i * k + j] = s;
-            }
-            A[i * k + i] += lam;
-            b[i] = e[i];
-        }
+        bool ok;
+        if (m == 6 && n == 6)
+            ok = small_step<6, 6>(J, e, m, n, lam, A, b, x, delta);
+        else if (m == 6 && n == 7)
+            ok = small_step<6, 7>(J, e, m, n, lam, A, b, x, delta);
+        else
+            ok = small_step<0, 0>(J, e, m, n, lam, A, b, x, delta);
+        if (ok) return;
     } else {
         for (int i = 0; i < n; ++i) {
             double s = 0.0;
@@ -110,22 +138,27 @@ void damped_step(const double* J, const double* e, int m, int n, double lam, Lin
                 b[i] += bc[i];
                 for (int j = 0; j <= i; ++j) A[i * k + j] += Hc[i * n + j];
             }
+        if (cholesky_solve(A, k, b, k, x)) {
+            for (int c = 0; c < n; ++c) delta[c] = -x[c];
+            return;
+        }
     }
-    if (!cholesky_solve(A, k, b, k, x)) {  // not positive definite: least squares on the whole system
-        double* S = work.fallback.data();
-        for (int i = 0; i < k; ++i)
-            for (int j = 0; j < k; ++j) {
-                double s = i == j ? lam : 0.0;
-                if (small) {
-                    for (int c = 0; c < n; ++c) s += J[i * n + c] * J[j * n + c];
-                } else {
-                    for (int r = 0; r < m; ++r) s += J[r * n + i] * J[r * n + j];
-                    if (extra) s += Hc[std::max(i, j) * n + std::min(i, j)];
-                }
-                S[i * k + j] = s;
+    // not positive definite: least squares on the whole system
+    double* S = work.fallback.data();
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) {
+            double s = i == j ? lam : 0.0;
+            if (small) {
+                for (int c = 0; c < n; ++c) s += J[i * n + c] * J[j * n + c];
+            } else {
+                for (int r = 0; r < m; ++r) s += J[r * n + i] * J[r * n + j];
+                if (extra) s += Hc[std::max(i, j) * n + std::min(i, j)];
             }
-        symmetric_lstsq(S, b, k, x);
-    }
+            S[i * k + j] = s;
+        }
+    if (small)
+        for (int i = 0; i < m; ++i) b[i] = e[i];
+    symmetric_lstsq(S, b, k, x);
     if (small) {
         for (int c = 0; c < n; ++c) {
             double s = 0.0;

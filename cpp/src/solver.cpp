@@ -17,6 +17,7 @@ constexpr double kLmMaxDamping = 1e12;
 constexpr double kArmijo = 1e-4;
 constexpr int kLineSearchSteps = 12;
 constexpr double kOrthoTol = 1e-10;  // targets further from a rotation than this are refused
+constexpr int kClockEvery = 4;       // LM reads the clock every this many iterations (~3 µs)
 
 double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -228,7 +229,8 @@ Attempt Solve::lm(const Options& o, double deadline, bool rec) {
                 pred = predicted(o);
             }
             const double rho = pred > 0.0 ? (cur.F - trial.F) / pred : 1.0;
-            lam *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
+            const double t = 2.0 * rho - 1.0;
+            lam *= std::max(1.0 / 3.0, 1.0 - t * t * t);
             nu = 2.0;
             accept();
             cur = trial;
@@ -245,7 +247,8 @@ Attempt Solve::lm(const Options& o, double deadline, bool rec) {
         }
         if (it - best_it >= o.stall_iterations || lam > kLmMaxDamping)
             return {cur.F, cur.perr, cur.rerr, it, STALLED, true};
-        if (deadline < kInf && now() > deadline) return {cur.F, cur.perr, cur.rerr, it, TIMEOUT, false};
+        if (deadline < kInf && it % kClockEvery == 0 && now() > deadline)
+            return {cur.F, cur.perr, cur.rerr, it, TIMEOUT, false};
     }
     return {cur.F, cur.perr, cur.rerr, o.max_iterations, MAX_ITERATIONS, false};
 }

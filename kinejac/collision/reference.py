@@ -1,4 +1,5 @@
-"""Plain numpy reference of the sphere model's distances and collision penalty (to port to numba).
+"""Plain numpy reference of the sphere model's distances and collision penalty (the tests hold the
+native core, ``cpp/src/spheres.cpp``, to it).
 
 Signed distances are negative when the shapes overlap. Each ``sd_sphere_*`` function returns
 ``(d, n)``: the signed distance [m] and ``n = ∂d/∂c`` ``(3,)``, the gradient with respect to the

@@ -14,7 +14,8 @@ How the spheres are fitted (per geometry object, in its own frame):
    ``|p - c| <= r - h``, hence ``|x - c| <= r``: the spheres cover the whole surface, which the
    tests check with fresh random surface points.
 
-The arrays of :class:`SphereModel` are flat, C-contiguous float64/int64, ready for numba.
+The arrays of :class:`SphereModel` are flat, C-contiguous float64/int64, ready for the native core
+(:func:`kinejac.core.model_of`).
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ class SphereModel:
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
-        """The numeric arrays by name (what the compiled core takes)."""
+        """The numeric arrays by name (what the native core takes)."""
         names = (
             "sphere_joint",
             "sphere_center",

@@ -2,8 +2,8 @@
 
 Start with :func:`solve_ik`; build an :class:`IKSolver` once to solve repeatedly (a control loop,
 many targets). See :mod:`kinejac.ik.solvers` for the update rules and
-:mod:`kinejac.core.residual` for the error and the frame it lives in. This package validates and
-translates; the iterations run in the compiled core, :mod:`kinejac.core`.
+``cpp/include/kinejac/residual.hpp`` for the error and the frame it lives in. This package
+validates and translates; the iterations run in the native core, :mod:`kinejac.core`.
 """
 
 from __future__ import annotations

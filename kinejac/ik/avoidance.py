@@ -1,10 +1,10 @@
-"""Collision avoidance for the IK solvers: what the compiled core keeps apart, and the exact check
+"""Collision avoidance for the IK solvers: what the native core keeps apart, and the exact check
 that decides.
 
 During a solve the robot is modelled by the spheres fitted to its collision geometry
 (:mod:`kinejac.collision.spheres`): every pair of spheres on links that may collide (not disabled)
 and every sphere against every obstacle closer than ``clearance + MARGIN`` is pushed apart by a
-one-sided penalty (:mod:`kinejac.core.spheres`). The spheres cover the geometry, so a configuration
+one-sided penalty (``cpp/include/kinejac/spheres.hpp``). The spheres cover the geometry, so a configuration
 they keep apart is usually free; the exact coal check (:class:`~kinejac.collision.CollisionChecker`)
 decides: a solution counts as found only if the real geometry is free, with at least
 ``clearance`` [m] between every checked pair when ``clearance > 0``.

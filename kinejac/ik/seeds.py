@@ -1,8 +1,8 @@
 """Seeds of the random restarts: what ``seed=`` accepts, and the ``(key, index)`` stream of a solve.
 
-Stream ``(s, i)`` is sample ``i`` of a batch solved with seed ``s``; the compiled core turns a stream
-into its restart draws (:func:`kinejac.core.configuration.seed_state`), so a sample's answer depends
-only on its own stream, never on the thread that solves it.
+Stream ``(s, i)`` is sample ``i`` of a batch solved with seed ``s``; the native core turns a stream
+into its restart draws (``seed_state`` in ``cpp/include/kinejac/configuration.hpp``), so a
+sample's answer depends only on its own stream, never on the thread that solves it.
 """
 
 from __future__ import annotations

@@ -188,6 +188,7 @@ class IKSolver:
         self._model_avoid = None if self._avoid is None else core.model_of(robot, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
         self._mid = self._middle(robot)
+        self._q_shape = (robot.nq,)
         # the restart stream of the solver's own seed (an integer), computed once
         self._seed_int = self.seed if type(self.seed) is int else None
         self._stream = stream(self.seed) if self._seed_int is not None else None
@@ -247,7 +248,10 @@ class IKSolver:
         return tasks, np.array([t.T for t in targets], dtype=float)
 
     def _start(self, q0) -> np.ndarray:
-        """``q0`` checked (finite, shape ``(nq,)``); the core clips it into the limits."""
+        """``q0`` as a float64 array of shape ``(nq,)``; the core checks that it is finite and clips it
+        into the limits (a start it refuses takes the slow path in :meth:`solve`)."""
+        if type(q0) is np.ndarray and q0.dtype is _F64 and q0.shape == self._q_shape:
+            return q0
         q = self.robot.check_q(q0, "q0")
         if q.ndim != 1:
             raise ShapeError(f"expected q0 of shape ({self.robot.nq},), got {q.shape}")
@@ -289,8 +293,8 @@ class IKSolver:
         if reason < 0:  # the validating slow path explains (raises) or repairs it
             if reason == _INVALID_TARGET:
                 tasks, T = self._problem(target, frame, weights, mask, relative_to)
-            else:
-                start = self.robot.clip(start)
+            else:  # the start: not finite (check_q says where) or a zero quaternion (clip says which)
+                start = self.robot.clip(self.robot.check_q(start, "q0"))
             perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
                 self._model, tasks, self._opts, T, start, key, index, q, hist
             )

@@ -9,7 +9,8 @@ of the error removed per step (1: dead-beat, the error of a fixed target vanishe
 first order); ``weight`` is the cost per squared error.
 
 - :class:`FrameTask`: a frame's pose (or position only, or orientation only, or per-axis weights),
-  in the world or relative to another frame. The error is the one of :mod:`kinejac.core.residual`:
+  in the world or relative to another frame. The error is the one of the IK core
+  (``cpp/include/kinejac/residual.hpp``):
   ``log6(T_target⁻¹ T(q))`` in the target frame's axes, Jacobian ``Jlog6 · J_local``; with some
   axis weights 0 the decoupled error ``[t; log3(R)]`` of ``T_target⁻¹ T(q)``.
 - :class:`PostureTask`: ``e = q ⊖ q_ref`` (``pin.difference(q_ref, q)``, ``(nv,)``), Jacobian the

@@ -52,7 +52,7 @@ void random_configuration(const Tree& tree, double spread, uint64_t& state, doub
 void integrate(const Tree& tree, const double* q, const double* d, double* out);
 
 // out = q clipped into the limits, with quaternions and (cos, sin) pairs renormalised (a start as
-// Robot.clip makes it). False if a group has norm 0 (it cannot be normalised).
+// Robot.clip makes it). False if q is not finite or a group has norm 0 (it cannot be normalised).
 bool clip_start(const Tree& tree, const double* q, double* out);
 
 // The angle x + 2πk inside [lo, hi] nearest x (clamped if none is).

@@ -22,7 +22,7 @@ namespace kinejac {
 
 enum Method : int { LM = 0, GN, DLS };
 // kinejac.ik.IKReason, in this order; INVALID_TARGET: a target that is not a finite rigid transform;
-// INVALID_START: a start whose quaternion or (cos, sin) pair is zero
+// INVALID_START: a start that is not finite, or whose quaternion or (cos, sin) pair is zero
 enum Reason : int {
     CONVERGED = 0, MAX_ITERATIONS, TIMEOUT, STALLED, SINGULAR, LIMITS, INVALID_TARGET = -1, INVALID_START = -2
 };
