@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         build = timed([str(python), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT)],
                       cwd=elsewhere)  # fmt: skip
         (wheel,) = (tmp_path / "dist").glob("kinejac-*.whl")
-        print(f"wheel build (the native core alone): {build:.1f} s, {wheel.stat().st_size / 1e3:.0f} kB", flush=True)
+        wheel_kb = wheel.stat().st_size / 1e3
+        print(f"wheel build (the native core alone): {build:.1f} s, {wheel_kb:.0f} kB", flush=True)
         clean = venv(tmp_path / "from-wheel")
         wheel_install = timed([str(clean), "-m", "pip", "install", "-q", str(wheel)], cwd=elsewhere)
         no_compiler = {**os.environ, "PATH": "/nonexistent"}
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{verdict(quickstart <= 2)} |",
             f"| a fresh `python -c \"import kinejac; load; solve_ik\"` (first run; best of 5) | {solves[0]:.2f} s; "
             f"{min(solves[1:]):.2f} s | ≤ 0.5 s: {verdict(solves[0] <= 0.5)} |",
-            f"| the wheel ({wheel.stat().st_size / 1e3:.0f} kB) into a clean venv, then the quickstart with no "
+            f"| the wheel ({wheel_kb:.0f} kB) into a clean venv, then the quickstart with no "
             f"compiler on `PATH` | {wheel_install:.1f} s, {wheel_quickstart:.2f} s | runs without building |",
         ]
     )
