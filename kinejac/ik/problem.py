@@ -8,11 +8,15 @@ error and the frame it lives in are documented in :mod:`kinejac.core.residual`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import core
-from ..robot import Robot
-from .targets import FrameTarget
+
+if TYPE_CHECKING:
+    from ..robot import Robot
+    from .targets import FrameTarget
 
 __all__ = ["Problem", "task_arrays"]
 

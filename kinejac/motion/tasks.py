@@ -19,6 +19,7 @@ first order); ``weight`` is the cost per squared error.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
@@ -26,7 +27,9 @@ import pinocchio as pin
 from .._checks import as_real_array, positive
 from ..errors import InvalidValueError, KinejacError, ShapeError
 from ..ik.targets import as_targets, quick_pose
-from ..robot import Robot
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["FrameTask", "PostureTask", "Task"]
 
