@@ -4,11 +4,12 @@ Built on pinocchio. Poses are 4x4 ``T_world_frame`` arrays, twists ``[linear; an
 see README.md for the conventions. The data flow, one module per concept:
 ``urdf`` (load) -> ``robot`` (Robot) -> ``kinematics`` (the Jacobian engine) -> ``ik``,
 ``analysis`` (manipulability measures, gradients, ellipsoids, singularities, workspace maps),
-``collision``, ``reachability_map``, ``motion`` (Cartesian paths, velocity QP) -> ``viewer``,
+``collision``, ``reachability``, ``motion`` (Cartesian paths, velocity QP) -> ``viewer``,
 ``cli``; the IK iterations run in the compiled ``core``, and ``parallel`` runs chunked work on
 every local core or a Dask cluster.
 """
 
+from ._version import __version__
 from .analysis import (
     MEASURES,
     Ellipsoid,
@@ -74,12 +75,10 @@ from .motion import (
     velocity_ik,
 )
 from .parallel import ClusterError
-from .reachability_map import InverseReachability, ReachabilityMap, reachability, so3_grid
+from .reachability import InverseReachability, ReachabilityMap, reachability, so3_grid
 from .robot import JointInfo, Robot
 from .spatial import Reference
 from .urdf import RobotSource, available_robots, load
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MEASURES",

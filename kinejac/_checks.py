@@ -1,4 +1,4 @@
-"""Argument checks shared by the modules: scalar options and real-valued arrays."""
+"""Argument checks shared by the modules: scalar options, real-valued arrays and batches."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from .errors import InvalidValueError
+from .errors import InvalidValueError, ShapeError
 
-__all__ = ["as_real_array", "positive"]
+__all__ = ["as_real_array", "broadcast_batch", "positive"]
 
 
 def positive(name: str, value, *, integer: bool = False, zero: bool = False, allow_none: bool = False):
@@ -42,3 +42,12 @@ def as_real_array(x, name: str) -> np.ndarray:
     if complex_:
         raise InvalidValueError(f"{name} must be real numbers, got complex values")
     return a
+
+
+def broadcast_batch(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two per-configuration arrays, ``(n,)`` or ``(B, n)``, as ``(B, n_a)`` and ``(B, n_b)``:
+    a single one is repeated to the other's batch size; two batches must have equal sizes."""
+    if a.ndim == 2 and b.ndim == 2 and a.shape[0] != b.shape[0]:
+        raise ShapeError(f"batch sizes differ: {name_a} has {a.shape[0]} rows, {name_b} has {b.shape[0]}")
+    n = a.shape[0] if a.ndim == 2 else b.shape[0]
+    return np.broadcast_to(a, (n, a.shape[-1])), np.broadcast_to(b, (n, b.shape[-1]))

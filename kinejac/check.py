@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
 
 from . import kinematics as kin
 from .errors import InvalidValueError
-from .robot import Robot
 from .spatial import Reference
+
+if TYPE_CHECKING:
+    from .robot import Robot
 
 __all__ = ["DerivativeReport", "check_derivatives", "finite_difference_jacobian"]
 

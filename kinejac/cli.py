@@ -95,6 +95,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ._cli.commands import doctor, fk, info, jacobian_of, manip, robots
 from ._cli.commands_ik import ik, keep_open, view
@@ -105,7 +106,9 @@ from ._cli.render import fmt_vec as _fmt_vec  # noqa: F401  (tests pin the negat
 from ._cli.render import print_json, render
 from ._cli.reports import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, Report
 from .errors import KinejacError
-from .robot import Robot
+
+if TYPE_CHECKING:
+    from .robot import Robot
 
 __all__ = ["EXIT_NEGATIVE", "EXIT_OK", "EXIT_USAGE", "build_parser", "leaf_frames", "main", "parse_q"]
 

@@ -19,16 +19,19 @@ from __future__ import annotations
 from functools import lru_cache
 from math import isfinite as _isfinite
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
 
 from . import core
-from ._checks import as_real_array
+from ._checks import as_real_array, broadcast_batch
 from .errors import InvalidValueError, KinejacError, ShapeError
-from .robot import Robot, broadcast_batch
 from .spatial import REFERENCE_TO_PINOCCHIO as _TO_PIN
 from .spatial import Reference, as_reference
+
+if TYPE_CHECKING:
+    from .robot import Robot
 
 __all__ = ["hessian", "jacobian", "jacobian_dot", "pose", "twist", "vjp"]
 

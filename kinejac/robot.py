@@ -10,21 +10,23 @@ Every method accepts a batch: ``q`` of shape ``(B, nq)`` gives a leading ``B`` a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pinocchio as pin
 
-from ._checks import as_real_array
+from ._checks import as_real_array, broadcast_batch
 from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
 
 if TYPE_CHECKING:
     from .urdf import RobotSource
 
-__all__ = ["JointInfo", "Robot", "broadcast_batch"]
+__all__ = ["GeometryProvider", "JointInfo", "LinkPair", "Robot"]
+
+LinkPair = tuple[str, str]  #: two link names, sorted by name
 
 _F64 = np.dtype(np.float64)
 _isfinite = math.isfinite
@@ -51,13 +53,35 @@ _UNBOUNDED_TRANSLATION = 1.0  # [m] range used by random_configuration where a t
 _ABSURD_LIMIT = 1e6
 
 
-def broadcast_batch(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> tuple[np.ndarray, np.ndarray]:
-    """Two per-configuration arrays, ``(n,)`` or ``(B, n)``, as ``(B, n_a)`` and ``(B, n_b)``:
-    a single one is repeated to the other's batch size; two batches must have equal sizes."""
-    if a.ndim == 2 and b.ndim == 2 and a.shape[0] != b.shape[0]:
-        raise ShapeError(f"batch sizes differ: {name_a} has {a.shape[0]} rows, {name_b} has {b.shape[0]}")
-    n = a.shape[0] if a.ndim == 2 else b.shape[0]
-    return np.broadcast_to(a, (n, a.shape[-1])), np.broadcast_to(b, (n, b.shape[-1]))
+class GeometryProvider(Protocol):
+    """Where a robot's geometry and its disabled collision pairs come from.
+
+    :func:`kinejac.load` gives every robot it builds the URDF's (:data:`kinejac.urdf.URDF_GEOMETRY`),
+    so a ``Robot`` imports neither the loader nor the collision package: it asks its provider, once,
+    and keeps the answer. A robot wrapped around a bare pinocchio ``Model`` has none.
+    """
+
+    def visual_model(self, robot: Robot) -> pin.GeometryModel:
+        """The visual ``GeometryModel``."""
+        ...
+
+    def collision_model(self, robot: Robot) -> pin.GeometryModel:
+        """The collision ``GeometryModel`` (empty when there is no collision geometry)."""
+        ...
+
+    def disabled_pairs(self, robot: Robot) -> dict[LinkPair, str]:
+        """``{pair: reason}`` generated for a robot given no SRDF."""
+        ...
+
+    def read_srdf(self, robot: Robot, path: Path) -> dict[LinkPair, str]:
+        """``{pair: reason}`` from the ``<disable_collisions>`` elements of an SRDF file, checked."""
+        ...
+
+    def check_pairs(
+        self, robot: Robot, pairs: Mapping[LinkPair, str] | Iterable[LinkPair], where: str
+    ) -> dict[LinkPair, str]:
+        """Pairs given by a user, checked against the robot's links (``where`` names the caller)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,10 @@ class JointInfo:
 
 class Robot:
     """A kinematic model. Build one with :func:`kinejac.load`, or wrap a pinocchio ``Model``.
+
+    ``Robot`` stands below everything that builds or uses it: it imports neither the loader
+    (:mod:`kinejac.urdf`) nor the collision package; its visual and collision geometry and its
+    disabled pairs come from the ``geometry`` provider the loader passes in.
 
     Attributes:
         name: robot name.
@@ -104,6 +132,8 @@ class Robot:
             or ``None`` for a robot without mimic joints.
         cache: derived data that other modules keep per robot (fitted spheres, collision
             checkers); cleared when the disabled pairs change.
+        geometry: the :class:`GeometryProvider` of the visual and collision geometry and of the
+            disabled pairs (``None``: the robot has none, e.g. one built from a pinocchio ``Model``).
 
     A ``Robot`` owns one pinocchio ``Data`` workspace, so one ``Robot`` must not be used from
     several threads at once (:meth:`copy` gives an independent one).
@@ -119,6 +149,7 @@ class Robot:
         root_joint: str | None = None,
         source: RobotSource | None = None,
         unmimicked: tuple[pin.Model, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        geometry: GeometryProvider | None = None,
     ) -> None:
         if not isinstance(model, pin.Model):
             raise KinejacError(f"Robot needs a pinocchio.Model, got {type(model).__name__}")
@@ -131,6 +162,7 @@ class Robot:
         # kinejac.urdf.RobotSource: the URDF text and load options that rebuild this robot in another
         # process (None for a robot wrapped around a pinocchio Model)
         self.source = source
+        self.geometry = geometry
         self.nq, self.nv = int(model.nq), int(model.nv)
         self._shape_q, self._shape_v = (self.nq,), (self.nv,)
         self.frame_ids: dict[str, int] = {f.name: i for i, f in enumerate(model.frames)}
@@ -185,15 +217,17 @@ class Robot:
         self.velocity_limit.flags.writeable = False
 
     # -- pinocchio access -------------------------------------------------------------------
+    def _provider(self, what: str) -> GeometryProvider:
+        """The geometry provider, or an error saying why this robot has no ``what``."""
+        if self.geometry is None or self.urdf_path is None:
+            raise KinejacError(f"robot {self.name!r} was not loaded from a URDF, so it has no {what}")
+        return self.geometry
+
     @property
     def visual_model(self) -> pin.GeometryModel:
         """The URDF's visual geometry as a pinocchio ``GeometryModel`` (built on first use)."""
         if self._visual_model is None:
-            if self.urdf_path is None:
-                raise KinejacError(f"robot {self.name!r} was not loaded from a URDF, so it has no visual geometry")
-            from .urdf import build_visual_model
-
-            self._visual_model = build_visual_model(self)
+            self._visual_model = self._provider("visual geometry").visual_model(self)
         return self._visual_model
 
     @property
@@ -201,18 +235,16 @@ class Robot:
         """The URDF's collision geometry as a pinocchio ``GeometryModel`` (built on first use;
         empty when the URDF has no ``<collision>`` element)."""
         if self._collision_model is None:
-            from .collision.geometry import build_collision_model
-
-            self._collision_model = build_collision_model(self)
+            self._collision_model = self._provider("collision geometry").collision_model(self)
         return self._collision_model
 
     @property
     def has_collision_geometry(self) -> bool:
         """Whether the robot has collision geometry (``False`` also when not loaded from a URDF)."""
-        return self.urdf_path is not None and self.collision_model.ngeoms > 0
+        return self.geometry is not None and self.urdf_path is not None and self.collision_model.ngeoms > 0
 
     @property
-    def disabled_pairs(self) -> dict[tuple[str, str], str]:
+    def disabled_pairs(self) -> dict[LinkPair, str]:
         """``{(link_a, link_b): reason}``: link pairs never checked for self-collision.
 
         From the SRDF given to :func:`kinejac.load` or :meth:`set_disabled_pairs`; otherwise
@@ -220,25 +252,22 @@ class Robot:
         links, and pairs never or always in collision over 10,000 seeded random configurations).
         """
         if self._disabled_pairs is None:
-            from .collision.pairs import generate_disabled_pairs
-
-            self._disabled_pairs = generate_disabled_pairs(self)
+            self._disabled_pairs = self._provider("collision geometry").disabled_pairs(self)
         return self._disabled_pairs
 
     def set_disabled_pairs(self, pairs=None, *, srdf: str | Path | None = None) -> None:
         """Set the disabled pairs: an iterable of ``(link, link)``, a ``{pair: reason}`` mapping, or
         ``srdf=path`` to read them from an SRDF file. Unknown links raise :class:`KinejacError`
         (``LinkNotFound``) naming the link and listing the robot's links."""
-        from .collision.pairs import check_pairs, read_srdf
-
-        if srdf is not None:
-            if pairs is not None:
-                raise KinejacError("set_disabled_pairs takes pairs or srdf=path, not both")
-            self._disabled_pairs = read_srdf(self, srdf)
-        elif pairs is None:
+        if srdf is not None and pairs is not None:
+            raise KinejacError("set_disabled_pairs takes pairs or srdf=path, not both")
+        if srdf is None and pairs is None:
             raise KinejacError("set_disabled_pairs needs pairs or srdf=path")
+        provider = self._provider("collision geometry")
+        if srdf is not None:
+            self._disabled_pairs = provider.read_srdf(self, Path(srdf))
         else:
-            self._disabled_pairs = check_pairs(self, pairs, "set_disabled_pairs")
+            self._disabled_pairs = provider.check_pairs(self, pairs, "set_disabled_pairs")
         self.cache.clear()
 
     def unmimicked_data(self) -> pin.Data:
@@ -259,6 +288,7 @@ class Robot:
             root_joint=self.root_joint,
             source=self.source,
             unmimicked=self.unmimicked,
+            geometry=self.geometry,
         )
         if self._disabled_pairs is not None:
             twin._disabled_pairs = dict(self._disabled_pairs)

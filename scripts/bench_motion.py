@@ -1,7 +1,7 @@
 """Motion benchmark: velocity-IK step time (vs pink + DAQP), circle tracking, Cartesian paths -> BENCHMARKS.md.
 
-1. Velocity IK step, Panda: a frame task (pose, weight 1, gain 1) tracking a 10 cm circle with the
-   tool pointing down, a posture task (weight 1e-4, gain 0.01), position and velocity limits,
+1. Velocity IK step, Panda: a frame task (pose, cost 1, gain 1) tracking a 10 cm circle with the
+   tool pointing down, a posture task (cost 1e-2, gain 0.01), position and velocity limits,
    dt = 1 ms; the time of each step (setting the frame target and solving) over ``--steps``
    (5,000) steps of a closed loop, median and p99. The same tasks with pink (``pink.solve_ik``,
    solver ``"daqp"``, its default configuration and velocity limits) are timed in the same run,
@@ -41,7 +41,7 @@ from track_circle import FRAME, R_WORLD_TOOL, circle, track, violations
 DT = 1e-3
 CENTER = np.array([0.45, 0.0, 0.4])
 RADIUS, PERIOD = 0.1, 4.0
-POSTURE_WEIGHT, POSTURE_GAIN = 1e-4, 0.01
+POSTURE_COST, POSTURE_GAIN = 1e-2, 0.01
 
 
 def start_configuration(robot) -> np.ndarray:
@@ -60,8 +60,9 @@ class KinejacLoop:
         self.robot = robot
         self.T = np.eye(4)
         self.T[:3, :3] = R_WORLD_TOOL
-        self.frame = kinejac.FrameTask(FRAME, self.T, 1.0)
-        self.ik = kinejac.VelocityIK(robot, [self.frame, kinejac.PostureTask(q0, POSTURE_WEIGHT, gain=POSTURE_GAIN)])
+        self.frame = kinejac.FrameTask(FRAME, self.T, position_cost=1.0, orientation_cost=1.0)
+        posture = kinejac.PostureTask(q0, cost=POSTURE_COST, gain=POSTURE_GAIN)
+        self.ik = kinejac.VelocityIK(robot, [self.frame, posture])
         self.q, self.k = q0.copy(), 0
 
     def run(self, n: int) -> np.ndarray:
@@ -89,8 +90,7 @@ class PinkLoop:
         self.model = robot.model
         self.config = pink.Configuration(robot.model, robot.model.createData(), q0.copy())
         self.frame = FrameTask(FRAME, position_cost=1.0, orientation_cost=1.0, gain=1.0)
-        # pink squares its costs (H = Σ (c J)ᵀ(c J)): cost √w is kinejac's weight w
-        posture = PostureTask(cost=float(np.sqrt(POSTURE_WEIGHT)), gain=POSTURE_GAIN)
+        posture = PostureTask(cost=POSTURE_COST, gain=POSTURE_GAIN)  # the same numbers as kinejac's
         posture.set_target(q0)
         self.tasks = [self.frame, posture]
         self.q, self.k = q0.copy(), 0
@@ -162,8 +162,8 @@ def bench_step(robot, steps: int) -> tuple[list[str], dict]:
             f"| kinejac `VelocityIK.solve` (DAQP) | {steps} | {stats['median']:.1f} | {stats['p99']:.1f} | | |"
         )
     # the one-shot function (its solver cached per task set) against a solver built once, alternating
-    frame = kinejac.FrameTask(FRAME, ours.T, 1.0)
-    posture = kinejac.PostureTask(q0, POSTURE_WEIGHT, gain=POSTURE_GAIN)
+    frame = kinejac.FrameTask(FRAME, ours.T, position_cost=1.0, orientation_cost=1.0)
+    posture = kinejac.PostureTask(q0, cost=POSTURE_COST, gain=POSTURE_GAIN)
     built = kinejac.VelocityIK(robot, [frame, posture])
     one, reused = [], []
     for _ in range(2000):
@@ -314,7 +314,7 @@ def main(argv=None) -> int:
             "",
             "### Velocity IK step (Panda)",
             "",
-            "Frame task (pose, weight 1, gain 1) following a 10 cm circle, posture task (weight 1e-4, gain 0.01), "
+            "Frame task (pose, cost 1, gain 1) following a 10 cm circle, posture task (cost 1e-2, gain 0.01), "
             "position and velocity limits, dt = 1 ms, damping 1e-10; the time of each step of a closed loop "
             "(setting the frame target + solving; pink: `configuration.update(q)` + `solve_ik`), the two "
             f"timed in alternating blocks of 500 steps. The two solve the same problem: largest difference of "

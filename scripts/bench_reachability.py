@@ -30,10 +30,10 @@ import numpy as np
 from _bench import write_section
 
 import kinejac
-from kinejac import reachability_map as rm
 from kinejac.ik import IKSolver
 from kinejac.parallel import local_workers, run_chunks
-from kinejac.reachability_chunk import chunk_seed
+from kinejac.reachability import build as rm
+from kinejac.reachability.chunk import chunk_seed
 
 GOALS = {"speedup_2_cores": 1.8, "dask_overhead": 0.10, "whole_map_s": 30.0}
 # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes glibc's mmap threshold
@@ -94,7 +94,7 @@ def accuracy_study(plan_1, variants, indices) -> tuple[dict, dict, dict]:
     ``({name: seconds}, {name: agreement}, former results)``."""
     times: dict = {}
     results: dict = {}
-    for name, fn, p in (("former", former_chunk, plan_1), *((r, rm._map_chunk, variants[r]) for r in VARIANTS)):
+    for name, fn, p in (("former", former_chunk, plan_1), *((r, rm.map_chunk, variants[r]) for r in VARIANTS)):
         times[name], results[name] = _timed(fn, p, indices, workers=1)
     ref = _reached(results["former"], indices)
     other = {**plan_1.payload, "seed": 1}
@@ -136,16 +136,16 @@ def executors(plan, plan_1, indices, solves: int, rounds: int) -> tuple[dict, bo
         Client(tuned) as client_t,
     ):
         # warm-up: imports, robots rebuilt from their URDF text, IK solvers (every worker gets a chunk)
-        _timed(rm._map_chunk, plan_1, indices[:1], workers=1)
-        _timed(rm._map_chunk, plan, indices[:8], client=client)  # 8 tasks of one chunk: both workers get some
-        _timed(rm._map_chunk, plan, indices[:8], client=client_t)
+        _timed(rm.map_chunk, plan_1, indices[:1], workers=1)
+        _timed(rm.map_chunk, plan, indices[:8], client=client)  # 8 tasks of one chunk: both workers get some
+        _timed(rm.map_chunk, plan, indices[:8], client=client_t)
         where = {"1 core": (plan_1, {"workers": 1}), "pool": (plan, {"workers": cores}),
                  "dask": (plan, {"client": client}), "dask tuned": (plan, {"client": client_t})}  # fmt: skip
         out = {}
         for r in range(rounds):  # the executors in alternation; the best round of each is kept
             for name, (p, kw) in where.items():
                 c0 = _cpu()
-                t, out[name] = _timed(rm._map_chunk, p, indices, **kw)
+                t, out[name] = _timed(rm.map_chunk, p, indices, **kw)
                 best[name] = min(best[name], t)
                 if name in cpu:
                     cpu[name] = min(cpu[name], _cpu() - c0)

@@ -45,7 +45,7 @@ def track(
     laps: float,
     dt: float = 0.001,
     *,
-    posture_weight: float = 1e-4,
+    posture_cost: float = 1e-2,
     posture_gain: float = 0.01,
     acceleration_limit=None,
 ):
@@ -57,8 +57,8 @@ def track(
     """
     T_target = np.eye(4)
     T_target[:3, :3] = R_WORLD_TOOL
-    frame = kinejac.FrameTask(FRAME, T_target, 1.0)
-    posture = kinejac.PostureTask(q0, posture_weight, gain=posture_gain)
+    frame = kinejac.FrameTask(FRAME, T_target)  # position and orientation cost 1
+    posture = kinejac.PostureTask(q0, cost=posture_cost, gain=posture_gain)
     ik = kinejac.VelocityIK(robot, [frame, posture], acceleration_limit=acceleration_limit)
     n = round(laps * period / dt)
     points, _ = circle(np.arange(1, n + 1) * dt, center, radius, period)

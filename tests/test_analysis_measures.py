@@ -1,16 +1,14 @@
 """The measure table of kinejac.analysis: each entry's derivative against finite differences of its
-value, the public argument checks, one signature style, and the former module paths."""
+value, the public argument checks and one signature style."""
 
 from __future__ import annotations
 
-import importlib
 from typing import get_args
 
 import numpy as np
 import pytest
 from conftest import get_robot
 
-import kinejac
 from kinejac.analysis import (
     MEASURE_TABLE,
     MEASURES,
@@ -90,20 +88,3 @@ def test_measure_and_part_by_position_or_keyword():
     w2 = workspace(robot, frame, samples=50, rng=0, measure="min_singular", part="translation", workers=1)
     np.testing.assert_array_equal(w1.manipulability, w2.manipulability)
     assert (w1.measure, w1.part) == ("min_singular", "translation")
-
-
-@pytest.mark.parametrize(
-    "module, names",
-    [
-        ("kinejac.dexterity", ["manipulability", "manipulability_gradient", "singularity", "velocity_ellipsoid"]),
-        ("kinejac.workspace_map", ["Workspace", "workspace"]),
-    ],
-)
-def test_former_module_paths_re_export_the_same_objects(module, names):
-    old = importlib.import_module(module)
-    assert set(names) <= set(old.__all__)
-    for name in old.__all__:
-        assert getattr(old, name) is getattr(importlib.import_module("kinejac.analysis"), name), name
-    for name in names:
-        if name in kinejac.__all__:
-            assert getattr(kinejac, name) is getattr(old, name)

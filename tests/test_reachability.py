@@ -16,9 +16,9 @@ from conftest import get_robot
 from scipy.spatial.transform import Rotation
 
 import kinejac
-from kinejac import reachability_grid as grid
-from kinejac import reachability_map as rm
-from kinejac.reachability_chunk import chunk_seed
+from kinejac.reachability import build as rm
+from kinejac.reachability import grid
+from kinejac.reachability.chunk import chunk_seed
 
 L1, L2 = 1.0, 0.8  # planar_2r link lengths [m]
 PLANE = [[-2.0, -2.0, 0.0], [2.0, 2.0, 0.0]]  # the arm's plane, z = 0
@@ -166,7 +166,7 @@ def test_same_map_from_a_dask_cluster(panda, panda_map, dask_client):
 
 def test_same_map_when_a_dask_worker_is_killed_mid_run(panda, panda_map, dask_client, tmp_path, monkeypatch):
     robot, frame = panda
-    monkeypatch.setattr(rm, "_map_chunk", slow_map_chunk)  # the same chunks, each >= 0.2 s: time to kill
+    monkeypatch.setattr(rm, "map_chunk", slow_map_chunk)  # the same chunks, each >= 0.2 s: time to kill
     out: dict = {}
 
     def build():
@@ -193,7 +193,7 @@ def test_same_map_when_a_dask_worker_is_killed_mid_run(panda, panda_map, dask_cl
 
 def test_checkpoint_resume_after_ctrl_c_gives_the_same_map(monkeypatch, tmp_path, map_2r):
     calls = {"n": 0}
-    real = rm._map_chunk
+    real = rm.map_chunk
 
     def interrupted(payload, index):
         calls["n"] += 1
@@ -201,20 +201,20 @@ def test_checkpoint_resume_after_ctrl_c_gives_the_same_map(monkeypatch, tmp_path
             raise KeyboardInterrupt
         return real(payload, index)
 
-    monkeypatch.setattr(rm, "_map_chunk", interrupted)
+    monkeypatch.setattr(rm, "map_chunk", interrupted)
     with pytest.warns(RuntimeWarning, match="interrupted: 3 of 16 chunks computed"):
         partial = _map_2r(checkpoint=tmp_path)
     assert not partial.complete and np.isnan(partial.index).sum() > 0
     assert len(list(tmp_path.glob("chunk-*.npz"))) == 3
     assert "interrupted" in repr(partial)
-    monkeypatch.setattr(rm, "_map_chunk", real)
+    monkeypatch.setattr(rm, "map_chunk", real)
     calls["n"] = 0
 
     def counted(payload, index):
         calls["n"] += 1
         return real(payload, index)
 
-    monkeypatch.setattr(rm, "_map_chunk", counted)
+    monkeypatch.setattr(rm, "map_chunk", counted)
     resumed = _map_2r(checkpoint=tmp_path)
     assert calls["n"] == 16 - 3  # only the missing chunks ran
     assert_same_map(resumed, map_2r)

@@ -72,6 +72,9 @@ def test_readme_has_examples():
     assert len(BLOCKS) >= 2
 
 
+# an example that shows another library next to kinejac runs where that library is installed
+OPTIONAL = {"import pink": "pink"}  # what the example says: the module to import (pip install pin-pink)
+
 # the viewer example serves its page until Ctrl-C: tests/test_viewer_processes.py runs it as a script
 WAITING = [i for i, block in enumerate(BLOCKS) if "viewer.wait()" in block]
 
@@ -82,6 +85,9 @@ def test_only_the_viewer_example_waits():
 
 @pytest.mark.parametrize("index", [i for i in range(len(BLOCKS)) if i not in WAITING])
 def test_readme_example_prints_what_it_says(index, tmp_path, monkeypatch):
+    for marker, module in OPTIONAL.items():
+        if marker in BLOCKS[index]:
+            pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)
     lines = BLOCKS[index].splitlines()
     expected = {n: m.group(1) for n, line in enumerate(lines, start=1) if (m := EXPECTED.search(line))}

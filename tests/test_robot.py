@@ -164,3 +164,49 @@ def test_repr_and_pinocchio_access():
     assert repr(robot).startswith("Robot('panda', nq=7, nv=7")
     assert isinstance(robot.model, pin.Model) and isinstance(robot.data, pin.Data)
     assert robot.frame_id("panda_hand_tcp") == robot.model.getFrameId("panda_hand_tcp")
+
+
+class _CountingGeometry:
+    """A geometry provider that hands out the URDF's geometry and counts what it was asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def visual_model(self, robot):
+        self.asked.append("visual")
+        return kinejac.urdf.URDF_GEOMETRY.visual_model(robot)
+
+    def collision_model(self, robot):
+        self.asked.append("collision")
+        return kinejac.urdf.URDF_GEOMETRY.collision_model(robot)
+
+    def disabled_pairs(self, robot):
+        self.asked.append("pairs")
+        return {("link1", "link2"): "adjacent"}
+
+    def read_srdf(self, robot, path):
+        raise AssertionError("not asked in this test")
+
+    def check_pairs(self, robot, pairs, where):
+        self.asked.append(f"check {where}")
+        return dict.fromkeys(pairs, "user")
+
+
+def test_geometry_comes_from_the_provider_the_loader_passes_in():
+    loaded = kinejac.load("planar_2r")
+    assert loaded.geometry is kinejac.urdf.URDF_GEOMETRY and loaded.copy().geometry is loaded.geometry
+    provider = _CountingGeometry()
+    robot = kinejac.Robot(loaded.model, urdf_path=loaded.urdf_path, geometry=provider)
+    assert robot.collision_model.ngeoms == loaded.collision_model.ngeoms > 0
+    assert robot.has_collision_geometry and robot.visual_model.ngeoms == loaded.visual_model.ngeoms
+    assert robot.disabled_pairs == {("link1", "link2"): "adjacent"} == robot.disabled_pairs
+    robot.set_disabled_pairs([("link1", "link2")])
+    assert robot.disabled_pairs == {("link1", "link2"): "user"}
+    assert provider.asked == ["collision", "visual", "pairs", "check set_disabled_pairs"]  # each built once
+    bare = kinejac.Robot(loaded.model)  # no provider: no geometry, and an error that says why
+    assert not bare.has_collision_geometry
+    for attribute in ("visual_model", "collision_model", "disabled_pairs"):
+        with pytest.raises(kinejac.KinejacError, match="'planar_2r' was not loaded from a URDF"):
+            getattr(bare, attribute)
+    with pytest.raises(kinejac.KinejacError, match="no collision geometry"):
+        bare.set_disabled_pairs([("link1", "link2")])

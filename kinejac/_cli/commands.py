@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pinocchio as pin
 
-from .. import (
-    MEASURES,
-    SingularityReport,
-    available_robots,
-    check_derivatives,
-    force_ellipsoid,
-    jacobian,
-    load,
-    manipulability,
-    pose,
-    singularity,
-    velocity_ellipsoid,
-)
+from ..analysis.ellipsoids import force_ellipsoid, velocity_ellipsoid
+from ..analysis.measures import MEASURES, manipulability
+from ..analysis.singularities import SingularityReport, singularity
+from ..check import check_derivatives
 from ..errors import KinejacError, URDFError, URDFNotFound
-from ..robot import Robot
+from ..kinematics import jacobian, pose
 from ..spatial import Reference
-from ..urdf import Finding, urdf_findings
+from ..urdf import Finding, available_robots, load, urdf_findings
 from .inputs import configuration, load_robot
 from .reports import (
     EXIT_NEGATIVE,
@@ -38,6 +29,9 @@ from .reports import (
     ManipReport,
     RobotsReport,
 )
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["doctor", "fk", "info", "jacobian_of", "manip", "robots"]
 

@@ -10,18 +10,22 @@ import argparse
 import signal
 import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pinocchio as pin
 
-from .. import pose, solve_ik
-from ..collision import CollisionChecker, load_scene
-from ..collision import collisions as self_collisions
+from ..collision.checking import CollisionChecker
+from ..collision.checking import collisions as self_collisions
+from ..collision.obstacles import load_scene
 from ..errors import InvalidValueError, KinejacError
-from ..robot import Robot
+from ..ik.cached import solve_ik
+from ..kinematics import pose
 from .inputs import configuration, ik_target, load_robot, view_target, warn
 from .reports import EXIT_NEGATIVE, EXIT_OK, IkReport, ViewReport
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["ik", "keep_open", "view"]
 
@@ -30,7 +34,7 @@ _AS_SOLVED = ("success", "q", "position_error", "rotation_error", "iterations", 
 
 
 def _open_viewer(robot: Robot, args: argparse.Namespace):
-    from ..viewer import Viewer
+    from ..viewer._viewer import Viewer  # the class itself: the package adds the browser helpers
 
     try:
         with warnings.catch_warnings(record=True) as caught:  # the active filters apply

@@ -10,10 +10,12 @@ from typing import Any, cast
 
 import numpy as np
 
-from .. import reachability as reachability_map
-from .. import workspace as workspace_map
-from ..collision import Clearance, CollisionChecker, generate_disabled_pairs, load_scene, write_srdf
+from ..analysis.workspace_map import workspace as workspace_map
+from ..collision.checking import Clearance, CollisionChecker
+from ..collision.obstacles import load_scene
+from ..collision.pairs import generate_disabled_pairs, write_srdf
 from ..errors import InvalidValueError, KinejacError
+from ..reachability.build import reachability as reachability_map
 from .inputs import configuration, load_robot, output_path, positive, require_collision_geometry, scheduler
 from .reports import EXIT_NEGATIVE, EXIT_OK, CollisionsReport, ReachabilityReport, SrdfReport, WorkspaceReport
 

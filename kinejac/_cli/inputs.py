@@ -8,14 +8,17 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
 
 from ..errors import InvalidValueError, KinejacError, ShapeError
-from ..robot import Robot
 from ..urdf import load
 from .parser import UsageError
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = [
     "ANGULAR",

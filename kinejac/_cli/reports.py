@@ -11,12 +11,13 @@ JSON (the text output or :func:`kinejac.cli.main` needs it). Any other field is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..robot import Robot
-from ..urdf import Finding
+if TYPE_CHECKING:
+    from ..robot import Robot
+    from ..urdf import Finding
 
 __all__ = [
     "CONFIGURATION",

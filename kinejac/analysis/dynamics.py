@@ -6,11 +6,15 @@ derivatives at zero velocity and zero gravity (where ``τ = M(q) a``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pinocchio as pin
 
 from ..errors import KinejacError
-from ..robot import Robot
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["mass_derivative_products", "mass_matrix"]
 

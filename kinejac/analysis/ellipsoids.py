@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InvalidChoiceError
 from ..kinematics import pose
-from ..robot import Robot
 from .rows import check_part, selected_jacobian
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["Ellipsoid", "force_ellipsoid", "velocity_ellipsoid"]
 

@@ -9,13 +9,17 @@ By the chain rule through the singular values: ``∂w/∂q_k = Σ_i ∂w/∂σ_i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..kinematics import hessian
-from ..robot import Robot
 from .dynamics import mass_derivative_products
 from .measures import Measure, MeasureDefinition, check_measure, volume
 from .rows import Part, PartRows, check_part, measurable_rank, selected_jacobian
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["manipulability_gradient"]
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ..errors import InvalidChoiceError
-from ..robot import Robot
 from .rows import Part, check_part, measurable_rank, selected_jacobian
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = [
     "MEASURES",

@@ -26,14 +26,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._checks import positive
 from ..errors import InvalidChoiceError, InvalidValueError
 from ..kinematics import jacobian
-from ..robot import Robot
 from .dynamics import mass_matrix
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = [
     "AXES",

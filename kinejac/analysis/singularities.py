@@ -4,12 +4,15 @@ stop moving it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._checks import positive
-from ..robot import Robot
 from .rows import Part, check_part, measurable_rank, selected_jacobian
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["SingularityReport", "singularity"]
 

@@ -15,6 +15,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pinocchio as pin
@@ -22,9 +23,11 @@ import pinocchio as pin
 from .._checks import positive
 from ..errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
 from ..parallel import ChunkRun, run_chunks, worker_robot
-from ..robot import Robot
 from .measures import Measure, MeasureDefinition, check_measure, measure_values
 from .rows import Part, PartRows, check_part, measurable_rank, weighted_rows
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["Workspace", "workspace"]
 

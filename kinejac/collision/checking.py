@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import coal
 import numpy as np
 import pinocchio as pin
 
 from .geometry import geometry_links
-from .obstacles import Box, Capsule, Cylinder, Mesh, Obstacle, PointCloud, Sphere, as_scene, obstacle_names
+from .obstacles import Obstacle, as_scene, coal_geometry, obstacle_names
 
-__all__ = ["Clearance", "CollisionChecker", "clearance", "coal_geometry", "collisions", "in_collision"]
+__all__ = ["Clearance", "CollisionChecker", "clearance", "collisions", "in_collision"]
 
 _CACHE_SIZE = 4
 
@@ -40,24 +39,6 @@ class Clearance:
     pair: tuple[str, str] | None
     point_a: np.ndarray
     point_b: np.ndarray
-
-
-def coal_geometry(obstacle: Obstacle) -> list[tuple[coal.CollisionGeometry, pin.SE3]]:
-    """The coal shapes of an obstacle with their world placements (a point cloud gives one sphere per point)."""
-    if isinstance(obstacle, Box):
-        return [(coal.Box(*obstacle.size), pin.SE3(obstacle.pose))]
-    if isinstance(obstacle, Sphere):
-        return [(coal.Sphere(obstacle.radius), pin.SE3(np.eye(3), obstacle.center.copy()))]
-    if isinstance(obstacle, Capsule):
-        return [(coal.Capsule(obstacle.radius, obstacle.length), pin.SE3(obstacle.pose))]
-    if isinstance(obstacle, Cylinder):
-        return [(coal.Cylinder(obstacle.radius, obstacle.length), pin.SE3(obstacle.pose))]
-    if isinstance(obstacle, PointCloud):
-        return [(coal.Sphere(obstacle.radius), pin.SE3(np.eye(3), p.copy())) for p in obstacle.points]
-    if isinstance(obstacle, Mesh):
-        mesh = coal.MeshLoader().load(str(obstacle.path), np.asarray(obstacle.scale, dtype=float).copy())
-        return [(mesh, pin.SE3(obstacle.pose))]
-    raise TypeError(f"not an obstacle: {type(obstacle).__name__}")
 
 
 class CollisionChecker:

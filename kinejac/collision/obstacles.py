@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import coal
 import numpy as np
 import pinocchio as pin
 
@@ -41,6 +42,7 @@ __all__ = [
     "SceneError",
     "Sphere",
     "as_scene",
+    "coal_geometry",
     "load_scene",
     "obstacle_names",
 ]
@@ -316,3 +318,21 @@ def load_scene(path: str | Path) -> tuple[Obstacle, ...]:
     scene = tuple(_from_entry(e, i, path.parent) for i, e in enumerate(entries))
     obstacle_names(scene)
     return scene
+
+
+def coal_geometry(obstacle: Obstacle) -> list[tuple[coal.CollisionGeometry, pin.SE3]]:
+    """The coal shapes of an obstacle with their world placements (a point cloud gives one sphere per point)."""
+    if isinstance(obstacle, Box):
+        return [(coal.Box(*obstacle.size), pin.SE3(obstacle.pose))]
+    if isinstance(obstacle, Sphere):
+        return [(coal.Sphere(obstacle.radius), pin.SE3(np.eye(3), obstacle.center.copy()))]
+    if isinstance(obstacle, Capsule):
+        return [(coal.Capsule(obstacle.radius, obstacle.length), pin.SE3(obstacle.pose))]
+    if isinstance(obstacle, Cylinder):
+        return [(coal.Cylinder(obstacle.radius, obstacle.length), pin.SE3(obstacle.pose))]
+    if isinstance(obstacle, PointCloud):
+        return [(coal.Sphere(obstacle.radius), pin.SE3(np.eye(3), p.copy())) for p in obstacle.points]
+    if isinstance(obstacle, Mesh):
+        mesh = coal.MeshLoader().load(str(obstacle.path), np.asarray(obstacle.scale, dtype=float).copy())
+        return [(mesh, pin.SE3(obstacle.pose))]
+    raise TypeError(f"not an obstacle: {type(obstacle).__name__}")

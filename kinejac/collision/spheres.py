@@ -29,9 +29,8 @@ import pinocchio as pin
 
 from .._checks import positive
 from ..errors import KinejacError
-from .checking import coal_geometry
 from .geometry import geometry_links, mesh_arrays
-from .obstacles import Box, Capsule, Cylinder, Mesh, PointCloud, Sphere, as_scene, obstacle_names
+from .obstacles import Box, Capsule, Cylinder, Mesh, PointCloud, Sphere, as_scene, coal_geometry, obstacle_names
 
 __all__ = [
     "BOX",

@@ -8,16 +8,21 @@ validates and translates; the iterations run in the native core, :mod:`kinejac.c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..robot import Robot
 from .cached import solve_ik
 from .differential import joint_velocities, velocity_bounds
-from .objectives import JointLimitDistance, Manipulability, Objective, Posture
+from .manipulability import Manipulability
+from .objectives import JointLimitDistance, Objective, Posture
 from .problem import Problem
 from .result import IKBatchResult, IKReason, IKResult
 from .solvers import METHODS, IKSolver, Method
 from .targets import FrameTarget
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = [
     "METHODS",

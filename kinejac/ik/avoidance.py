@@ -18,10 +18,10 @@ import numpy as np
 
 from .._checks import positive
 from ..errors import InvalidValueError
-from ..robot import Robot
 
 if TYPE_CHECKING:
     from ..collision.checking import Clearance
+    from ..robot import Robot
 
 __all__ = ["MARGIN", "Avoidance"]
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import difflib
 import inspect
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import UnknownOptionError
 from ..robot import Robot
-from .result import IKResult
 from .seeds import check_seed
 from .solvers import IKSolver, Method
+
+if TYPE_CHECKING:
+    from .result import IKResult
 
 __all__ = ["solve_ik"]
 

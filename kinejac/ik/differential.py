@@ -13,6 +13,8 @@ velocity QP of :mod:`kinejac.motion.qp` (same bounds, same DAQP solver); use
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import kinematics as kin
@@ -20,8 +22,10 @@ from .._checks import positive
 from ..errors import InvalidValueError, ShapeError
 from ..motion.limits import JointBounds
 from ..motion.qp import DenseQP
-from ..robot import Robot
 from ..spatial import Reference
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["joint_velocities", "velocity_bounds"]
 

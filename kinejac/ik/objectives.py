@@ -3,19 +3,23 @@
 Each objective is a cost ``h(q)`` with its gradient on the tangent space ``(nv,)``. A solver that
 is given one first reaches the targets, then descends ``h`` along ``-(I - J⁺J) ∇h`` (Liégeois'
 gradient projection), checking after each step that the primary error is still within tolerance.
+
+This module holds the :class:`Objective` protocol and the objectives that need only the robot;
+:class:`~kinejac.ik.manipulability.Manipulability`, built on :mod:`kinejac.analysis`, has its own.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..analysis import Measure, manipulability, manipulability_gradient
 from ..errors import InvalidValueError, ShapeError
-from ..robot import Robot
 
-__all__ = ["JointLimitDistance", "Manipulability", "Objective", "Posture"]
+if TYPE_CHECKING:
+    from ..robot import Robot
+
+__all__ = ["JointLimitDistance", "Objective", "Posture"]
 
 
 @runtime_checkable
@@ -75,25 +79,3 @@ class JointLimitDistance:
         g = np.zeros(robot.nv)
         g[iv] = 2.0 * (q[iq] - mid) / rng**2
         return g
-
-
-class Manipulability:
-    """Raise a manipulability measure of a frame (:func:`kinejac.manipulability`): ``h = -w``.
-
-    ``measure``, ``part`` and ``length_scale`` are those of :func:`kinejac.manipulability`; the
-    default is Yoshikawa's ``w = σ_1 ⋯ σ_r`` of the full Jacobian (``√det(J Jᵀ)`` for a 6-DOF task).
-    The gradient is :func:`kinejac.manipulability_gradient`, analytic from the kinematic Hessian
-    (Park, Chung & Youm 1999). For an arm that cannot span all six directions (a planar arm) pick
-    the rows it can move along, e.g. ``part=("vx", "vy")``.
-    """
-
-    def __init__(self, frame: str, measure: Measure = "yoshikawa", part="full", length_scale: float = 1.0) -> None:
-        self.frame, self.measure, self.part, self.length_scale = frame, measure, part, length_scale
-
-    def cost(self, robot: Robot, q: np.ndarray) -> float:
-        w = manipulability(robot, q, self.frame, measure=self.measure, part=self.part, length_scale=self.length_scale)
-        return -float(w)
-
-    def gradient(self, robot: Robot, q: np.ndarray) -> np.ndarray:
-        g = manipulability_gradient(robot, q, self.frame, self.measure, self.part, length_scale=self.length_scale)
-        return -np.asarray(g)

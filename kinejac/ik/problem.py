@@ -8,11 +8,15 @@ documented in ``cpp/include/kinejac/residual.hpp`` (and :mod:`kinejac.ik.solvers
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import core
-from ..robot import Robot
-from .targets import FrameTarget
+
+if TYPE_CHECKING:
+    from ..robot import Robot
+    from .targets import FrameTarget
 
 __all__ = ["Problem", "task_arrays", "tasks_of"]
 

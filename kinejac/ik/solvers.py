@@ -167,24 +167,33 @@ class IKSolver:
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
-        self._model = core.model_of(robot)
-        self._avoid = None
-        if obstacles is None:
-            obstacles = ()
-        if isinstance(obstacles, (str, Path)) or len(obstacles) or self_collision:
-            if method == "dls":
-                raise InvalidValueError(
-                    "collision avoidance needs method 'lm' or 'gn' (DLS steps follow the pose error alone)"
-                )
-            self._avoid = Avoidance(robot, obstacles, self_collision=self_collision, clearance=clearance)
-        else:
-            _positive("clearance [m]", clearance, zero=True)
+        self._avoid = self._avoidance(robot, method, obstacles, self_collision, clearance)
         self.clearance = float(clearance)
         self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True)
         if not isinstance(polish, (bool, np.bool_)):
             raise InvalidValueError(f"polish must be True or False, got {polish!r}")
         self.polish = bool(polish)
-        # the robot with its spheres, for the rounds that push them apart
+        self._prepare_core()
+
+    @staticmethod
+    def _avoidance(robot: Robot, method: str, obstacles, self_collision: bool, clearance: float) -> Avoidance | None:
+        """The collision avoidance of these options (``None``: no obstacles and no self-collision)."""
+        if obstacles is None:
+            obstacles = ()
+        if not (isinstance(obstacles, (str, Path)) or len(obstacles) or self_collision):
+            _positive("clearance [m]", clearance, zero=True)
+            return None
+        if method == "dls":
+            raise InvalidValueError(
+                "collision avoidance needs method 'lm' or 'gn' (DLS steps follow the pose error alone)"
+            )
+        return Avoidance(robot, obstacles, self_collision=self_collision, clearance=clearance)
+
+    def _prepare_core(self) -> None:
+        """What every solve hands the native core, made once: the bound robot (with its spheres for
+        the rounds that push them apart), the options, the start, the seed's stream, the pose task."""
+        robot = self.robot
+        self._model = core.model_of(robot)
         self._model_avoid = None if self._avoid is None else core.model_of(robot, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
         self._mid = self._middle(robot)
@@ -196,8 +205,8 @@ class IKSolver:
         self._batch_opts = self._options(None)
         self._tasks: dict[tuple, core.Tasks] = {}
         self._pose_task: core.Tasks | None = None  # the tasks of a pose target for `frame`
-        if frame is not None:
-            self._pose_task = tasks_of(robot, (FrameTarget.pose(frame, np.eye(4)),), self._joints)
+        if self.frame is not None:
+            self._pose_task = tasks_of(robot, (FrameTarget.pose(self.frame, np.eye(4)),), self._joints)
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()

@@ -10,7 +10,7 @@ constraint for obstacles, on the spheres fitted to the robot's collision geometr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pinocchio as pin
@@ -18,7 +18,9 @@ import pinocchio as pin
 from .. import core
 from .._checks import positive
 from ..errors import InvalidValueError
-from ..robot import Robot
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["LinearConstraint", "ObstacleDistance"]
 

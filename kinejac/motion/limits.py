@@ -27,13 +27,15 @@ than its velocity limit decelerates at its acceleration limit. So the bounds are
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._checks import as_real_array, positive
 from ..errors import InvalidValueError, ShapeError
-from ..robot import Robot
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["JointBounds", "stopping_velocity"]
 

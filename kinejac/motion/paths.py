@@ -23,7 +23,7 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass
 from enum import Enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pinocchio as pin
@@ -32,8 +32,10 @@ from .._checks import positive
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
 from ..ik.result import IKReason
 from ..ik.solvers import IKSolver
-from ..robot import Robot
 from .interpolation import INTERPOLATIONS, Interpolation, Segment, as_pose_list
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["PathReason", "PathResult", "solve_ik_path", "time_parameterize"]
 
@@ -165,104 +167,64 @@ def solve_ik_path(
             limits (:func:`time_parameterize`) are put in ``PathResult.time``.
 
     Returns a :class:`PathResult`; a path that cannot be followed is ``success=False``, never an exception.
-
-    (Long: the docstring documents every argument; the body validates them, then walks the segments
-    with :func:`_bisected_step`.)
     """
     t_start = _time.perf_counter()
-    if interpolation is None:
-        free_rotation = mask is not None and not np.asarray(mask, dtype=bool).reshape(-1)[3:].all()
-        interpolation = "decoupled" if free_rotation else "se3"
-    if interpolation not in INTERPOLATIONS:
-        raise InvalidChoiceError("interpolation", interpolation, INTERPOLATIONS)
-    max_joint_step = positive("max_joint_step", max_joint_step)
-    max_cartesian_step = positive("max_cartesian_step [m]", max_cartesian_step)
-    max_rotation_step = positive("max_rotation_step [rad]", max_rotation_step)
-    max_bisections = positive("max_bisections", max_bisections, integer=True, zero=True)
-    if velocity_scale is not None:
-        velocity_scale = positive("velocity_scale", velocity_scale)
-        if velocity_scale > 1.0:
-            raise InvalidValueError(f"velocity_scale must be in (0, 1], got {velocity_scale}")
+    interpolation = _check_interpolation(interpolation, mask)
+    limits = _check_limits(max_joint_step, max_cartesian_step, max_rotation_step, max_bisections)
+    velocity_scale = _check_velocity_scale(velocity_scale)
     q0 = _checked_start(robot, q0)
     waypoints = as_pose_list(poses)
     if not waypoints:
         raise ShapeError("solve_ik_path needs at least one waypoint, got none")
-    solver = IKSolver(
-        robot,
-        frame,
-        position_tolerance=position_tolerance,
-        rotation_tolerance=rotation_tolerance,
-        max_iterations=max_iterations,
-        stall_iterations=stall_iterations,
-        max_restarts=0,
-        timeout=None,
-    )
-    extra = {}
-    if mask is not None:
-        extra["mask"] = mask
-    if relative_to is not None:
-        extra["relative_to"] = relative_to
+    solver = IKSolver(robot, frame, position_tolerance=position_tolerance, rotation_tolerance=rotation_tolerance,
+                      max_iterations=max_iterations, stall_iterations=stall_iterations, max_restarts=0,
+                      timeout=None)  # fmt: skip
+    extra = {key: value for key, value in (("mask", mask), ("relative_to", relative_to)) if value is not None}
     T0 = _start_pose(robot, q0, frame, relative_to)
     segments = [Segment(A, B, interpolation) for A, B in zip([T0, *waypoints[:-1]], waypoints)]
-    weights = [max(s.length / max_cartesian_step, s.angle / max_rotation_step) for s in segments]
-    total = sum(weights)
-    joint_step = _step_fn(robot)
-
-    qs, Ts, perrs, rerrs = [q0.copy()], [T0.homogeneous], [0.0], [0.0]
-    q = q0
-    largest = 0.0
-    reason, stopped_at, failed, ik_reason = PathReason.COMPLETED, None, None, None
-    done_weight = 0.0
-    for i, seg in enumerate(segments):
-        n = seg.steps(max_cartesian_step, max_rotation_step)
-        ds_nominal = 1.0 / n
-        s = 0.0
-        while s < 1.0:
-            ds = min(ds_nominal, 1.0 - s)
-            if 1.0 - (s + ds) < 1e-12:
-                ds = 1.0 - s
-            accepted, last = _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max_bisections)
-            if accepted is None:
-                ik_reason, failed = last.reason, last.failed_pose
-                reason = PathReason.JOINT_JUMP if last.success else PathReason.IK_FAILED  # solved, but too far
-                if reason is PathReason.JOINT_JUMP:
-                    ik_reason = IKReason.CONVERGED
-                stopped_at = i
-                done_weight += s * weights[i]
-                break
-            s, T, result, step = accepted
-            q = result.q
-            largest = max(largest, step)
-            qs.append(np.array(q))
-            Ts.append(T.homogeneous)
-            perrs.append(result.position_error)
-            rerrs.append(result.rotation_error)
-        if stopped_at is not None:
+    walk, joint_step = _Walk(q0, T0.homogeneous, limits), _step_fn(robot)
+    for i, segment in enumerate(segments):
+        if not walk.follow(segment, solver, extra, joint_step):
+            walk.stopped_at = i
             break
-        done_weight += weights[i]
-    success = stopped_at is None
-    if success:
-        failed, ik_reason = None, None
-        fraction = 1.0
-    else:
-        fraction = done_weight / total if total > 0 else 0.0
-    Q = np.array(qs).reshape(len(qs), robot.nq)
-    times = None if velocity_scale is None else time_parameterize(robot, Q, velocity_scale=velocity_scale)
-    return PathResult(
-        q=Q,
-        poses=np.array(Ts).reshape(len(Ts), 4, 4),
-        position_error=np.array(perrs),
-        rotation_error=np.array(rerrs),
-        fraction=float(min(fraction, 1.0)),
-        success=success,
-        reason=reason,
-        stopped_at=stopped_at,
-        failed_pose=failed,
-        ik_reason=ik_reason,
-        max_joint_step=largest,
-        time=times,
-        solve_time=_time.perf_counter() - t_start,
+    return walk.result(robot, velocity_scale, _time.perf_counter() - t_start)
+
+
+def _check_interpolation(interpolation: Interpolation | None, mask) -> Interpolation:
+    """The interpolation asked for, or the default: ``"decoupled"`` when ``mask`` frees a rotation axis."""
+    if interpolation is None:
+        free_rotation = mask is not None and not np.asarray(mask, dtype=bool).reshape(-1)[3:].all()
+        return "decoupled" if free_rotation else "se3"
+    if interpolation not in INTERPOLATIONS:
+        raise InvalidChoiceError("interpolation", interpolation, INTERPOLATIONS)
+    return interpolation
+
+
+class _Limits(NamedTuple):
+    """The step limits of a path: ``joint`` [rad or m], ``cartesian`` [m], ``rotation`` [rad], ``bisections``."""
+
+    joint: float
+    cartesian: float
+    rotation: float
+    bisections: int
+
+
+def _check_limits(max_joint_step, max_cartesian_step, max_rotation_step, max_bisections) -> _Limits:
+    return _Limits(
+        positive("max_joint_step", max_joint_step),
+        positive("max_cartesian_step [m]", max_cartesian_step),
+        positive("max_rotation_step [rad]", max_rotation_step),
+        positive("max_bisections", max_bisections, integer=True, zero=True),
     )
+
+
+def _check_velocity_scale(velocity_scale: float | None) -> float | None:
+    if velocity_scale is None:
+        return None
+    velocity_scale = positive("velocity_scale", velocity_scale)
+    if velocity_scale > 1.0:
+        raise InvalidValueError(f"velocity_scale must be in (0, 1], got {velocity_scale}")
+    return velocity_scale
 
 
 def _checked_start(robot: Robot, q0) -> np.ndarray:
@@ -286,6 +248,73 @@ class _Miss(NamedTuple):
     success: bool  # IK converged (the joints would jump too far) or not
     reason: IKReason
     failed_pose: np.ndarray  # (4, 4)
+
+
+class _Walk:
+    """The rows of a path as it is followed (``q[0] = q0``, ``T[0] = T(q0)``), how much of it was
+    followed, and why it stopped."""
+
+    def __init__(self, q0: np.ndarray, T0: np.ndarray, limits: _Limits) -> None:
+        self.limits = limits
+        self.q, self.T = [q0.copy()], [T0]
+        self.position_error, self.rotation_error = [0.0], [0.0]
+        self.largest = 0.0  # the largest joint step so far
+        self.followed, self.total = 0.0, 0.0  # the weight of the path followed, and of the segments seen
+        self.stopped_at: int | None = None
+        self.miss: _Miss | None = None
+
+    def follow(self, segment: Segment, solver: IKSolver, extra: dict, joint_step) -> bool:
+        """Walk one segment from the last row; ``False`` when it stopped before its end (``miss`` says why).
+        The segment weighs ``max(L / max_cartesian_step, θ / max_rotation_step)`` in ``fraction``."""
+        lim = self.limits
+        weight = max(segment.length / lim.cartesian, segment.angle / lim.rotation)
+        self.total += weight
+        ds_nominal = 1.0 / segment.steps(lim.cartesian, lim.rotation)
+        s = 0.0
+        while s < 1.0:
+            ds = min(ds_nominal, 1.0 - s)
+            if 1.0 - (s + ds) < 1e-12:
+                ds = 1.0 - s
+            accepted, miss = _bisected_step(solver, segment, s, ds, self.q[-1], extra, joint_step, lim.joint,
+                                            lim.bisections)  # fmt: skip
+            if accepted is None:
+                self.followed += s * weight
+                self.miss = miss
+                return False
+            s, T, result, step = accepted
+            self.largest = max(self.largest, step)
+            self.q.append(np.array(result.q))
+            self.T.append(T.homogeneous)
+            self.position_error.append(result.position_error)
+            self.rotation_error.append(result.rotation_error)
+        self.followed += weight
+        return True
+
+    def result(self, robot: Robot, velocity_scale: float | None, solve_time: float) -> PathResult:
+        """The :class:`PathResult` of the walk (with time stamps when ``velocity_scale`` is given)."""
+        miss = self.miss
+        if miss is None:
+            reason, fraction, ik_reason = PathReason.COMPLETED, 1.0, None
+        else:  # solved but too far from the previous configuration: a jump
+            reason = PathReason.JOINT_JUMP if miss.success else PathReason.IK_FAILED
+            ik_reason = IKReason.CONVERGED if miss.success else miss.reason
+            fraction = self.followed / self.total if self.total > 0 else 0.0
+        Q = np.array(self.q).reshape(len(self.q), robot.nq)
+        return PathResult(
+            q=Q,
+            poses=np.array(self.T).reshape(len(self.T), 4, 4),
+            position_error=np.array(self.position_error),
+            rotation_error=np.array(self.rotation_error),
+            fraction=float(min(fraction, 1.0)),
+            success=miss is None,
+            reason=reason,
+            stopped_at=self.stopped_at,
+            failed_pose=None if miss is None else miss.failed_pose,
+            ik_reason=ik_reason,
+            max_joint_step=self.largest,
+            time=None if velocity_scale is None else time_parameterize(robot, Q, velocity_scale=velocity_scale),
+            solve_time=solve_time,
+        )
 
 
 def _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max_bisections):

@@ -1,18 +1,20 @@
 """Constrained velocity IK: one quadratic program per control step, solved with DAQP.
 
-For tasks with weighted residuals ``r_i(Δq) = √W_i (J_i Δq + gain_i e_i)`` (:mod:`kinejac.motion.tasks`)
-the step ``Δq = v dt`` solves
+For tasks with scaled residuals ``r_i(Δq) = C_i (J_i Δq + gain_i e_i)``, ``C_i = diag(cost_i)``
+(:mod:`kinejac.motion.tasks`: pink's and mink's convention), the step ``Δq = v dt`` solves
 
-    minimise    ½ Σ_i ‖r_i(Δq)‖² + ½ λ ‖Δq‖²
+    minimise    ½ Σ_i ‖r_i(Δq)‖² + ½ (λ + Σ_i μ_i) ‖Δq‖²,   μ_i = lm_damping_i ‖C_i gain_i e_i‖²
     subject to  lo ≤ Δq ≤ hi              (joint limits, :mod:`kinejac.motion.limits`)
                 dt·lower ≤ C Δq ≤ dt·upper (optional rows, :mod:`kinejac.motion.constraints`)
 
-and ``v = Δq / dt`` is returned. Solving for ``Δq`` [rad] rather than ``v`` keeps the Hessian
-``Σ JᵢᵀWᵢJᵢ + λI`` of order one whatever ``dt``.
+and ``v = Δq / dt`` is returned: the objective of ``pink.solve_ik`` (with ``damping = λ``), so the
+same tasks give the same velocities when no limit is active (the tests check it against pink to
+1e-8). Solving for ``Δq`` [rad] rather than ``v`` keeps the Hessian ``Σ JᵢᵀCᵢ²Jᵢ + λI`` of order
+one whatever ``dt``.
 
 Priorities: tasks in one list are *weighted* against each other. ``secondary`` tasks form a
 second, *strict* level: with ``Δq₁`` the first level's solution and ``N`` an orthonormal basis of
-the null space of the first level's tasks (eigenvectors of ``Σ JᵢᵀWᵢJᵢ`` with eigenvalues below
+the null space of the first level's tasks (eigenvectors of ``Σ JᵢᵀCᵢ²Jᵢ`` with eigenvalues below
 ``rank_tolerance`` times the largest), the second level solves the same kind of QP for ``Δq = Δq₁ + N z``, so the
 first level's ``J Δq`` (hence its cost) is exactly unchanged, within the same limits.
 
@@ -145,15 +147,16 @@ class VelocityIK:
         tasks: the (first-level) tasks, weighted against each other; a non-empty sequence of
             :class:`~kinejac.motion.tasks.Task` (:class:`FrameTask`, :class:`PostureTask`).
         secondary: optional second-level tasks, strictly below ``tasks`` (see the module docstring).
-        damping: ``λ`` [1/rad²] > 0, the regularisation ``½ λ ‖Δq‖²`` (keeps the QP strictly convex
-            at singularities and picks the least motion among equal solutions).
+        damping: ``λ`` [cost²/rad²] > 0, the regularisation ``½ λ ‖Δq‖²`` (keeps the QP strictly
+            convex at singularities and picks the least motion among equal solutions); pink's
+            ``solve_ik(..., damping=)``.
         position_limits: enforce the position limits (braking-aware with ``acceleration_limit``).
         velocity_limit: ``True``: ``robot.velocity_limit``; ``False``: none; or a number / ``(nv,)`` [rad/s].
         acceleration_limit: ``None`` (none), or a number / ``(nv,)`` [rad/s²], enforced relative to
             the previous velocity passed to :meth:`solve`.
         constraints: :class:`~kinejac.motion.constraints.LinearConstraint` rows (the obstacle hook).
         rank_tolerance: the first level's null space is spanned by the eigenvectors of its tasks'
-            Hessian ``Σ JᵢᵀWᵢJᵢ`` with eigenvalues below this fraction of the largest.
+            Hessian ``Σ JᵢᵀCᵢ²Jᵢ`` with eigenvalues below this fraction of the largest.
 
     Tasks are bound to ``robot`` here (a task serves one robot at a time); change their targets
     between steps with their ``set_target`` methods. One instance must not be used from several
@@ -244,8 +247,11 @@ class VelocityIK:
         _computeJointJacobians(robot.model, robot.data, q)
         H = self._H1_0.copy()
         f = self._f0.copy()
+        mu = 0.0  # the tasks' Levenberg-Marquardt damping, isotropic
         for task in self.tasks:
-            task.accumulate(robot, q, H, f)
+            mu += task.accumulate(robot, q, H, f)
+        if mu:
+            H.flat[:: nv + 1] += mu
         lo, hi = self.bounds.step_bounds(q, dt, v_prev)
         C = c_lo = c_hi = None
         if self.constraints:
@@ -257,22 +263,25 @@ class VelocityIK:
         # DAQP meets bounds to its tolerance (1e-6 relative); make them exact
         _minimum(_maximum(x, lo, out=x), hi, out=x)
         if self.secondary:
-            x = self._second_level(q, H, x, lo, hi, C, c_lo, c_hi)
+            x = self._second_level(q, H, self.damping + mu, x, lo, hi, C, c_lo, c_hi)
         return x / dt
 
-    def _second_level(self, q, H1, x1, lo, hi, C, c_lo, c_hi) -> np.ndarray:
+    def _second_level(self, q, H1, diagonal, x1, lo, hi, C, c_lo, c_hi) -> np.ndarray:
         robot, nv, lam = self.robot, self.robot.nv, self.damping
-        # null space of the first level's tasks: eigenvectors of their Hessian H1 - λI = A1ᵀA1
+        # null space of the first level's tasks: eigenvectors of their Hessian H1 - (λ + Σμ)I = A1ᵀA1
         # whose eigenvalues are below rank_tolerance times the largest
-        w, V = np.linalg.eigh(H1 - lam * np.eye(nv))
+        w, V = np.linalg.eigh(H1 - diagonal * np.eye(nv))
         N = V[:, w <= self.rank_tolerance * max(float(w[-1]), 1e-300)]  # (nv, k): A1 N = 0
         k = N.shape[1]
         if k == 0:
             return x1
         H2 = self._H2_tasks0 + lam * np.eye(nv)
         f2 = np.zeros(nv)
+        mu2 = 0.0
         for task in self.secondary:
-            task.accumulate(robot, q, H2, f2)
+            mu2 += task.accumulate(robot, q, H2, f2)
+        if mu2:
+            H2.flat[:: nv + 1] += mu2
         # cost of Δq = x1 + N z: ½ zᵀ NᵀH2N z + (NᵀH2 x1 + Nᵀf2)ᵀ z + const
         H2N = H2.dot(N)
         Hz = N.T.dot(H2N)

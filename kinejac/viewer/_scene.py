@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pinocchio as pin
 
 from ..errors import InvalidValueError, KinejacError, ShapeError
-from ..robot import Robot
 from ..spatial import as_transform, orthonormality_error
 from ._style import (
     COLLISION_RGBA,
@@ -32,6 +31,9 @@ from ._style import (
     safe_name,
 )
 from ._visuals import DEFAULT_RGBA, VisualElement
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["RobotScene"]
 
@@ -213,8 +215,7 @@ class RobotScene:
     def show_obstacles(self, obstacles, *, color=0x888888, opacity: float = 0.6) -> list[str]:
         """Draw a scene (obstacles or a JSON file) under ``obstacles/<name>``, replacing the one drawn
         before; returns the obstacle names."""
-        from ..collision.checking import coal_geometry
-        from ..collision.obstacles import PointCloud, as_scene, obstacle_names
+        from ..collision.obstacles import PointCloud, as_scene, coal_geometry, obstacle_names
 
         scene = as_scene(obstacles)
         names = obstacle_names(scene)
@@ -317,7 +318,7 @@ class RobotScene:
                 from ..errors import InvalidChoiceError
 
                 raise InvalidChoiceError("ellipsoid kind", kind, ["velocity", "force"])
-            from ..analysis import force_ellipsoid, velocity_ellipsoid
+            from ..analysis.ellipsoids import force_ellipsoid, velocity_ellipsoid
 
             of_kind = velocity_ellipsoid if kind == "velocity" else force_ellipsoid
             ellipsoid = of_kind(self.robot, q, frame, part=part)

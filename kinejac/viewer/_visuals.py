@@ -13,17 +13,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pinocchio as pin
 
+from .._mesh_files import MESH_FORMATS, resolve_mesh_path
 from ..errors import KinejacError, URDFError
-from ..robot import Robot
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = ["DEFAULT_RGBA", "MESH_FORMATS", "VisualElement", "resolve_mesh_path", "visual_elements"]
 
-MESH_FORMATS = (".dae", ".stl", ".obj")  #: mesh files meshcat draws (case-insensitive)
 DEFAULT_RGBA = (0.75, 0.75, 0.78, 1.0)  #: colour of a visual without a material colour
 
 
@@ -83,35 +85,6 @@ def _rgba(material: ET.Element | None, named: dict[str, tuple[float, ...]], wher
     if color is not None and color.get("rgba") is not None:
         return _floats(color.get("rgba"), 4, DEFAULT_RGBA, f"{where} material rgba")
     return named.get(material.get("name", ""))
-
-
-def resolve_mesh_path(
-    filename: str, urdf_dir: Path, package_dirs: Sequence[str | Path]
-) -> tuple[Path | None, list[Path]]:
-    """Where a URDF mesh ``filename`` is: ``(path or None, the places looked at)``.
-
-    ``package://pkg/rest`` is looked up as ``DIR/pkg/rest`` (and ``DIR/rest`` when ``DIR`` is the
-    package folder itself) for each of ``package_dirs``; ``file://`` and absolute paths are used as
-    they are; relative paths are relative to the URDF's folder.
-    """
-    candidates: list[Path] = []
-    if filename.startswith("package://"):
-        rest = filename[len("package://") :]
-        package, _, inner = rest.partition("/")
-        for d in package_dirs:
-            d = Path(d)
-            candidates.append(d / rest)
-            if d.name == package:
-                candidates.append(d / inner)
-    elif filename.startswith("file://"):
-        candidates.append(Path(filename[len("file://") :]))
-    else:
-        path = Path(filename).expanduser()
-        candidates.append(path if path.is_absolute() else urdf_dir / path)
-    for path in candidates:
-        if path.is_file():
-            return path, candidates
-    return None, candidates
 
 
 def visual_elements(robot: Robot, *, package_dirs: Sequence[str | Path] = ()) -> list[VisualElement]:

@@ -11,13 +11,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pinocchio as pin
 
-from ._checks import as_real_array, positive
-from .errors import InvalidChoiceError, InvalidValueError, ShapeError
-from .robot import Robot
-from .spatial import check_rotations
+from .._checks import as_real_array, positive
+from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
+from ..spatial import check_rotations
+
+if TYPE_CHECKING:
+    from ..robot import Robot
 
 __all__ = [
     "check_bounds",

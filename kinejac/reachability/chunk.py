@@ -2,11 +2,13 @@
 
 A chunk holds ``chunk`` candidate voxels in lattice order (x slowest, z fastest) and depends only on
 the payload and its index, so the map is the same whoever computes it (:mod:`kinejac.parallel`).
+:func:`solve_chunk` is given the IK solvers (:func:`kinejac.reachability.build.map_chunk` makes
+them, one set per thread), so this module knows how a chunk is solved, not how solvers are built.
 
 For an orientation map, each voxel's orientations are solved as one batch (:meth:`IKSolver.solve_batch`,
 one thread):
 
-1. Orientations that :func:`~kinejac.reachability_grid.orientation_bound` rules out are not solved.
+1. Orientations that :func:`~kinejac.reachability.grid.orientation_bound` rules out are not solved.
 2. Continuation: orientation ``m`` of a voxel starts from the configuration that reached
    orientation ``m`` at a neighbouring voxel solved before it (the ``-z``, then ``-y``, then ``-x``
    neighbour), or from the middle of the limits without one; then up to ``max_restarts`` seeded
@@ -23,15 +25,18 @@ A position map (``rotations`` is ``None``) solves one position target per voxel.
 
 from __future__ import annotations
 
-import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .parallel import thread_cache, worker_robot
-from .reachability_grid import orientation_bound
-from .robot import Robot
+from ..analysis.measures import manipulability
+from .grid import orientation_bound
 
-__all__ = ["REPAIR_PASSES", "chunk_seed", "map_chunk"]
+if TYPE_CHECKING:
+    from ..ik.solvers import IKSolver
+    from ..robot import Robot
+
+__all__ = ["REPAIR_PASSES", "chunk_seed", "solve_chunk"]
 
 #: rounds of the repair step at most (each tries only what the previous one newly reached)
 REPAIR_PASSES = 4
@@ -44,27 +49,18 @@ def chunk_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-def _solver(robot: Robot, frame: str, options: dict):
-    """An IKSolver per (robot, frame, options), private to the calling thread."""
-    from .ik import IKSolver
+def solve_chunk(
+    robot: Robot, solvers: tuple[IKSolver, IKSolver | None], payload: dict, index: int
+) -> dict[str, np.ndarray]:
+    """Chunk ``index`` of a map: ``reached (n, M)``, best ``manipulability (n,)`` and ``configurations (n, nq)``.
 
-    cache = thread_cache()
-    key = ("reach-solver", id(robot), frame, json.dumps(options, sort_keys=True, default=repr))
-    hit = cache.get(key)
-    if hit is None or hit[0] is not robot:
-        if len(cache) > 8:
-            cache.clear()
-        hit = cache[key] = (robot, IKSolver(robot, frame, **options))
-    return hit[1]
-
-
-def map_chunk(payload: dict, index: int) -> dict[str, np.ndarray]:
-    """Chunk ``index`` of a map: ``reached (n, M)``, best ``manipulability (n,)`` and ``configurations (n, nq)``."""
-    robot = payload["robot"] if payload["robot"] is not None else worker_robot(payload["source"])
-    frame, size, options = payload["frame"], payload["chunk"], payload["ik_options"]
+    ``solvers``: an :class:`~kinejac.IKSolver` of the map's options (``payload["ik_options"]``) and,
+    for an orientation map, the same without restarts (the repair step), else ``None``.
+    """
+    frame, size = payload["frame"], payload["chunk"]
     P = payload["candidates"][index * size : (index + 1) * size]  # (n, 3) [m]
     seed = chunk_seed(payload["seed"], index)
-    solver = _solver(robot, frame, options)
+    solver, local = solvers
     if payload["rotations"] is None:  # position only: one target per voxel
         Q = np.empty((len(P), 1, robot.nq))
         reached = np.zeros((len(P), 1), dtype=bool)
@@ -72,7 +68,6 @@ def map_chunk(payload: dict, index: int) -> dict[str, np.ndarray]:
             res = solver.solve(p, seed=(seed, j))
             reached[j, 0], Q[j, 0] = res.success, res.q
     else:
-        local = _solver(robot, frame, {**options, "max_restarts": 0})
         reached, Q = _orientations(robot, frame, (solver, local), P, payload["rotations"], payload["resolution"], seed)
     return _best(robot, frame, payload, reached, Q)
 
@@ -158,8 +153,6 @@ def _repair(local, T, possible, near, reached, Q, tried, seed) -> None:
 def _best(robot: Robot, frame: str, payload: dict, reached: np.ndarray, Q: np.ndarray) -> dict[str, np.ndarray]:
     """The chunk's result: ``reached``, and per voxel the best manipulability over the reached
     orientations and the configuration achieving it (``NaN`` where none)."""
-    from .analysis import manipulability
-
     n, nq = reached.shape[0], robot.nq
     w = np.full(reached.shape, -np.inf)
     hit = np.flatnonzero(reached)

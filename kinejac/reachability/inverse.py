@@ -1,21 +1,41 @@
-"""Inverse reachability: the base placements from which a reachability map reaches a target pose."""
+"""Inverse reachability: the base placements from which a reachability map reaches a target pose.
+
+The map is anything with the few attributes and the look-up of :class:`MapLookup` (a
+:class:`~kinejac.ReachabilityMap` has them), so this module does not import the map's: the map
+imports it, one direction.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pinocchio as pin
 
-from ._checks import as_real_array, positive
-from .errors import InvalidValueError, ShapeError
-from .spatial import as_transform
+from .._checks import as_real_array, positive
+from ..errors import InvalidValueError, ShapeError
+from ..spatial import as_transform
 
-if TYPE_CHECKING:
-    from .reachability_result import ReachabilityMap
+__all__ = ["InverseReachability", "MapLookup", "inverse_reachability"]
 
-__all__ = ["InverseReachability", "inverse_reachability"]
+
+class MapLookup(Protocol):
+    """What inverse reachability reads of a map (see :class:`~kinejac.ReachabilityMap`)."""
+
+    resolution: float  #: [m] voxel side
+    reach_radius: float  #: [m] the radius of the sphere the frame cannot leave
+    robot: str
+    frame: str
+
+    @property
+    def position_only(self) -> bool:
+        """The map holds positions only (no orientations)."""
+        ...
+
+    def lookup(self, P: np.ndarray, R: np.ndarray | None) -> np.ndarray:
+        """The map at points ``P (N, 3)`` [m] with rotations ``R (N, 3, 3)`` or ``None``: ``(N,)``."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +84,7 @@ class InverseReachability:
 
 
 def inverse_reachability(
-    reach_map: ReachabilityMap,
+    reach_map: MapLookup,
     target,
     *,
     z: float = 0.0,

@@ -1,6 +1,6 @@
 """A reachability map as data: look-ups, inverse reachability, files and pictures.
 
-Build one with :func:`kinejac.reachability` (:mod:`kinejac.reachability_map`); read one with
+Build one with :func:`kinejac.reachability` (:mod:`kinejac.reachability.build`); read one with
 :meth:`ReachabilityMap.load`.
 """
 
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pinocchio as pin
 
-from ._checks import as_real_array
-from .errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
-from .reachability_inverse import inverse_reachability
-from .robot import Robot
-from .spatial import as_transform
+from .._checks import as_real_array
+from ..errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
+from ..spatial import as_transform
+from ..urdf import RobotSource
+from .inverse import inverse_reachability
 
 if TYPE_CHECKING:
-    from .urdf import RobotSource
+    from ..robot import Robot
 
 __all__ = ["FORMAT", "ReachabilityMap"]
 
@@ -168,7 +168,7 @@ class ReachabilityMap:
 
     #: base positions from which a target is reachable (inverse reachability, for base placement):
     #: ``m.inverse(target, z=0.0, yaws=8, resolution=None, extent=None)``, see
-    #: :func:`kinejac.reachability_inverse.inverse_reachability`
+    #: :func:`kinejac.reachability.inverse.inverse_reachability`
     inverse = inverse_reachability
 
     # -- persistence -----------------------------------------------------------------------------
@@ -221,8 +221,6 @@ class ReachabilityMap:
     @classmethod
     def load(cls, path: str | Path) -> ReachabilityMap:
         """Read a file written by :meth:`save`."""
-        from .urdf import RobotSource
-
         path = Path(path)
         names = ("centres", "reached", "manipulability", "configurations", "computed", "bounds", "lattice_origin",
                  "shape", "reach_centre")  # fmt: skip

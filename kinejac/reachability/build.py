@@ -1,5 +1,4 @@
-"""Reachability maps: which poses of a frame a robot can reach, voxel by voxel, and where to put
-its base to reach a given pose (inverse reachability).
+"""Building a reachability map: which poses of a frame a robot can reach, voxel by voxel.
 
 A map is a voxel grid around the robot. For each voxel it tries a fixed set of orientations of
 the frame at the voxel centre with batched inverse kinematics, and records which ones were
@@ -13,17 +12,17 @@ Conventions:
   ``k`` per axis) of the world frame; a map holds every voxel that meets ``bounds``. A degenerate
   axis (``lower == upper``) gives one layer, e.g. the plane of a planar arm.
 - Orientations: ``orientations=N`` uses the ``N`` points of a super-Fibonacci spiral on
-  SO(3) (:func:`~kinejac.reachability_grid.so3_grid`, Alexa, "Super-Fibonacci Spirals: Fast,
+  SO(3) (:func:`~kinejac.reachability.grid.so3_grid`, Alexa, "Super-Fibonacci Spirals: Fast,
   Low-Discrepancy Sampling of SO(3)", CVPR 2022): deterministic and spread evenly for every ``N``.
   They are orientations of the frame in world axes, the same set in every voxel.
   ``orientations="position"`` maps positions only (any orientation; the index is then 0 or 1),
   which is what a robot with fewer than 6 DOF, such as a planar arm, can be asked for.
 - Voxels farther from the first joint of the chain than the frame can go (a bound from the chain's
-  offsets and joint limits, :func:`~kinejac.reachability_grid.reach_sphere`) are unreachable
+  offsets and joint limits, :func:`~kinejac.reachability.grid.reach_sphere`) are unreachable
   without solving anything; so are the orientations that would put the frame's joint beyond its
-  own reach (:func:`~kinejac.reachability_grid.orientation_bound`). By default ``bounds`` is the
+  own reach (:func:`~kinejac.reachability.grid.orientation_bound`). By default ``bounds`` is the
   reach sphere's box.
-- IK (:mod:`kinejac.reachability_chunk`): the orientations of a voxel are one batch of
+- IK (:mod:`kinejac.reachability.chunk`): the orientations of a voxel are one batch of
   :meth:`kinejac.IKSolver.solve_batch`; each starts from the solution of a neighbouring voxel for
   the same orientation where there is one (continuation), then makes up to ``restarts`` random
   restarts; unreached orientations next to reached ones get one more try from the neighbour's
@@ -44,17 +43,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import positive
-from .analysis import check_measure, check_part
-from .errors import InvalidValueError, KinejacError
-from .parallel import ChunkRun, job_digest, run_chunks
-from .reachability_chunk import map_chunk as _map_chunk
-from .reachability_grid import check_bounds, check_orientations, lattice, reach_sphere, so3_grid, voxel_centres
-from .reachability_inverse import InverseReachability
-from .reachability_result import ReachabilityMap
-from .robot import Robot
+from .._checks import positive
+from ..analysis.measures import check_measure
+from ..analysis.rows import check_part
+from ..collision.obstacles import as_scene
+from ..errors import InvalidValueError, KinejacError
+from ..ik.solvers import IKSolver
+from ..parallel import ChunkRun, job_digest, run_chunks, thread_cache, worker_robot
+from ..robot import Robot
+from .chunk import solve_chunk
+from .grid import check_bounds, check_orientations, lattice, reach_sphere, voxel_centres
+from .result import ReachabilityMap
 
-__all__ = ["IK_DEFAULTS", "RESTARTS", "InverseReachability", "ReachabilityMap", "reachability", "so3_grid"]
+__all__ = ["IK_DEFAULTS", "RESTARTS", "map_chunk", "reachability"]
 
 #: IKSolver options of a map unless ``ik_options`` says otherwise: no time budget (determinism) and
 #: no patient polish of failures (a map needs success, not the closest answer).
@@ -74,8 +75,6 @@ def _collision_options(self_collision, obstacles, client, workers) -> dict:
     if not isinstance(self_collision, (bool, np.bool_)):
         raise InvalidValueError(f"self_collision must be True or False, got {self_collision!r}")
     if isinstance(obstacles, (str, Path)):
-        from .collision.obstacles import as_scene
-
         obstacles = as_scene(obstacles)
     obstacles = tuple(obstacles or ())
     if not (self_collision or obstacles):
@@ -99,8 +98,6 @@ def _ik_options(robot: Robot, frame: str, restarts, ik_options, collision: dict)
             f"(got max_restarts={ik_options['max_restarts']!r})"
         )
     options = {**IK_DEFAULTS, **(ik_options or {}), "max_restarts": restarts, **collision}
-    from .ik import IKSolver
-
     IKSolver(robot, frame, **options)  # validates the options here rather than in every worker
     return options
 
@@ -235,7 +232,7 @@ def reachability(
                  self_collision=self_collision, obstacles=obstacles, client=client, workers=workers, seed=seed,
                  chunk=chunk, restarts=restarts, measure=measure, part=part, length_scale=length_scale,
                  ik_options=ik_options)  # fmt: skip
-    run = run_chunks(_map_chunk, plan.payload, plan.n_chunks, client=client, workers=1 if plan.in_process else workers,
+    run = run_chunks(map_chunk, plan.payload, plan.n_chunks, client=client, workers=1 if plan.in_process else workers,
                      checkpoint=checkpoint, identity=plan.identity, progress=progress, sizes=plan.sizes,
                      label="reachability")  # fmt: skip
     if not run.complete:
@@ -246,6 +243,28 @@ def reachability(
             stacklevel=2,
         )
     return _assemble(plan, run, robot, frame)
+
+
+def _solver(robot: Robot, frame: str, options: dict) -> IKSolver:
+    """An IKSolver per (robot, frame, options), private to the calling thread."""
+    cache = thread_cache()
+    key = ("reach-solver", id(robot), frame, json.dumps(options, sort_keys=True, default=repr))
+    hit = cache.get(key)
+    if hit is None or hit[0] is not robot:
+        if len(cache) > 8:
+            cache.clear()
+        hit = cache[key] = (robot, IKSolver(robot, frame, **options))
+    return hit[1]
+
+
+def map_chunk(payload: dict, index: int) -> dict[str, np.ndarray]:
+    """Chunk ``index`` of a map, in whatever process or thread runs it: the robot (rebuilt from its
+    source once per worker thread), the IK solvers of this thread, then :func:`~.chunk.solve_chunk`."""
+    robot = payload["robot"] if payload["robot"] is not None else worker_robot(payload["source"])
+    frame, options = payload["frame"], payload["ik_options"]
+    solver = _solver(robot, frame, options)
+    local = None if payload["rotations"] is None else _solver(robot, frame, {**options, "max_restarts": 0})
+    return solve_chunk(robot, (solver, local), payload, index)
 
 
 def _assemble(plan: _Plan, run: ChunkRun, robot: Robot, frame: str) -> ReachabilityMap:
