@@ -329,3 +329,8 @@ def test_bound_calls_check_their_arrays():
         _core.integrate(model, np.zeros(6), np.zeros(6), np.empty(6, dtype=np.float32))
     with pytest.raises(kinejac.KinejacError, match="the frame id is 999"):
         _core.frames(model, np.zeros((1, 6)), 999, np.zeros(3), 0, np.empty((1, 4, 4)), None, 1)
+    panda = kinejac.load("panda", locked_joints=["panda_finger_joint1"])
+    fid = panda.frame_id("panda_hand_tcp")
+    tasks = core.Tasks(core.model_of(panda), np.array([[fid, -1, 1]]), np.ones((1, 6)), np.arange(1, 8))
+    with pytest.raises(kinejac.KinejacError, match="built for another robot"):  # the Panda's tasks, the UR5
+        _core.solve(model, tasks, core.Options(), np.eye(4), np.zeros(6), 0, 0, np.empty(6), None)

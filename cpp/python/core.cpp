@@ -197,10 +197,12 @@ Tasks make_tasks(const Model& model, In<int64_t> ti, In<double> tw, In<int64_t> 
     return Tasks(std::move(tasks), std::move(p));
 }
 
+// Tasks are built against one model; another must have their frames and joints (the same robot).
 void need_rows(const Tasks& tasks, const Model& model) {
-    for (const Task& t : tasks.tasks)
-        if (t.frame >= static_cast<int>(model.tree.frames.size()) || t.ref >= static_cast<int>(model.tree.frames.size()))
-            fail("kinejac core: these tasks were built for another robot");
+    const int nf = static_cast<int>(model.tree.frames.size());
+    bool ok = tasks.path.empty() || tasks.path.back() < model.tree.njoints();
+    for (const Task& t : tasks.tasks) ok = ok && t.frame < nf && t.ref < nf;
+    if (!ok) fail("kinejac core: these tasks were built for another robot");
 }
 
 Workspace& thread_workspace() {
