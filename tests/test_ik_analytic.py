@@ -242,7 +242,7 @@ def test_a_sweep_over_the_fixed_joint():
     q = panda.clip(np.array([0.2, 0.4, -0.3, -1.8, 0.3, 2.0, 0.5, 0.0]))
     T = kinejac.pose(panda, q, "panda_hand_tcp")
     angles = np.linspace(-2.5, 2.5, 11)
-    sweep = [kinejac.solve_ik_all(panda, T, "panda_hand_tcp", fixed={"panda_joint7": a}) for a in angles]
+    sweep = [kinejac.solve_ik_all(panda, T, "panda_hand_tcp", q0=q, fixed={"panda_joint7": a}) for a in angles]
     for a, s in zip(angles, sweep):
         assert (s.q[:, 6] == a).all()
         for x in s.q:
