@@ -308,3 +308,23 @@ def test_analytic_ik_object_and_branches():
         ik.solve(np.ones(3))
     with pytest.raises(kinejac.InvalidValueError):
         ik.solve(np.diag([1.0, 1.0, -1.0, 1.0]))  # not a rotation
+
+
+def test_a_path_can_hold_its_branch():
+    """Through the UR5's wrist singularity (wrist_2 crossing 0) the local solver follows the motion
+    onto the other wrist branch; holding the branch stops the path there instead."""
+    ur5 = kinejac.load("ur5")
+    q0 = np.array([0.3, -1.1, 1.4, -0.9, 0.3, 0.2])
+    q1 = q0 + np.array([0.1, 0.05, -0.1, 0.1, -0.6, 0.2])
+    waypoints = [kinejac.pose(ur5, q0 + t * (q1 - q0), "tool0") for t in np.linspace(0.1, 1.0, 10)]
+    ik = AnalyticIK(ur5, "tool0")
+    assert ik.branch_of(q0) != ik.branch_of(q1)
+    free = kinejac.solve_ik_path(ur5, waypoints, "tool0", q0)
+    assert free.success and free.q[-1][4] < 0
+    held = kinejac.solve_ik_path(ur5, waypoints, "tool0", q0, hold_branch=True)
+    assert not held.success and 0.4 < held.fraction < 0.6 and (held.q[:, 4] >= -1e-9).all()
+    assert all(ik.branch_of(q) == ik.branch_of(q0) for q in held.q[:-1])
+    short = kinejac.solve_ik_path(ur5, waypoints[:3], "tool0", q0, hold_branch=True)
+    assert short.success and np.abs(short.q[-1] - (q0 + 0.3 * (q1 - q0))).max() < 1e-9
+    with pytest.raises(kinejac.InvalidValueError, match="mask"):
+        kinejac.solve_ik_path(ur5, waypoints, "tool0", q0, hold_branch=True, mask=[1, 1, 1, 1, 1, 0])

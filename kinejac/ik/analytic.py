@@ -34,7 +34,15 @@ from .result import IKReason, IKResult
 from .structure import DEFAULT_TOLERANCE, IKStructure, plan_of
 from .targets import FrameTarget, as_targets, check_pose_batch
 
-__all__ = ["AnalyticIK", "IKSolutions", "IKSolutionsBatch", "SolutionsReason", "analytic_solver", "solve_ik_all"]
+__all__ = [
+    "AnalyticIK",
+    "BranchFollower",
+    "IKSolutions",
+    "IKSolutionsBatch",
+    "SolutionsReason",
+    "analytic_solver",
+    "solve_ik_all",
+]
 
 _perf = time.perf_counter
 _F64 = np.dtype(np.float64)
@@ -430,6 +438,21 @@ class AnalyticIK:
         if len(s) and float(np.abs(self.robot.difference(q, s.q[0])).max()) < 1e-6 and not s.singular:
             return int(s.branch[0])
         return None
+
+
+class BranchFollower:
+    """Solves a sequence of nearby poses on one branch: the closed-form solution of the branch of
+    ``q0`` nearest the previous configuration (:func:`kinejac.solve_ik_path` with
+    ``hold_branch=True``). For a family solved by a 1-D search (whose root order is no label) and
+    for a ``q0`` at a singularity, the nearest solution is taken whatever its branch."""
+
+    def __init__(self, robot: Robot, frame: str, q0, *, base: str | None = None) -> None:
+        self._ik = analytic_solver(robot, frame, base=base)
+        self.branch = self._ik.branch_of(q0) if self._ik.structure.method == "closed_form" else None
+
+    def solve(self, target, q, **_) -> IKResult:
+        """The solution of the branch nearest ``q`` (``success=False`` when the branch has none)."""
+        return self._ik.nearest(target, q, branch=self.branch)
 
 
 def _pose_of(robot: Robot, q: np.ndarray, frame: str, base: str | None) -> np.ndarray:

@@ -137,6 +137,7 @@ def solve_ik_path(
     mask=None,
     relative_to: str | None = None,
     velocity_scale: float | None = None,
+    hold_branch: bool = False,
 ) -> PathResult:
     """Follow the Cartesian path from ``T(q0)`` through ``poses`` with ``frame``, never jumping.
 
@@ -163,6 +164,10 @@ def solve_ik_path(
         relative_to: poses are relative to this frame.
         velocity_scale: if given (in (0, 1]), time stamps at that fraction of the joint velocity
             limits (:func:`time_parameterize`) are put in ``PathResult.time``.
+        hold_branch: solve each pose by the closed form instead (:func:`kinejac.solve_ik_all`: the
+            chain needs a family, and ``mask`` does not apply), keeping the solution on the start's
+            branch (elbow, shoulder and wrist configuration) nearest the previous configuration:
+            where that branch ends (a singularity, the limits) the path stops rather than flip.
 
     Returns a :class:`PathResult`; a path that cannot be followed is ``success=False``, never an exception.
 
@@ -197,6 +202,12 @@ def solve_ik_path(
         max_restarts=0,
         timeout=None,
     )
+    if hold_branch:
+        from ..ik.analytic import BranchFollower
+
+        if mask is not None:
+            raise InvalidValueError("hold_branch solves full poses: mask does not apply")
+        solver = BranchFollower(robot, frame, q0, base=relative_to)  # type: ignore[assignment]
     extra = {}
     if mask is not None:
         extra["mask"] = mask
