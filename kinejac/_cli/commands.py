@@ -11,6 +11,7 @@ import pinocchio as pin
 
 from .. import (
     MEASURES,
+    ik_structure,
     SingularityReport,
     available_robots,
     check_derivatives,
@@ -135,7 +136,20 @@ def doctor(args: argparse.Namespace) -> DoctorReport | BrokenUrdfReport:
         "tolerance": args.tol,
         "ok": ok,
     }
-    return DoctorReport(robot, findings, check, ok, args.samples, list(frames), status=EXIT_OK if ok else EXIT_NEGATIVE)
+    structures = {}
+    for f in frames:
+        s = ik_structure(robot, f)
+        structures[f] = {
+            "family": s.family,
+            "method": s.method,
+            "reversed": s.reversed,
+            "exact": s.exact,
+            "deviation": s.deviation if s.family is not None else None,
+            "description": s.describe(),
+            "fixable": s.fixable,
+        }
+    status = EXIT_OK if ok else EXIT_NEGATIVE
+    return DoctorReport(robot, findings, check, ok, structures, args.samples, list(frames), status=status)
 
 
 def manip(args: argparse.Namespace) -> ManipReport:

@@ -377,11 +377,12 @@ def _plan(robot: Robot, frame: str, base, joints: list[int], fixed_names: tuple[
                 if s.family is not None:
                     fixable[n] = s.family
             if fixable:
-                reason += ": fix one of " + ", ".join(f"{n} ({f})" for n, f in fixable.items()) + " with fixed={...}"
+                reason += (": fix one of " + ", ".join(f"{n} ({f})" for n, f in fixable.items())
+                           + " (fixed={joint: value}; kinejac ik --all --fixed JOINT=VALUE)")  # fmt: skip
             else:
                 reason += ", and fixing any one of them leaves a chain with no known family"
         elif len(free) > 6:
-            reason += ": fix the others with fixed={...}"
+            reason += ": fix the others (fixed={joint: value}; kinejac ik --all --fixed JOINT=VALUE)"
         return _with(empty, record(reason, fixable=fixable))
     H, O, T0 = _lines(robot, joints, frame, base)
     # the free lines at zero and at two other values of the fixed joints (a family must hold at all)
