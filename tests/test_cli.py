@@ -495,10 +495,12 @@ def test_ik_all_lists_every_solution(capsys):
 
 
 def test_ik_all_with_a_fixed_joint_and_degrees(capsys):
-    args = ["ik", "panda", "--frame", "panda_hand_tcp", "--xyz", "0.4", "0", "0.5", "--rpy", "180", "0", "0", "--degrees"]
+    args = ["ik", "panda", "--frame", "panda_hand_tcp", "--xyz", "0.4", "0", "0.5", "--rpy", "180", "0", "0"]
+    args.append("--degrees")
     data = run_json(capsys, *args, "--all", "--fixed", "panda_joint7=45")
     assert data["family"] == "spherical_wrist" and data["fixed"] == {"panda_joint7": pytest.approx(np.pi / 4)}
-    assert data["count"] >= 1 and all(s["joints"]["panda_joint7"] == pytest.approx(np.pi / 4) for s in data["solutions"])
+    assert data["count"] >= 1
+    assert all(s["joints"]["panda_joint7"] == pytest.approx(np.pi / 4) for s in data["solutions"])
     assert_usage_error(capsys, *args, "--all", match="the chain has 7 free joint(s)")
     assert_usage_error(capsys, *args, "--fixed", "panda_joint7=45", match="--fixed goes with --all")
     assert_usage_error(capsys, *args, "--all", "--fixed", "panda_joint7", match="expected JOINT=VALUE")

@@ -62,7 +62,13 @@ def _check_all(robot, frame, n: int, seed: int, *, fixed_joint: str | None = Non
 # -- structure -----------------------------------------------------------------------------------------------
 def test_structure_of_the_bundled_ur5():
     s = kinejac.ik_structure(kinejac.load("ur5"), "tool0")
-    assert (s.family, s.method, s.reversed, s.exact, s.max_solutions) == ("three_parallel", "closed_form", False, True, 8)
+    assert (s.family, s.method, s.reversed, s.exact, s.max_solutions) == (
+        "three_parallel",
+        "closed_form",
+        False,
+        True,
+        8,
+    )
     assert s.parallel == (("shoulder_lift_joint", "elbow_joint", "wrist_1_joint"),)
     assert s.intersecting == (("wrist_2_joint", "wrist_3_joint"),)
     assert "three parallel" in s.describe()
@@ -169,9 +175,12 @@ def test_unreachable_and_outside_limits():
     far[:3, 3] = [2.0, 0.0, 0.0]
     sols = kinejac.solve_ik_all(ur5, far, "tool0")
     assert len(sols) == 0 and not sols.success and sols.reason is SolutionsReason.UNREACHABLE and sols.nearest is None
-    limited = kinejac.load("erd:ur5_joint_limited_robot") if "erd:ur5_joint_limited_robot" in ERD_UR + [
-        n for n in kinejac.available_robots() if n == "erd:ur5_joint_limited_robot"
-    ] else None
+    limited = (
+        kinejac.load("erd:ur5_joint_limited_robot")
+        if "erd:ur5_joint_limited_robot"
+        in ERD_UR + [n for n in kinejac.available_robots() if n == "erd:ur5_joint_limited_robot"]
+        else None
+    )
     if limited is not None:  # elbow within ±π, the rest too: some branches leave the limits
         rng = np.random.default_rng(7)
         dropped = 0

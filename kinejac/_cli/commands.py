@@ -11,11 +11,11 @@ import pinocchio as pin
 
 from .. import (
     MEASURES,
-    ik_structure,
     SingularityReport,
     available_robots,
     check_derivatives,
     force_ellipsoid,
+    ik_structure,
     jacobian,
     load,
     manipulability,

@@ -11,7 +11,7 @@ import math
 import signal
 import threading
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pinocchio as pin
@@ -20,6 +20,7 @@ from .. import pose, solve_ik, solve_ik_all
 from ..collision import CollisionChecker, load_scene
 from ..collision import collisions as self_collisions
 from ..errors import InvalidValueError, KinejacError
+from ..ik import IKSolutions
 from ..robot import Robot
 from .inputs import ANGULAR, configuration, ik_target, load_robot, number, view_target, warn
 from .parser import UsageError
@@ -118,7 +119,7 @@ def ik_all(robot: Robot, args: argparse.Namespace, target: np.ndarray, xyz, R, q
             raise UsageError(f"kinejac ik --fixed: expected JOINT=VALUE, got {item!r}")
         value = number(text, f"--fixed {name}")
         fixed[name] = math.radians(value) if args.degrees and robot.joint(name).kind in ANGULAR else value
-    sols = solve_ik_all(robot, target, args.frame, q0=q0, fixed=fixed or None)
+    sols = cast(IKSolutions, solve_ik_all(robot, target, args.frame, q0=q0, fixed=fixed or None))  # one target
     solutions = [
         {"q": q, "joints": robot.to_dict(q), "position_error": float(p), "rotation_error": float(r), "branch": int(b)}
         for q, p, r, b in zip(sols.q, sols.position_error, sols.rotation_error, sols.branch)

@@ -265,7 +265,8 @@ def _ik(r: IkReport, degrees: bool) -> list[str]:
 
 def _ik_all(r: IkAllReport, degrees: bool) -> list[str]:
     unit = _angle_unit(degrees)
-    fixed = f", {', '.join(f'{k}={math.degrees(v) if degrees else v:g}' for k, v in r.fixed.items())} fixed" if r.fixed else ""
+    held = ", ".join(f"{k}={math.degrees(v) if degrees else v:g}" for k, v in r.fixed.items())
+    fixed = f", {held} fixed" if r.fixed else ""
     head = f"frame {r.frame!r} of {r.robot.name!r}{fixed}: {r.structure}"
     if not r.count:
         return [head, f"no solution ({r.reason})"]
@@ -282,7 +283,7 @@ def _ik_all(r: IkAllReport, degrees: bool) -> list[str]:
             f"  {k:2d}  {fmt_vec(values, '9.5f')}   errors {s['position_error']:.1e} m, "
             f"{math.degrees(s['rotation_error']) if degrees else s['rotation_error']:.1e} {unit}   branch {s['branch']}"
         )
-    return out + [f"time {r.time * 1e6:.1f} us"]
+    return [*out, f"time {r.time * 1e6:.1f} us"]
 
 
 def _ik_collisions(r: IkReport) -> list[str]:

@@ -297,7 +297,9 @@ class AnalyticIK:
             try:
                 v = float(value)
             except (TypeError, ValueError):
-                raise InvalidValueError(f"fixed value of joint {name!r} must be a number [rad], got {value!r}") from None
+                raise InvalidValueError(
+                    f"fixed value of joint {name!r} must be a number [rad], got {value!r}"
+                ) from None
             k = self._fixed_q[name]
             if self._fixed_kind[name] == "continuous":
                 q[k : k + 2] = (np.cos(v), np.sin(v))
@@ -342,7 +344,11 @@ class AnalyticIK:
         keep its values, clipped into the limits); ``fixed``: ``{joint: value}`` [rad] for the fixed
         joints (default: the values given to the constructor, else those of ``q0``)."""
         t0 = _perf()
-        T = target if type(target) is np.ndarray and target.shape == _SHAPE_T and target.dtype is _F64 else self._pose(target)
+        T = (
+            target
+            if type(target) is np.ndarray and target.shape == _SHAPE_T and target.dtype is _F64
+            else self._pose(target)
+        )
         start = self._mid if q0 is None and fixed is None else self._start(q0, fixed)
         out = np.empty(self._shape)
         info = _solve_all(self._core, T, start, out)

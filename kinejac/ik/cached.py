@@ -117,7 +117,8 @@ def _analytic(robot: Robot, target, frame, q0, weights, mask, relative_to, optio
 
     for name in options:
         if name not in _ANALYTIC_OPTIONS:
-            raise UnknownOptionError("solve_ik(method='analytic')", name, _suggest(name, _ANALYTIC_OPTIONS), _ANALYTIC_OPTIONS)
+            close = _suggest(name, _ANALYTIC_OPTIONS)
+            raise UnknownOptionError("solve_ik(method='analytic')", name, close, _ANALYTIC_OPTIONS)
     if weights is not None or mask is not None:
         raise InvalidValueError("method 'analytic' solves full poses: weights and mask do not apply")
     if frame is None:

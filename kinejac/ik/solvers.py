@@ -210,7 +210,7 @@ class IKSolver:
         if not isinstance(analytic_seeds, (bool, np.bool_)):
             raise InvalidValueError(f"analytic_seeds must be True or False, got {analytic_seeds!r}")
         self.analytic_seeds = bool(analytic_seeds)
-        self._analytic = None  # every solution by closed forms, for pose targets of `frame`
+        self._analytic: AnalyticIK | None = None  # every solution by closed forms, for pose targets of `frame`
         if self.analytic_seeds and frame is not None:
             from .analytic import analytic_solver
             from .structure import ik_structure
@@ -338,7 +338,9 @@ class IKSolver:
     def _from_analytic(self, T: np.ndarray, start: np.ndarray, t0: float) -> IKResult | None:
         """The closed-form solution nearest ``start`` that the tolerances (and the exact collision
         check) accept, as a result; ``None`` when there is none (the iterations take over)."""
-        sols = cast("AnalyticIK", self._analytic).solve(T, start)
+        if self._analytic is None:
+            return None
+        sols = self._analytic.solve(T, start)
         for i in range(len(sols)):
             perr, rerr = float(sols.position_error[i]), float(sols.rotation_error[i])
             if perr > self.position_tolerance or rerr > self.rotation_tolerance:
@@ -347,7 +349,7 @@ class IKSolver:
             if self._avoid is not None and not self._avoid.free(q):
                 continue
             if self.objective is not None:
-                q, perr, rerr = self._secondary(self._pose_task, T[None], q)
+                q, perr, rerr = self._secondary(cast(core.Tasks, self._pose_task), T[None], q)
             q.setflags(write=False)
             history = np.vstack((start, q)) if self.record_history else None
             return IKResult.of_fields(q, True, perr, rerr, 0, 0, _perf() - t0, IKReason.CONVERGED, history)
@@ -414,7 +416,7 @@ class IKSolver:
         out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
         todo = np.arange(B)
         if self._analytic is not None and self._avoid is None:  # closed forms first; iterate the rest
-            sols = cast("AnalyticIK", self._analytic).solve_batch(T, Q0, threads=threads)
+            sols = self._analytic.solve_batch(T, Q0, threads=threads)
             ok = (sols.count > 0) & (sols.position_error[:, 0] <= self.position_tolerance)
             ok[ok] &= sols.rotation_error[ok, 0] <= self.rotation_tolerance
             out_q[ok], out_f[ok, :2], out_f[ok, 2:] = sols.q[ok, 0], sols.position_error[ok, :1], np.nan
@@ -424,7 +426,8 @@ class IKSolver:
         if len(todo) == B:
             core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
         elif len(todo):
-            sub_q, sub_f, sub_i = np.empty((len(todo), nq)), np.empty((len(todo), 4)), np.empty((len(todo), 3), np.int64)
+            n = len(todo)
+            sub_q, sub_f, sub_i = np.empty((n, nq)), np.empty((n, 4)), np.empty((n, 3), np.int64)
             core.solve_batch(self._model, task, self._batch_opts, np.ascontiguousarray(T4[todo]),
                              np.ascontiguousarray(Q0[todo]), np.ascontiguousarray(seeds[todo]), sub_q, sub_f, sub_i,
                              threads)  # fmt: skip

@@ -25,8 +25,11 @@ names the joints whose fixing gives a family.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pinocchio as pin
@@ -177,14 +180,14 @@ def _lines(robot: Robot, joints: list[int], frame: str, base: str | None):
             q[info.idx_q] = 0.0
     pin.framesForwardKinematics(model, data, q)
     T_wb = pin.SE3.Identity() if base is None else data.oMf[robot.frame_id(base)]
-    H, O = np.empty((len(joints), 3)), np.empty((len(joints), 3))
+    axes, points = np.empty((len(joints), 3)), np.empty((len(joints), 3))
     for k, j in enumerate(joints):
         axis = _joint_kind(model.joints[j])[1]
         M = T_wb.actInv(data.oMi[j])
-        H[k] = M.rotation @ (axis / np.linalg.norm(axis))
-        O[k] = M.translation
+        axes[k] = M.rotation @ (axis / np.linalg.norm(axis))
+        points[k] = M.translation
     T0 = T_wb.actInv(data.oMf[robot.frame_id(frame)]).homogeneous
-    return H, O, T0
+    return axes, points, T0
 
 
 def model_data(robot: Robot) -> pin.Data:
@@ -195,12 +198,12 @@ def model_data(robot: Robot) -> pin.Data:
     return data
 
 
-def _fold(H: np.ndarray, O: np.ndarray, fixed: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fold(axes: np.ndarray, points: np.ndarray, fixed: np.ndarray, angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The free joints' lines with the fixed joints turned by ``angles`` (every later line moves)."""
     R, t = np.eye(3), np.zeros(3)
     h_out, o_out = [], []
-    for k in range(len(H)):
-        h, o = R @ H[k], R @ O[k] + t
+    for k in range(len(axes)):
+        h, o = R @ axes[k], R @ points[k] + t
         if not fixed[k]:
             h_out.append(h)
             o_out.append(o)
@@ -215,33 +218,38 @@ def _sin(h1, h2) -> float:
     return float(np.linalg.norm(np.cross(h1, h2)))
 
 
-def _meet_point(H, O) -> tuple[np.ndarray, float]:
+def _meet_point(axes, points) -> tuple[np.ndarray, float]:
     """The point where the lines meet (the midpoint of the closest points of the first two, which
     are not parallel) and its largest distance to one of them (a third may coincide with the first,
     as the Panda's axes 1 and 3 do with joint 2 at zero)."""
-    h1, h2, r = H[0], H[1], O[1] - O[0]
+    h1, h2, r = axes[0], axes[1], points[1] - points[0]
     b, d1, d2 = h1 @ h2, h1 @ r, h2 @ r
     s, t = (d1 - b * d2) / (1 - b * b), (b * d1 - d2) / (1 - b * b)
-    X = 0.5 * (O[0] + s * h1 + O[1] + t * h2)
-    dist = max(float(np.linalg.norm((np.eye(3) - np.outer(h, h)) @ (X - o))) for h, o in zip(H, O))
+    X = 0.5 * (points[0] + s * h1 + points[1] + t * h2)
+    dist = max(float(np.linalg.norm((np.eye(3) - np.outer(h, h)) @ (X - o))) for h, o in zip(axes, points))
     return X, dist
 
 
-def _deviation(kind: str, idx: tuple[int, ...], H, O, tol: float) -> float:
+def _deviation(kind: str, idx: tuple[int, ...], axes, points, tol: float) -> float:
     """How far the lines ``idx`` are from meeting / being parallel ([m] / [rad]); ``inf`` when
     meeting lines are (nearly) parallel, which is another structure."""
     if kind == "parallel":
-        return max(float(np.arcsin(min(1.0, _sin(H[idx[0]], H[i])))) for i in idx[1:])
-    for a, b in zip(idx, idx[1:]):  # consecutive axes must cross
-        if _sin(H[a], H[b]) <= 10 * tol:
+        return max(float(np.arcsin(min(1.0, _sin(axes[idx[0]], axes[i])))) for i in idx[1:])
+    for a, b in itertools.pairwise(idx):  # consecutive axes must cross
+        if _sin(axes[a], axes[b]) <= 10 * tol:
             return float("inf")
-    return _meet_point(H[list(idx)], O[list(idx)])[1]
+    return _meet_point(axes[list(idx)], points[list(idx)])[1]
 
 
 def _placement(a: int, holds) -> tuple[int, tuple] | None:
     """The closed-form placement of joints a, a+1, a+2, as (code, relation), or None."""
     b, c = a + 1, a + 2
-    for code, rel in ((0, ("parallel", (b, c))), (1, ("meet", (a, b))), (2, ("parallel", (a, b))), (3, ("meet", (b, c)))):
+    for code, rel in (
+        (0, ("parallel", (b, c))),
+        (1, ("meet", (a, b))),
+        (2, ("parallel", (a, b))),
+        (3, ("meet", (b, c))),
+    ):
         if holds(rel):
             return code, rel
     return None
@@ -254,13 +262,15 @@ def _candidates(holds):
     out = []
     for stage in ("closed", "parallel", "searched", "two"):
         for rev in (False, True):
-            o = (lambda i: 5 - i) if rev else (lambda i: i)
 
-            def hold(rel):
-                return holds((rel[0], tuple(o(i) for i in rel[1])))
+            def forward(i: int, rev: bool = rev) -> int:  # an index of the chain read this way, read forwards
+                return 5 - i if rev else i
 
-            def real(rels):
-                return [(k, tuple(sorted(o(i) for i in idx))) for k, idx in rels]
+            def hold(rel, forward=forward):
+                return holds((rel[0], tuple(forward(i) for i in rel[1])))
+
+            def real(rels, forward=forward):
+                return [(k, tuple(sorted(forward(i) for i in idx))) for k, idx in rels]
 
             wrist = ("meet", (3, 4, 5))
             if stage in ("closed", "searched") and hold(wrist):
@@ -346,9 +356,7 @@ def plan_of(robot: Robot, frame: str, *, base=None, fixed=None, tolerance=DEFAUL
     if plan is None:
         plan = robot.cache[key] = _plan(robot, frame, base, joints, fixed_names, tolerance)
     if need and plan.structure.family is None:
-        raise StructureError(
-            f"no closed-form IK for frame {frame!r} of robot {robot.name!r}: {plan.structure.reason}"
-        )
+        raise StructureError(f"no closed-form IK for frame {frame!r} of robot {robot.name!r}: {plan.structure.reason}")
     return plan
 
 
@@ -359,8 +367,8 @@ def _plan(robot: Robot, frame: str, base, joints: list[int], fixed_names: tuple[
     free = [n for n, f in zip(names, fixed) if not f]
 
     def record(reason: str = "", **kw) -> IKStructure:
-        fields = dict(family=None, reversed=False, placement=None, searched=None, method="none",
-                      intersecting=(), parallel=(), deviation=float("inf"), max_solutions=0)  # fmt: skip
+        fields: dict[str, Any] = {"family": None, "reversed": False, "placement": None, "searched": None}
+        fields.update(method="none", intersecting=(), parallel=(), deviation=float("inf"), max_solutions=0)
         fields.update(kw)
         return IKStructure(robot.name, frame, base, names, fixed_names, tolerance=tol, reason=reason, **fields)
 
@@ -384,13 +392,13 @@ def _plan(robot: Robot, frame: str, base, joints: list[int], fixed_names: tuple[
         elif len(free) > 6:
             reason += ": fix the others (fixed={joint: value}; kinejac ik --all --fixed JOINT=VALUE)"
         return _with(empty, record(reason, fixable=fixable))
-    H, O, T0 = _lines(robot, joints, frame, base)
+    axes, points, T0 = _lines(robot, joints, frame, base)
     # the free lines at zero and at two other values of the fixed joints (a family must hold at all)
     rng = np.random.default_rng(0)
-    samples = [_fold(H, O, fixed, np.zeros(len(H)))]
+    samples = [_fold(axes, points, fixed, np.zeros(len(axes)))]
     if fixed.any():
-        samples += [_fold(H, O, fixed, rng.uniform(-np.pi, np.pi, len(H))) for _ in range(2)]
-    free_at = [k for k in range(len(H)) if not fixed[k]]  # free index -> chain index
+        samples += [_fold(axes, points, fixed, rng.uniform(-np.pi, np.pi, len(axes))) for _ in range(2)]
+    free_at = [k for k in range(len(axes)) if not fixed[k]]  # free index -> chain index
 
     def straddles(idx) -> bool:
         lo, hi = free_at[min(idx)], free_at[max(idx)]
@@ -428,14 +436,14 @@ def _plan(robot: Robot, frame: str, base, joints: list[int], fixed_names: tuple[
         return _with(empty, record(reason, **shown))
     family, placement, searched, rev, rels = found[0]
     dev = max(deviation(r) for r in rels)
-    H, O = _idealised(H, O, free_at, rels, straddles)
+    axes, points = _idealised(axes, points, free_at, rels, straddles)
     fam = FAMILIES[family]
     searched_name = None
     if family == 2:
         searched_name = free[5 - searched if rev else searched]
     elif placement == 4:
         searched_name = free[5 if rev else 0]
-    groups = {"meet": [], "parallel": []}
+    groups: dict[str, list[tuple[str, ...]]] = {"meet": [], "parallel": []}
     for kind, idx in rels:
         groups[kind].append(tuple(free[i] for i in idx))
     structure = record(
@@ -452,27 +460,27 @@ def _plan(robot: Robot, frame: str, base, joints: list[int], fixed_names: tuple[
     iq = np.array([i.idx_q for i in infos], dtype=np.int64)
     iv = np.array([i.idx_v for i in infos], dtype=np.int64)
     cont = np.array([i.kind == "continuous" for i in infos], dtype=np.int64)
-    return Plan(structure, H, O, iq, iv, cont, fixed, T0, family, placement, searched)
+    return Plan(structure, axes, points, iq, iv, cont, fixed, T0, family, placement, searched)
 
 
 def _with(plan: Plan, structure: IKStructure) -> Plan:
-    return Plan(structure, *(getattr(plan, f) for f in ("h", "o", "iq", "iv", "continuous", "fixed", "T0")), -1, -1, -1)
+    return dataclasses.replace(plan, structure=structure, family=-1, placement=-1, searched=-1)
 
 
-def _idealised(H, O, free_at, rels, straddles) -> tuple[np.ndarray, np.ndarray]:
+def _idealised(axes, points, free_at, rels, straddles) -> tuple[np.ndarray, np.ndarray]:
     """The chain's lines moved into the family: parallel groups get their mean direction, meeting
     groups go through their common point (relations across a fixed joint hold exactly already)."""
-    H, O = H.copy(), O.copy()
+    axes, points = axes.copy(), points.copy()
     for kind, idx in sorted(rels, key=lambda r: r[0] != "parallel"):  # directions first
         if straddles(idx):
             continue
         ks = [free_at[i] for i in idx]
         if kind == "parallel":
-            signs = np.sign(H[ks] @ H[ks[0]])
-            d = (signs[:, None] * H[ks]).sum(axis=0)
+            signs = np.sign(axes[ks] @ axes[ks[0]])
+            d = (signs[:, None] * axes[ks]).sum(axis=0)
             d /= np.linalg.norm(d)
-            H[ks] = signs[:, None] * d
+            axes[ks] = signs[:, None] * d
         else:
-            P, _ = _meet_point(H[ks], O[ks])
-            O[ks] = P
-    return H, O
+            P, _ = _meet_point(axes[ks], points[ks])
+            points[ks] = P
+    return axes, points

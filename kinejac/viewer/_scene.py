@@ -416,7 +416,9 @@ class RobotScene:
     def delete(self, group: str, name: str | None = None) -> None:
         """Remove drawn markers: a whole group (``"targets"``, ``"ellipsoids"``, ``"paths"``,
         ``"points"``, ``"frames"``, ``"solutions"``, ...) or one ``name`` in it."""
-        groups = ("targets", "ellipsoids", "paths", "points", "frames", "obstacles", "collision", "spheres", "solutions")
+        groups = (
+            "targets", "ellipsoids", "paths", "points", "frames", "obstacles", "collision", "spheres", "solutions",
+        )  # fmt: skip
         if group not in groups:
             from ..errors import InvalidChoiceError
 
