@@ -676,7 +676,8 @@ int max_equivalents(double lo, double hi) {
 }  // namespace
 
 int Analytic::capacity() const {
-    int cap = kMaxCandidates;
+    // closed forms give at most 8 candidates; a search keeps up to kMaxCandidates roots
+    int cap = family == TWO_INTERSECTING || placement == SEARCHED ? kMaxCandidates : 8;
     if (!all_equivalents) return cap;
     for (const ChainJoint& J : joints)
         if (!J.fixed && !J.continuous) cap *= max_equivalents(tree.lo[J.iq], tree.hi[J.iq]);

@@ -69,6 +69,7 @@ class SolutionsReason(str, Enum):
 
 
 _REASONS = tuple(SolutionsReason)  # the core's order
+_REASON_ARRAY = np.array(_REASONS, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -368,31 +369,30 @@ class AnalyticIK:
         T = check_pose_batch(targets)
         B, nq = T.shape[0], self.robot.nq
         if q0 is None:
-            Q0 = np.broadcast_to(self._mid, (B, nq)).copy()
+            Q0 = np.broadcast_to(self._mid, (B, nq))
         else:
-            Q0 = np.broadcast_to(self.robot.check_q(q0, "q0"), (B, nq)).copy()
+            Q0 = np.broadcast_to(self.robot.check_q(q0, "q0"), (B, nq))
             if self._fixed_default:
                 Q0 = self._with_fixed_batch(Q0, self._fixed_default)
         if fixed is not None:
             if not isinstance(fixed, Mapping):
                 raise InvalidValueError(f"fixed must map joint names to values [rad], got {type(fixed).__name__}")
             Q0 = self._with_fixed_batch(Q0, fixed)
-        Q0 = self.robot.clip(Q0)
         threads = core.default_threads() if threads is None else positive("threads", threads, integer=True)
         out = np.empty((B, *self._shape))
         info = np.empty((B, 6), dtype=np.int64)
+        # the core clips each start into the limits, as for one target
         _core.solve_all_batch(self._core, T, np.ascontiguousarray(Q0), out, info, threads)
         count = info[:, 0]
         K = int(count.max(initial=0))
         rows = out[:, :K]
-        branch = np.where(np.isnan(rows[..., nq + 2]), -1, np.nan_to_num(rows[..., nq + 2])).astype(np.int64)
         return IKSolutionsBatch(
             q=rows[..., :nq],
             position_error=rows[..., nq],
             rotation_error=rows[..., nq + 1],
-            branch=branch,
+            branch=np.nan_to_num(rows[..., nq + 2], nan=-1.0).astype(np.int64),
             count=count.copy(),
-            reason=np.array([_REASONS[r] for r in info[:, 1].tolist()], dtype=object),
+            reason=_REASON_ARRAY[info[:, 1]],
             singular=info[:, 2].astype(bool),
             candidates=info[:, 3].copy(),
             outside_limits=info[:, 4].copy(),
@@ -402,6 +402,7 @@ class AnalyticIK:
         )
 
     def _with_fixed_batch(self, Q0: np.ndarray, values: Mapping) -> np.ndarray:
+        Q0 = np.array(Q0)
         for name, value in values.items():
             v = np.asarray(value, dtype=float)
             if v.ndim == 0:

@@ -87,7 +87,8 @@ struct Analytic {
     double slack = kSubproblemEps;  // a chain only near its family: subproblems keep closest angles this far
     double same = 1e-7;            // [rad]: solutions closer than this in every joint are one
 
-    // The most solutions one target can give (candidates times the equivalents the limits admit).
+    // The most solutions one target can give: 8 for a closed form, kMaxCandidates for a search, times
+    // the equivalents the limits admit with all_equivalents.
     int capacity() const;
 };
 
