@@ -250,7 +250,7 @@ int search_roots(Eval&& eval, int nb, int samples, std::vector<Sample>& grid, Ro
         double g1 = s.ok[b] ? sg * s.f[b] : fallback;
         eval(x2, s);
         double g2 = s.ok[b] ? sg * s.f[b] : fallback;
-        for (int it = 0; it < 50 && std::min(g1, g2) > 0.0 && c - a > 1e-12; ++it) {
+        for (int it = 0; it < 30 && std::min(g1, g2) > 0.0 && c - a > 1e-12; ++it) {
             if (g1 < g2) {
                 c = x2;
                 x2 = x1;
@@ -284,7 +284,7 @@ int search_roots(Eval&& eval, int nb, int samples, std::vector<Sample>& grid, Ro
             // branch b ends between the samples: find where, and the branch it meets there
             const bool left = L.ok[b];
             double in = left ? a : c, past = left ? c : a;
-            for (int it = 0; it < 60 && std::fabs(past - in) > 1e-14; ++it) {
+            for (int it = 0; it < 60 && std::fabs(past - in) > 1e-9; ++it) {
                 const double m = 0.5 * (in + past);
                 eval(m, s);
                 (s.ok[b] ? in : past) = m;
@@ -310,10 +310,11 @@ int search_roots(Eval&& eval, int nb, int samples, std::vector<Sample>& grid, Ro
                 if (x < 0 || !S.ok[x] || n >= max_roots) continue;
                 const double lo = left ? a : in, hi = left ? in : c;
                 const double flo = left ? S.f[x] : E.f[x], fhi = left ? E.f[x] : S.f[x];
-                if (changes(flo, fhi))
+                if (changes(flo, fhi)) {
                     add(refine(x, lo, flo, hi, fhi), x);
-                else if (flo != 0.0)
+                } else if (flo != 0.0) {  // near a branch's end two roots often come close: look for a dip
                     dip(x, lo, flo, hi, fhi);
+                }
             }
         }
     }
@@ -323,6 +324,13 @@ int search_roots(Eval&& eval, int nb, int samples, std::vector<Sample>& grid, Ro
         const Sample &P = grid[(k + samples - 1) % samples], &C = grid[k], &Q = grid[k + 1];
         const double th = -kPi + k * step;
         for (int b = 0; b < nb && n < max_roots; ++b) {
+            if (C.ok[b] && P.ok[b] != Q.ok[b] && C.f[b] != 0.0) {  // next to a branch's end: the valid side
+                const Sample& V = P.ok[b] ? P : Q;
+                const double lo = P.ok[b] ? th - step : th, hi = P.ok[b] ? th : th + step;
+                if (std::fabs(C.f[b]) < std::fabs(V.f[b]) && !changes(C.f[b], V.f[b]))
+                    dip(b, lo, P.ok[b] ? P.f[b] : C.f[b], hi, P.ok[b] ? C.f[b] : Q.f[b]);
+                continue;
+            }
             if (!P.ok[b] || !C.ok[b] || !Q.ok[b]) continue;
             const double sg = C.f[b] > 0.0 ? 1.0 : -1.0, f0 = sg * P.f[b], f1 = sg * C.f[b], f2 = sg * Q.f[b];
             if (!(f1 > 0.0 && f1 < f0 && f1 <= f2)) continue;
@@ -500,16 +508,20 @@ int solve_two_intersecting(const Analytic& a, const Chain6& c, const double* Rt,
         rotations(c, 0, 3, q, R);
         mul33_tn(R, M, N);
     };
+    const V3 Mh5 = mul(M, c.h[5]);
     auto eval = [&](double th, Sample& S) {
         Triple tr[4];
         const int nt = place(th, tr);
         for (int b = 0; b < 4; ++b) S.ok[b] = 0;
         for (int k = 0; k < nt; ++k) {
             const int b = tr[k].branch;
-            double q[6], N[9];
-            wrist(th, tr[k], q, N);
+            // h₄ᵀ N h₅ = (R₀R₁R₂R₃ h₄)ᵀ (M h₅): four vector rotations instead of the matrices
+            const double q[4] = {s == 0 ? th : tr[k].qa, s == 0 ? tr[k].qa : tr[k].qb, s == 0 ? tr[k].qb : tr[k].qc,
+                                 s == 0 ? tr[k].qc : th};
+            V3 v = c.h[4];
+            for (int j = 3; j >= 0; --j) v = rotate(c.h[j], q[j], v);
             S.ok[b] = 1;
-            S.f[b] = dot(c.h[4], mul(N, c.h[5])) - h45;
+            S.f[b] = dot(v, Mh5) - h45;
             S.angles[b][0] = tr[k].qa;
             S.angles[b][1] = tr[k].qb;
             S.angles[b][2] = tr[k].qc;
