@@ -337,3 +337,16 @@ def test_a_path_can_hold_its_branch():
     assert short.success and np.abs(short.q[-1] - (q0 + 0.3 * (q1 - q0))).max() < 1e-9
     with pytest.raises(kinejac.InvalidValueError, match="mask"):
         kinejac.solve_ik_path(ur5, waypoints, "tool0", q0, hold_branch=True, mask=[1, 1, 1, 1, 1, 0])
+
+
+def test_invalid_targets_in_a_batch_are_named_or_repaired():
+    ur5 = kinejac.load("ur5")
+    T = kinejac.pose(ur5, ur5.random_configuration(12, size=5), "tool0")
+    T[2, 0, 0] += 1e-8  # within as_transform's tolerance: re-orthonormalised, as one solve does
+    batch = kinejac.solve_ik_all(ur5, T, "tool0")
+    assert batch.count[2] > 0 and np.array_equal(batch[2].q, kinejac.solve_ik_all(ur5, T[2], "tool0").q)
+    T[3, 0, 0] = 2.0
+    with pytest.raises(kinejac.InvalidValueError, match=r"targets\[3\]"):
+        kinejac.solve_ik_all(ur5, T, "tool0")
+    with pytest.raises(kinejac.ShapeError):
+        kinejac.solve_ik_all(ur5, T[:, :3], "tool0")

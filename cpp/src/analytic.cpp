@@ -591,7 +591,9 @@ PoseErrors errors_at(const Analytic& a, const double* T, const double* q, Placem
     mul33_tn(RT, RX, RM);
     PoseErrors e;
     e.position = norm(d);
-    e.rotation = log3(RM, wv);
+    // the angle of RM: ‖vee(RM - RMᵀ)‖ / 2 = sin θ, which is θ to 1e-24 below 1e-8 (the common case)
+    const double s = 0.5 * norm(V3{RM[7] - RM[5], RM[2] - RM[6], RM[3] - RM[1]});
+    e.rotation = s < 1e-8 && RM[0] + RM[4] + RM[8] > 0.0 ? s : log3(RM, wv);
     return e;
 }
 

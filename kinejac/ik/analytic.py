@@ -366,7 +366,10 @@ class AnalyticIK:
         every core; the answer does not depend on it); ``q0``: ``(nq,)`` or ``(B, nq)``; ``fixed``:
         ``{joint: value}`` or ``{joint: (B,) values}``. Equal to :meth:`solve` on each target."""
         t0 = _perf()
-        T = check_pose_batch(targets)
+        T = targets
+        fast = type(T) is np.ndarray and T.dtype is _F64 and T.ndim == 3 and T.shape[1:] == _SHAPE_T
+        if not (fast and T.flags.c_contiguous):  # the core checks the targets it is given (see below)
+            T = check_pose_batch(targets)
         B, nq = T.shape[0], self.robot.nq
         if q0 is None:
             Q0 = np.broadcast_to(self._mid, (B, nq))
@@ -382,7 +385,15 @@ class AnalyticIK:
         out = np.empty((B, *self._shape))
         info = np.empty((B, 6), dtype=np.int64)
         # the core clips each start into the limits, as for one target
-        _core.solve_all_batch(self._core, T, np.ascontiguousarray(Q0), out, info, threads)
+        Q0 = np.ascontiguousarray(Q0)
+        _core.solve_all_batch(self._core, T, Q0, out, info, threads)
+        bad = np.flatnonzero(info[:, 1] < 0)
+        if len(bad):  # the validating path explains (raises) or repairs what the core refused
+            T = check_pose_batch(targets)
+            Q0 = self.robot.clip(self.robot.check_q(Q0, "q0"))
+            sub_out, sub_info = np.empty((len(bad), *self._shape)), np.empty((len(bad), 6), dtype=np.int64)
+            _core.solve_all_batch(self._core, T[bad], Q0[bad], sub_out, sub_info, threads)
+            out[bad], info[bad] = sub_out, sub_info
         count = info[:, 0]
         K = int(count.max(initial=0))
         rows = out[:, :K]
