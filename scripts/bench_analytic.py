@@ -51,7 +51,8 @@ class Oracle:
     """pinocchio's forward kinematics on a fresh Data, and the Jacobian's smallest singular value."""
 
     def __init__(self, robot: kinejac.Robot, frame: str) -> None:
-        self.robot, self.model, self.data, self.fid = robot, robot.model, robot.model.createData(), robot.frame_id(frame)
+        self.robot, self.model, self.fid = robot, robot.model, robot.frame_id(frame)
+        self.data = robot.model.createData()
 
     def pose(self, q) -> pin.SE3:
         pin.framesForwardKinematics(self.model, self.data, np.asarray(q, dtype=float))
@@ -150,7 +151,8 @@ def run_ur5(n: int, seed: int, rounds: int) -> dict:
         geo_sols = [[np.array(q) for q, ls in geo.get_ik(R, p) if not ls] for R, p in targets_ig]
         out["ikgeo"] = stats_of(geo_sols, Q, lambda i, x: oracle.error(x, Tse3[i]), regular)
         preset = ik_geo.Robot.ur5()
-        out["ikgeo_preset_count"] = float(np.mean([sum(not ls for _, ls in preset.get_ik(R, p)) for R, p in targets_ig]))
+        counts = [sum(not ls for _, ls in preset.get_ik(R, p)) for R, p in targets_ig]
+        out["ikgeo_preset_count"] = float(np.mean(counts))
         calls["ikgeo"] = lambda: [geo.get_ik(R, p) for R, p in targets_ig]
         calls["ikgeo_preset"] = lambda: [preset.get_ik(R, p) for R, p in targets_ig]
     except ImportError as exc:
