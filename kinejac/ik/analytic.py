@@ -25,7 +25,7 @@ from enum import Enum
 import numpy as np
 import pinocchio as pin
 
-from .. import _core, core
+from .. import core
 from .._checks import positive
 from ..errors import InvalidValueError, JointNotFound, ShapeError
 from ..robot import Robot
@@ -47,7 +47,7 @@ __all__ = [
 _perf = time.perf_counter
 _F64 = np.dtype(np.float64)
 _SHAPE_T = (4, 4)
-_solve_all = _core.solve_all
+_solve_all = core.solve_all
 _MAX_ROWS = 1_000_000  # all_equivalents on joints with many turns: refuse rather than allocate gigabytes
 
 
@@ -255,7 +255,7 @@ class AnalyticIK:
         if not isinstance(all_equivalents, (bool, np.bool_)):
             raise InvalidValueError(f"all_equivalents must be True or False, got {all_equivalents!r}")
         task = tasks_of(robot, (FrameTarget.pose(frame, np.eye(4), relative_to=base),))
-        self._core = _core.Analytic(
+        self._core = core.Analytic(
             core.model_of(robot), task, plan.family, max(plan.placement, 0), plan.structure.reversed,
             max(plan.searched, 0), samples, plan.h, plan.o, plan.iq, plan.iv, plan.continuous, plan.fixed, plan.T0,
         )  # fmt: skip
@@ -386,13 +386,13 @@ class AnalyticIK:
         info = np.empty((B, 6), dtype=np.int64)
         # the core clips each start into the limits, as for one target
         Q0 = np.ascontiguousarray(Q0)
-        _core.solve_all_batch(self._core, T, Q0, out, info, threads)
+        core.solve_all_batch(self._core, T, Q0, out, info, threads)
         bad = np.flatnonzero(info[:, 1] < 0)
         if len(bad):  # the validating path explains (raises) or repairs what the core refused
             T = check_pose_batch(targets)
             Q0 = self.robot.clip(self.robot.check_q(Q0, "q0"))
             sub_out, sub_info = np.empty((len(bad), *self._shape)), np.empty((len(bad), 6), dtype=np.int64)
-            _core.solve_all_batch(self._core, T[bad], Q0[bad], sub_out, sub_info, threads)
+            core.solve_all_batch(self._core, T[bad], Q0[bad], sub_out, sub_info, threads)
             out[bad], info[bad] = sub_out, sub_info
         count = info[:, 0]
         K = int(count.max(initial=0))
