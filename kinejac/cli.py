@@ -43,10 +43,13 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   ``6 x nv`` (rows ``vx vy vz wx wy wz``, columns the tangent directions named after their joints)
 - ``doctor``: ``{"robot", "urdf", "nq", "nv", "findings": [{"severity", "code", "message", "subject"}],
   "derivative_check": {"frames": {name: {"worst", "error", "ok"}}, "worst_frame", "worst_error",
-  "tolerance", "ok"}, "ok"}``; ``severity`` is ``error``, ``warning`` or ``note``; ``code`` one of
+  "tolerance", "ok"}, "ok", "ik_structure": {frame: {"family", "method", "reversed", "exact",
+  "deviation", "description", "fixable"}}}``; ``severity`` is ``error``, ``warning`` or ``note``; ``code`` one of
   ``invalid_urdf`` (the URDF cannot be loaded; ``nq``, ``nv`` and ``derivative_check`` are null),
   ``continuous_limits``, ``mimic``, ``unresolved_mesh``, ``unsupported_mesh``, ``duplicate_frame``,
-  ``neutral_outside_limits``, ``no_inertia``
+  ``neutral_outside_limits``, ``no_inertia``; ``ik_structure`` is :func:`kinejac.ik_structure` of each
+  checked frame: its family of closed-form IK, ``null`` with the reason in ``description`` when none fits
+  (``fixable``: the joints of a 7-joint chain whose fixing gives one)
 - ``ik``: ``{"robot", "frame", "method", "target": {"xyz", "rpy", "quat_xyzw"}, "success", "reason", "q",
   "joints", "position_error", "rotation_error", "iterations", "restarts", "time", "obstacles",
   "self_collision", "clearance", "collisions", "closest", "url"}`` (``target`` entries are ``null`` when
@@ -57,6 +60,11 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   geometry and no obstacles); ``closest`` ``{"distance", "pair"}`` the closest avoided pair, ``null``
   without ``--obstacles``/``--self-collision``; reason ``collision``: the answer reaches the target but
   collides or is closer than ``--clearance``)
+- ``ik --all``: ``{"robot", "frame", "target", "family", "structure", "fixed", "count", "reason", "singular",
+  "solutions": [{"q", "joints", "position_error", "rotation_error", "branch"}], "time", "url"}``: every
+  closed-form solution (:func:`kinejac.solve_ik_all`), nearest ``--q0`` first; ``fixed`` the ``--fixed``
+  joint values [rad]; ``reason`` ``solved``, ``unreachable``, ``outside_limits`` or ``not_converged``; exit
+  status 1 without a solution
 - ``manip``: ``{"robot", "q", "joints", "frame", "part", "length_scale", "measures": {"yoshikawa",
   "condition", "min_singular", "dynamic"}, "singular_values", "rank", "generic_rank", "singular", "tol",
   "ellipsoids": {"translation" | "rotation": {"center", "axes", "velocity_radii", "force_radii"}}, "notes"}``

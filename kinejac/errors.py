@@ -18,6 +18,7 @@ __all__ = [
     "NotFoundError",
     "RobotNotFound",
     "ShapeError",
+    "StructureError",
     "URDFError",
     "URDFNotFound",
     "UnknownOptionError",
@@ -98,6 +99,11 @@ class RobotNotFound(NotFoundError):
     """No bundled robot, URDF file or example-robot-data model of that name."""
 
     kind = "robot"
+
+
+class StructureError(KinejacError, ValueError):
+    """A frame's chain has no kinematic family with a closed-form (or 1-D search) IK; the message
+    names the structure that was found (see :func:`kinejac.ik_structure`)."""
 
 
 class URDFError(KinejacError, ValueError):

@@ -312,7 +312,7 @@ def test_doctor_reports_pitfalls(capsys, pitfall_urdf):
     package_dir = str(pitfall_urdf.parent.parent)
     code, out, err = run(capsys, "doctor", str(pitfall_urdf), "--package-dir", package_dir, "--json")
     assert code == EXIT_OK, err
-    assert set(json.loads(out)) == {"robot", "urdf", "nq", "nv", "findings", "derivative_check", "ok"}
+    assert set(json.loads(out)) == {"robot", "urdf", "nq", "nv", "findings", "derivative_check", "ok", "ik_structure"}
     data = json.loads(out)
     codes = {(f["code"], f["subject"]) for f in data["findings"]}
     assert ("continuous_limits", "wheel") in codes
@@ -465,6 +465,65 @@ def test_ik_usage_errors(capsys, argv, match):
 def test_ik_unknown_method(capsys):
     assert_usage_error(capsys, "ik", "planar_2r", "--frame", "tool", "--xyz", "1", "1", "0", "--method", "newton",
                        match="unknown IK method 'newton'")  # fmt: skip
+
+
+# -- ik --all ------------------------------------------------------------------------------------------------
+IK_ALL_KEYS = {
+    "robot", "frame", "target", "family", "structure", "fixed", "count", "reason", "singular", "solutions", "time",
+    "url",
+}  # fmt: skip
+
+
+def test_ik_all_lists_every_solution(capsys):
+    import pinocchio as pin
+
+    ur5 = kinejac.load("ur5")
+    q0 = [0.3, -1.1, 1.4, -0.9, 0.8, 0.2]
+    T = kinejac.pose(ur5, np.array(q0), "tool0")
+    rpy = pin.rpy.matrixToRpy(T[:3, :3])
+    target = ["--xyz", *map(repr, T[:3, 3].tolist()), "--rpy", *map(repr, rpy.tolist())]
+    data = run_json(capsys, "ik", "ur5", "--frame", "tool0", *target, "--all", "--q0", *map(str, q0))
+    assert set(data) == IK_ALL_KEYS and data["family"] == "three_parallel" and data["count"] == 8
+    assert data["reason"] == "solved" and len(data["solutions"]) == 8 and data["fixed"] == {}
+    first = data["solutions"][0]
+    assert set(first) == {"q", "joints", "position_error", "rotation_error", "branch"}
+    assert first["q"] == pytest.approx(q0, abs=1e-9) and first["position_error"] < 1e-12
+    for s in data["solutions"]:
+        assert np.abs(kinejac.pose(ur5, np.array(s["q"]), "tool0") - T).max() < 1e-10
+    code, out, _ = run(capsys, "ik", "ur5", "--frame", "tool0", *target, "--all")
+    assert code == EXIT_OK and "8 solution(s), nearest --q0 first" in out and "three parallel" in out
+
+
+def test_ik_all_with_a_fixed_joint_and_degrees(capsys):
+    args = ["ik", "panda", "--frame", "panda_hand_tcp", "--xyz", "0.4", "0", "0.5", "--rpy", "180", "0", "0"]
+    args.append("--degrees")
+    data = run_json(capsys, *args, "--all", "--fixed", "panda_joint7=45")
+    assert data["family"] == "spherical_wrist" and data["fixed"] == {"panda_joint7": pytest.approx(np.pi / 4)}
+    assert data["count"] >= 1
+    assert all(s["joints"]["panda_joint7"] == pytest.approx(np.pi / 4) for s in data["solutions"])
+    assert_usage_error(capsys, *args, "--all", match="the chain has 7 free joint(s)")
+    assert_usage_error(capsys, *args, "--fixed", "panda_joint7=45", match="--fixed goes with --all")
+    assert_usage_error(capsys, *args, "--all", "--fixed", "panda_joint7", match="expected JOINT=VALUE")
+    assert_usage_error(capsys, "ik", "ur5", "--frame", "tool0", "--xyz", "0.3", "0", "0.4", "--all", match="full pose")
+
+
+def test_ik_all_without_a_solution_exits_1(capsys):
+    code, out, _ = run(capsys, "ik", "ur5", "--frame", "tool0", "--xyz", "2", "0", "0", "--rpy", "0", "0", "0", "--all")
+    assert code == EXIT_NEGATIVE and "no solution (unreachable)" in out
+
+
+def test_ik_all_view_no_wait(capsys):
+    data = run_json(capsys, "ik", "ur5", "--frame", "tool0", "--xyz", "0.3", "0.2", "0.4", "--rpy", "3.14", "0", "0",
+                    "--all", "--view", "--no-wait")  # fmt: skip
+    assert data["count"] == 8 and data["url"].startswith("http://")
+
+
+def test_doctor_names_the_ik_structure(capsys):
+    data = run_json(capsys, "doctor", "panda", "--frame", "panda_hand_tcp", "--samples", "1")
+    s = data["ik_structure"]["panda_hand_tcp"]
+    assert s["family"] is None and s["fixable"]["panda_joint7"] == "spherical_wrist"
+    code, out, _ = run(capsys, "doctor", "ur5", "--samples", "1")
+    assert code == EXIT_OK and "IK structure of 'tool0': three parallel" in out
 
 
 # -- manip ---------------------------------------------------------------------------------------------------

@@ -446,3 +446,17 @@ def test_collision_geometry_spheres_obstacles_and_colliding_links(tmp_path):
         v.delete("spheres")
         v.delete("collision")
         v.show(folded)  # moving without the markers works
+
+
+def test_every_ik_solution_at_once(viewer, ur5):
+    q = np.array([0.3, -1.1, 1.4, -0.9, 0.8, 0.2])
+    sols = kinejac.solve_ik_all(ur5, kinejac.pose(ur5, q, "tool0"), "tool0")
+    rgb = viewer.show_solutions(sols.q)
+    assert rgb.shape == (len(sols), 3) and len(sols) == 8
+    np.testing.assert_allclose(rgb[[0, -1]], VIRIDIS[[0, -1]])
+    assert viewer.show_solutions(q).shape == (1, 3)  # one configuration: one copy
+    with pytest.raises(ShapeError):
+        viewer.show_solutions(np.zeros((2, 5)))
+    with pytest.raises(InvalidValueError, match="opacity"):
+        viewer.show_solutions(sols.q, opacity=0.0)
+    viewer.delete("solutions")

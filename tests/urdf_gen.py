@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["MOVING_TYPES", "JointSpec", "RobotSpec", "random_spec", "robot_specs"]
+__all__ = ["MOVING_TYPES", "PLACEMENTS", "JointSpec", "RobotSpec", "family_arm", "random_spec", "robot_specs"]
 
 MOVING_TYPES = ("revolute", "continuous", "prismatic", "fixed", "mimic")
 ROOT_JOINTS = (None, "floating", "planar")
@@ -222,3 +222,77 @@ def robot_specs(
 ) -> RobotSpec:
     """Hypothesis strategy of :class:`RobotSpec` (1..``max_joints`` joints)."""
     return _build(_Hypothesis(draw), None, max_joints, types, root_joints)
+
+
+# -- arms in a closed-form IK family --------------------------------------------------------------------------
+#: how the first three joints of a spherical-wrist arm place the wrist centre (see kinejac.ik.structure)
+PLACEMENTS = ("b_parallel_c", "a_meets_b", "a_parallel_b", "b_meets_c", "searched")
+
+
+def _unit(rng: np.random.Generator) -> np.ndarray:
+    a = rng.normal(size=3)
+    return a / np.linalg.norm(a)
+
+
+def _across(rng: np.random.Generator, h: np.ndarray, lo: float = 0.4) -> np.ndarray:
+    """A random unit vector at least ``lo`` (sine) away from being parallel to ``h``."""
+    while True:
+        a = _unit(rng)
+        if np.linalg.norm(np.cross(a, h)) > lo:
+            return a
+
+
+def family_arm(
+    rng: np.random.Generator | int,
+    placement: str = "b_parallel_c",
+    *,
+    wrist_offset: float = 0.0,
+    continuous_last: bool = False,
+    spherical: bool = True,
+    name: str = "family_arm",
+) -> RobotSpec:
+    """A random 6R arm with a spherical wrist (axes 4-6 meeting at one point) whose first three axes
+    have the relation ``placement`` (b ∥ c, a ∩ b, a ∥ b, b ∩ c, or none: ``"searched"``).
+
+    The arm is built at zero in world coordinates: every joint frame keeps the world's axes (rpy 0)
+    and carries its axis in ``<axis>``, so a joint's origin is the difference of the points on two
+    consecutive axes. ``wrist_offset`` [m] moves the 6th axis off the wrist centre (a chain only
+    near its family). Links of 0.15-0.5 m; limits ±π (the first joint ±2π, to exercise
+    equivalent angles; the last one continuous with ``continuous_last``); a tool 0.1 m beyond the
+    wrist with a random orientation. ``spherical=False`` spreads the wrist axes 5-15 cm apart (with
+    ``placement="searched"``: a general 6R arm, in no family).
+    """
+    rng = np.random.default_rng(rng)
+    h = [_unit(rng)]
+    o = [np.array([0.0, 0.0, 0.3])]
+    # joints 2 and 3 from the placement's relation
+    h2 = h[0] if placement == "a_parallel_b" else _across(rng, h[0])
+    o2 = o[0] + (0.3 * h[0] if placement == "a_meets_b" else rng.uniform(0.15, 0.4) * _across(rng, h[0]))
+    h3 = h2 if placement == "b_parallel_c" else _across(rng, h2)
+    o3 = o2 + (0.35 * h2 if placement == "b_meets_c" else rng.uniform(0.3, 0.5) * _across(rng, h2))
+    h += [h2, h3]
+    o += [o2, o3]
+    # the spherical wrist: axes 4, 5, 6 through W
+    W = o3 + rng.uniform(0.3, 0.5) * _across(rng, h3)
+    h4 = _across(rng, h3, 0.2)
+    h5 = _across(rng, h4)
+    h6 = _across(rng, h5)
+    h += [h4, h5, h6]
+    spread = (lambda: rng.uniform(0.05, 0.15) * _unit(rng)) if not spherical else (lambda: np.zeros(3))
+    o += [W - 0.2 * h4 + spread(), W + spread(), W + wrist_offset * np.cross(h6, _across(rng, h6)) + spread()]
+    tool = W + 0.1 * h6
+    joints, parent, prev = [], "base_link", np.zeros(3)
+    for i in range(6):
+        kind = "continuous" if continuous_last and i == 5 else "revolute"
+        limit = 2 * math.pi if i == 0 else math.pi
+        joints.append(
+            JointSpec(
+                name=f"j{i + 1}", kind=kind, parent=parent, child=f"l{i + 1}", xyz=tuple(map(float, o[i] - prev)),
+                rpy=(0.0, 0.0, 0.0), axis=tuple(map(float, h[i])), lower=-limit, upper=limit,
+            )
+        )  # fmt: skip
+        parent, prev = f"l{i + 1}", o[i]
+    rpy = tuple(float(x) for x in rng.uniform(-math.pi, math.pi, 3))
+    joints.append(JointSpec("tool_joint", "fixed", parent, "tool", tuple(map(float, tool - prev)), rpy, (1.0, 0, 0)))
+    links = ("base_link", *(f"l{i + 1}" for i in range(6)), "tool")
+    return RobotSpec(name=name, joints=tuple(joints), links=links)

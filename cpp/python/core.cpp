@@ -12,11 +12,13 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "kinejac/analytic.hpp"
 #include "kinejac/configuration.hpp"
 #include "kinejac/linalg.hpp"
 #include "kinejac/pool.hpp"
@@ -205,6 +207,60 @@ void need_rows(const Tasks& tasks, const Model& model) {
     if (!ok) fail("kinejac core: these tasks were built for another robot");
 }
 
+Analytic make_analytic(const Model& model, const Tasks& tasks, int family, int placement, bool reversed, int searched,
+                       int samples, In<double> h, In<double> o, In<int64_t> iq, In<int64_t> iv, In<int64_t> continuous,
+                       In<int64_t> fixed, In<double> T0) {
+    expect(h, "h", {-1, 3});
+    const int64_t n = static_cast<int64_t>(h.shape(0));
+    expect(o, "o", {n, 3});
+    for (auto* a : {&iq, &iv, &continuous, &fixed}) expect(*a, "chain joint indices", {n});
+    expect(T0, "T0", {4, 4});
+    in_range(family, SPHERICAL_WRIST, TWO_INTERSECTING + 1, "the family");
+    in_range(placement, BC_PARALLEL, SEARCHED + 1, "the placement");
+    if (family == TWO_INTERSECTING && placement == SEARCHED) fail("kinejac core: a two-intersecting chain needs a closed-form placement");
+    if (family == THREE_PARALLEL && placement != BC_PARALLEL) fail("kinejac core: a three-parallel chain has no placement");
+    if (searched != 0 && searched != 3) fail("kinejac core: the searched joint is 0 or 3");
+    in_range(samples, 8, 1 << 16, "the search samples");
+    if (tasks.tasks.size() != 1 || !tasks.tasks[0].full)
+        fail("kinejac core: closed-form IK needs one full-pose task");
+    need_rows(tasks, model);
+    Analytic a;
+    a.tree = model.tree;
+    a.tasks = tasks;
+    a.family = family;
+    a.placement = placement;
+    a.reversed = reversed;
+    a.searched = searched;
+    a.samples = samples;
+    int free = 0;
+    for (int64_t j = 0; j < n; ++j) {
+        ChainJoint J;
+        const double* hj = h.data() + 3 * j;
+        const double len = std::sqrt(hj[0] * hj[0] + hj[1] * hj[1] + hj[2] * hj[2]);
+        if (!(len > 0.5 && len < 2.0)) fail("kinejac core: a chain axis is not a unit vector");
+        J.h = {hj[0] / len, hj[1] / len, hj[2] / len};
+        J.o = {o.data()[3 * j], o.data()[3 * j + 1], o.data()[3 * j + 2]};
+        J.continuous = continuous.data()[j] != 0;
+        J.fixed = fixed.data()[j] != 0;
+        in_range(iq.data()[j], 0, model.tree.nq - (J.continuous ? 1 : 0), "a chain joint's coordinate");
+        in_range(iv.data()[j], 0, model.tree.nv, "a chain joint's tangent index");
+        J.iq = static_cast<int>(iq.data()[j]);
+        J.iv = static_cast<int>(iv.data()[j]);
+        free += !J.fixed;
+        a.joints.push_back(J);
+    }
+    if (free != 6) fail("kinejac core: closed-form IK needs 6 free chain joints, got " + std::to_string(free));
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) a.R0[3 * r + c] = T0.data()[4 * r + c];
+    a.p0 = {T0.data()[3], T0.data()[7], T0.data()[11]};
+    return a;
+}
+
+AnalyticWork& thread_analytic_work() {
+    thread_local AnalyticWork w;
+    return w;
+}
+
 Workspace& thread_workspace() {
     thread_local Workspace ws;
     return ws;
@@ -332,6 +388,60 @@ NB_MODULE(_core, m) {
         "out_i"_a.noconvert(), "threads"_a = 1,
         "Solve B problems on `threads` threads: out_q (B, nq), out_f (B, 4) [position error, rotation error, "
         "cost, smallest sphere distance], out_i (B, 3) [iterations, restarts, reason].");
+
+    nb::class_<Analytic>(m, "Analytic",
+                         "A chain in a family with a closed form (or a 1-D search): every IK solution of a target.")
+        .def("__init__",
+             [](Analytic* self, const Model& model, const Tasks& tasks, int family, int placement, bool reversed,
+                int searched, int samples, In<double> h, In<double> o, In<int64_t> iq, In<int64_t> iv,
+                In<int64_t> continuous, In<int64_t> fixed, In<double> T0) {
+                 new (self) Analytic(make_analytic(model, tasks, family, placement, reversed, searched, samples, h, o,
+                                                   iq, iv, continuous, fixed, T0));
+             },
+             "model"_a, "tasks"_a, "family"_a, "placement"_a, "reversed"_a, "searched"_a, "samples"_a, "h"_a, "o"_a,
+             "iq"_a, "iv"_a, "continuous"_a, "fixed"_a, "T0"_a)
+        .def_rw("tolerance", &Analytic::tolerance)
+        .def_rw("newton_steps", &Analytic::newton_steps)
+        .def_rw("all_equivalents", &Analytic::all_equivalents)
+        .def_rw("same", &Analytic::same)
+        .def_rw("slack", &Analytic::slack)
+        .def_prop_ro("capacity", &Analytic::capacity)
+        .def_prop_ro("nq", [](const Analytic& a) { return a.tree.nq; });
+
+    m.def(
+        "solve_all",
+        [](const Analytic& a, In<double> T, In<double> q0, Out<double> out) {
+            const int64_t nq = a.tree.nq;
+            expect(T, "T", {4, 4});
+            expect(q0, "q0", {nq});
+            expect(out, "out", {a.capacity(), nq + 3});
+            AllResult r;
+            {
+                nb::gil_scoped_release release;
+                r = solve_all(a, T.data(), q0.data(), thread_analytic_work(), out.data());
+            }
+            return nb::make_tuple(r.count, r.reason, r.singular, r.candidates, r.outside_limits, r.not_converged);
+        },
+        "analytic"_a, "T"_a, "q0"_a, "out"_a.noconvert(),
+        "Every solution for T = T_base_frame (4, 4) from q0 (nq,) into out (capacity, nq + 3) [q, position error, "
+        "rotation error, branch], sorted by the distance to q0. Returns (count, reason, singular, candidates, "
+        "outside limits, not converged); reason -1: an invalid target, -2: an invalid start.");
+
+    m.def(
+        "solve_all_batch",
+        [](const Analytic& a, In<double> Ts, In<double> Q0, Out<double> out, Out<int64_t> info, int threads) {
+            const int64_t nq = a.tree.nq;
+            expect(Ts, "Ts", {-1, 4, 4});
+            const int64_t B = static_cast<int64_t>(Ts.shape(0));
+            expect(Q0, "Q0", {B, nq});
+            expect(out, "out", {B, a.capacity(), nq + 3});
+            expect(info, "info", {B, 6});
+            nb::gil_scoped_release release;
+            solve_all_batch(a, Ts.data(), Q0.data(), static_cast<int>(B), out.data(), info.data(), std::max(threads, 1));
+        },
+        "analytic"_a, "Ts"_a, "Q0"_a, "out"_a.noconvert(), "info"_a.noconvert(), "threads"_a = 1,
+        "solve_all on B targets Ts (B, 4, 4) from Q0 (B, nq) on `threads` threads: out (B, capacity, nq + 3) "
+        "(NaN past each count), info (B, 6) [count, reason, singular, candidates, outside limits, not converged].");
 
     m.def(
         "frames",

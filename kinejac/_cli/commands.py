@@ -14,6 +14,7 @@ from ..analysis.measures import MEASURES, manipulability
 from ..analysis.singularities import SingularityReport, singularity
 from ..check import check_derivatives
 from ..errors import KinejacError, URDFError, URDFNotFound
+from ..ik.structure import ik_structure
 from ..kinematics import jacobian, pose
 from ..spatial import Reference
 from ..urdf import Finding, available_robots, load, urdf_findings
@@ -129,7 +130,20 @@ def doctor(args: argparse.Namespace) -> DoctorReport | BrokenUrdfReport:
         "tolerance": args.tol,
         "ok": ok,
     }
-    return DoctorReport(robot, findings, check, ok, args.samples, list(frames), status=EXIT_OK if ok else EXIT_NEGATIVE)
+    structures = {}
+    for f in frames:
+        s = ik_structure(robot, f)
+        structures[f] = {
+            "family": s.family,
+            "method": s.method,
+            "reversed": s.reversed,
+            "exact": s.exact,
+            "deviation": s.deviation if s.family is not None else None,
+            "description": s.describe(),
+            "fixable": s.fixable,
+        }
+    status = EXIT_OK if ok else EXIT_NEGATIVE
+    return DoctorReport(robot, findings, check, ok, structures, args.samples, list(frames), status=status)
 
 
 def manip(args: argparse.Namespace) -> ManipReport:

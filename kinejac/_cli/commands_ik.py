@@ -7,10 +7,11 @@ after printing (:func:`keep_open`) and closes it.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pinocchio as pin
@@ -19,15 +20,17 @@ from ..collision.checking import CollisionChecker
 from ..collision.checking import collisions as self_collisions
 from ..collision.obstacles import load_scene
 from ..errors import InvalidValueError, KinejacError
+from ..ik.analytic import IKSolutions, solve_ik_all
 from ..ik.cached import solve_ik
 from ..kinematics import pose
-from .inputs import configuration, ik_target, load_robot, view_target, warn
-from .reports import EXIT_NEGATIVE, EXIT_OK, IkReport, ViewReport
+from .inputs import ANGULAR, configuration, ik_target, load_robot, number, view_target, warn
+from .parser import UsageError
+from .reports import EXIT_NEGATIVE, EXIT_OK, IkAllReport, IkReport, ViewReport
 
 if TYPE_CHECKING:
     from ..robot import Robot
 
-__all__ = ["ik", "keep_open", "view"]
+__all__ = ["ik", "ik_all", "keep_open", "view"]
 
 # the fields of the IKResult that the record takes as they are
 _AS_SOLVED = ("success", "q", "position_error", "rotation_error", "iterations", "restarts", "time")
@@ -64,11 +67,15 @@ def _described(xyz: np.ndarray | None, R: np.ndarray | None) -> dict[str, list[f
     }
 
 
-def ik(args: argparse.Namespace) -> IkReport:
+def ik(args: argparse.Namespace) -> IkReport | IkAllReport:
     robot = load_robot(args)
     robot.frame_id(args.frame)
     target, xyz, R = ik_target(args)
     q0 = None if args.q0 is None else configuration(robot, args, "q0", "--q0")
+    if args.all:
+        return ik_all(robot, args, target, xyz, R, q0)
+    if args.fixed:
+        raise UsageError("kinejac ik: --fixed goes with --all")
     options: dict[str, Any] = {"history": bool(args.view)}
     for name in ("timeout", "max_restarts"):
         if getattr(args, name) is not None:
@@ -98,6 +105,54 @@ def ik(args: argparse.Namespace) -> IkReport:
         url=viewer.url if viewer else None,
         avoiding=checker is not None,
         status=EXIT_OK if result.success else EXIT_NEGATIVE,
+        viewer=viewer,
+    )
+
+
+def ik_all(robot: Robot, args: argparse.Namespace, target: np.ndarray, xyz, R, q0) -> IkAllReport:
+    """``ik --all``: every closed-form solution (:func:`kinejac.solve_ik_all`)."""
+    if target.shape != (4, 4):
+        raise UsageError("kinejac ik --all: give a full pose, --xyz X Y Z and --rpy R P Y (or --quat X Y Z W)")
+    for option in ("obstacles", "self_collision", "clearance", "timeout", "max_restarts"):
+        if getattr(args, option):
+            raise UsageError(f"kinejac ik --all lists every solution: --{option.replace('_', '-')} does not apply")
+    fixed: dict[str, float] = {}
+    for item in args.fixed or ():
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"kinejac ik --fixed: expected JOINT=VALUE, got {item!r}")
+        value = number(text, f"--fixed {name}")
+        fixed[name] = math.radians(value) if args.degrees and robot.joint(name).kind in ANGULAR else value
+    sols = cast(IKSolutions, solve_ik_all(robot, target, args.frame, q0=q0, fixed=fixed or None))  # one target
+    solutions = [
+        {"q": q, "joints": robot.to_dict(q), "position_error": float(p), "rotation_error": float(r), "branch": int(b)}
+        for q, p, r, b in zip(sols.q, sols.position_error, sols.rotation_error, sols.branch)
+    ]
+    viewer = _open_viewer(robot, args) if args.view else None
+    if viewer is not None:
+        try:
+            viewer.show_target(target)
+            viewer.show_frames([args.frame])
+            if len(sols):
+                viewer.show(sols.q[0])
+                viewer.show_solutions(sols.q)
+        except BaseException:
+            viewer.close()
+            raise
+    return IkAllReport(
+        robot,
+        frame=args.frame,
+        target=_described(xyz, R),
+        family=str(sols.structure.family),
+        structure=sols.structure.describe(),
+        fixed=fixed,
+        count=len(sols),
+        reason=sols.reason.value,
+        singular=sols.singular,
+        solutions=solutions,
+        time=sols.time,
+        url=viewer.url if viewer else None,
+        status=EXIT_OK if len(sols) else EXIT_NEGATIVE,
         viewer=viewer,
     )
 

@@ -127,6 +127,18 @@ def _add_ik(sub, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--self-collision", action="store_true", help="keep the links apart (needs collision geometry)")
     p.add_argument("--clearance", type=float, metavar="M", help="[m] distance to keep (with the two above; default 0)")
     p.add_argument("--view", action="store_true", help="show the solve in the browser (meshcat)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every solution by closed forms, nearest --q0 first (a full pose; chains with a closed form: "
+        "see 'kinejac doctor'); with --view, all of them at once",
+    )
+    p.add_argument(
+        "--fixed",
+        nargs="+",
+        metavar="JOINT=VALUE",
+        help="with --all: joints held at a value, e.g. panda_joint7=0.3 (a 7-joint arm needs one)",
+    )
 
 
 def _add_view(sub, parents: list[argparse.ArgumentParser]) -> None:

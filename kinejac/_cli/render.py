@@ -22,6 +22,7 @@ from .reports import (
     CollisionsReport,
     DoctorReport,
     FkReport,
+    IkAllReport,
     IkReport,
     InfoReport,
     JacobianReport,
@@ -225,6 +226,8 @@ def _doctor(r: DoctorReport, degrees: bool) -> list[str]:
     ]
     if not r.findings:
         out.append("no problems found in the URDF")
+    for frame, s in r.ik_structure.items():  # every IK solution by closed forms (kinejac ik --all)
+        out.append(f"IK structure of {frame!r}: {s['description']}")
     w = check["frames"][check["worst_frame"]]
     out.append(
         f"derivative check of the Jacobian engine ({r.samples} configuration(s) per frame, "
@@ -258,6 +261,29 @@ def _ik(r: IkReport, degrees: bool) -> list[str]:
         f"iterations {r.iterations}, restarts {r.restarts}, time {r.time * 1e3:.3f} ms",
     ]
     return out + (_ik_collisions(r) if r.avoiding else [])
+
+
+def _ik_all(r: IkAllReport, degrees: bool) -> list[str]:
+    unit = _angle_unit(degrees)
+    held = ", ".join(f"{k}={math.degrees(v) if degrees else v:g}" for k, v in r.fixed.items())
+    fixed = f", {held} fixed" if r.fixed else ""
+    head = f"frame {r.frame!r} of {r.robot.name!r}{fixed}: {r.structure}"
+    if not r.count:
+        return [head, f"no solution ({r.reason})"]
+    names = r.robot.joint_names
+    out = [
+        head,
+        f"{r.count} solution(s){' (a singular target: representatives of a continuum)' if r.singular else ''}, "
+        f"nearest --q0 first; joints [{unit} or m]: {' '.join(names)}",
+    ]
+    for k, s in enumerate(r.solutions, start=1):
+        values = [math.degrees(v) if degrees and r.robot.joint(n).kind in ANGULAR else v for n, v in s["joints"].items()
+                  if not isinstance(v, np.ndarray)]  # fmt: skip
+        out.append(
+            f"  {k:2d}  {fmt_vec(values, '9.5f')}   errors {s['position_error']:.1e} m, "
+            f"{math.degrees(s['rotation_error']) if degrees else s['rotation_error']:.1e} {unit}   branch {s['branch']}"
+        )
+    return [*out, f"time {r.time * 1e6:.1f} us"]
 
 
 def _ik_collisions(r: IkReport) -> list[str]:
@@ -361,6 +387,7 @@ _TEXT: dict[type, Callable[[Any, bool], list[str]]] = {
     DoctorReport: _doctor,
     BrokenUrdfReport: _broken_urdf,
     IkReport: _ik,
+    IkAllReport: _ik_all,
     ManipReport: _manip,
     WorkspaceReport: _workspace,
     ReachabilityReport: _reachability,

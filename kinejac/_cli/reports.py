@@ -32,6 +32,7 @@ __all__ = [
     "DoctorReport",
     "FkReport",
     "FrameReport",
+    "IkAllReport",
     "IkReport",
     "InfoReport",
     "JacobianReport",
@@ -114,6 +115,7 @@ class DoctorReport(Report):
     findings: list[Finding]
     derivative_check: dict[str, Any]  # {"frames", "worst_frame", "worst_error", "tolerance", "ok"}
     ok: bool
+    ik_structure: dict[str, dict[str, Any]]  # {frame: {"family", "method", "reversed", "exact", "deviation", ...}}
     samples: int = field(metadata=HIDDEN)  # configurations per frame
     checked: list[str] = field(metadata=HIDDEN)  # the frames, as given
 
@@ -151,6 +153,21 @@ class IkReport(RobotReport):
     closest: dict[str, Any] | None  # {"distance", "pair"}
     url: str | None
     avoiding: bool = field(metadata=HIDDEN)  # --obstacles or --self-collision was given
+
+
+@dataclass(frozen=True)
+class IkAllReport(RobotReport):
+    frame: str
+    target: dict[str, list[float] | None]  # {"xyz", "rpy", "quat_xyzw"}
+    family: str
+    structure: str  # one line: the family and what it was read from
+    fixed: dict[str, float]  # [rad]
+    count: int
+    reason: str
+    singular: bool
+    solutions: list[dict[str, Any]]  # {"q", "joints", "position_error", "rotation_error", "branch"}
+    time: float  # [s]
+    url: str | None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ threads) is the extension module ``kinejac._core``. This package packs a :class:
 into its bound :class:`Model` once (:func:`model_of`), and re-exports the calls the rest of kinejac
 makes: :func:`solve` (one problem), :func:`solve_batch` (many, on threads), :func:`frames` (batched
 poses and Jacobians), :func:`evaluate` and :func:`step` (the error and the limited step, for the
-Python-side stages). :mod:`kinejac.ik` validates user input before anything gets here; the binding
-checks shapes and indices again and raises :class:`~kinejac.KinejacError`.
+Python-side stages), and :class:`Analytic` with :func:`solve_all` / :func:`solve_all_batch` (every
+closed-form IK solution, :mod:`kinejac.ik.analytic`). :mod:`kinejac.ik` validates user input
+before anything gets here; the binding checks shapes and indices again and raises
+:class:`~kinejac.KinejacError`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "CONVERGED",
     "INVALID_TARGET",
     "METHOD_CODES",
+    "Analytic",
     "Model",
     "Options",
     "Tasks",
@@ -44,6 +47,8 @@ __all__ = [
     "model_of",
     "obstacle_distances",
     "solve",
+    "solve_all",
+    "solve_all_batch",
     "solve_batch",
     "step",
     "support",
@@ -58,6 +63,9 @@ solve_batch = _core.solve_batch
 evaluate = _core.evaluate
 step = _core.step
 obstacle_distances = _core.obstacle_distances
+Analytic = _core.Analytic
+solve_all = _core.solve_all
+solve_all_batch = _core.solve_all_batch
 
 #: the core's codes of the IK methods
 METHOD_CODES = {"lm": 0, "gn": 1, "dls": 2}

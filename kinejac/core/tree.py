@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import KinejacError
 
-__all__ = ["ANGLE", "CLAMP", "FREE", "HOLD", "WRAP", "Tree", "build_tree", "support"]
+__all__ = ["ANGLE", "CLAMP", "FREE", "HOLD", "WRAP", "Tree", "build_tree", "joint_kind", "support"]
 
 # joint types (the core's JointType)
 REVOLUTE, PRISMATIC, CONTINUOUS, FREEFLYER, PLANAR, SPHERICAL, TRANSLATION = range(7)
@@ -75,7 +75,8 @@ class Tree(NamedTuple):
     dims: np.ndarray
 
 
-def _joint_kind(jm) -> tuple[int, np.ndarray]:
+def joint_kind(jm) -> tuple[int, np.ndarray]:
+    """The core's joint type of pinocchio joint model ``jm`` and its unit axis (zeros where it has none)."""
     name = jm.shortname()
     if name not in _TYPES:
         raise KinejacError(f"the compiled kinematics do not support pinocchio joints of type {name}")
@@ -102,7 +103,7 @@ def build_tree(robot) -> Tree:
     ji[0] = (-1, -1, -1, -1, -1)
     for j in range(1, nj):
         jm = full.joints[j]
-        kind, axis = _joint_kind(jm)
+        kind, axis = joint_kind(jm)
         M = full.jointPlacements[j]
         jf[j, _R : _R + 9] = M.rotation.ravel()
         jf[j, _P : _P + 3] = M.translation
@@ -120,7 +121,7 @@ def build_tree(robot) -> Tree:
         ji[j] = (full.parents[j], kind, iq, iv, aligned)
     cj = np.array(
         [
-            (_joint_kind(model.joints[k + 1])[0], j.idx_q, j.idx_v)
+            (joint_kind(model.joints[k + 1])[0], j.idx_q, j.idx_v)
             for k, j in enumerate(robot.joints)
             if j.kind != "mimic"
         ],

@@ -1,7 +1,9 @@
-"""Inverse kinematics: iterative solvers (LM, Gauss-Newton, DLS), batched solving and differential IK.
+"""Inverse kinematics: iterative solvers (LM, Gauss-Newton, DLS), every solution by closed forms,
+batched solving and differential IK.
 
 Start with :func:`solve_ik`; build an :class:`IKSolver` once to solve repeatedly (a control loop,
-many targets). See :mod:`kinejac.ik.solvers` for the update rules and
+many targets); :func:`solve_ik_all` lists every solution of arms with a closed form
+(:func:`ik_structure` says which family a chain is in). See :mod:`kinejac.ik.solvers` for the update rules and
 ``cpp/include/kinejac/residual.hpp`` for the error and the frame it lives in. This package
 validates and translates; the iterations run in the native core, :mod:`kinejac.core`.
 """
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .analytic import AnalyticIK, IKSolutions, IKSolutionsBatch, SolutionsReason, solve_ik_all
 from .cached import solve_ik
 from .differential import joint_velocities, velocity_bounds
 from .manipulability import Manipulability
@@ -19,26 +22,35 @@ from .objectives import JointLimitDistance, Objective, Posture
 from .problem import Problem
 from .result import IKBatchResult, IKReason, IKResult
 from .solvers import METHODS, IKSolver, Method
+from .structure import FAMILIES, IKStructure, ik_structure
 from .targets import FrameTarget
 
 if TYPE_CHECKING:
     from ..robot import Robot
 
 __all__ = [
+    "FAMILIES",
     "METHODS",
+    "AnalyticIK",
     "FrameTarget",
     "IKBatchResult",
     "IKReason",
     "IKResult",
+    "IKSolutions",
+    "IKSolutionsBatch",
     "IKSolver",
+    "IKStructure",
     "JointLimitDistance",
     "Manipulability",
     "Method",
     "Objective",
     "Posture",
     "Problem",
+    "SolutionsReason",
+    "ik_structure",
     "joint_velocities",
     "solve_ik",
+    "solve_ik_all",
     "solve_ik_batch",
     "velocity_bounds",
 ]

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..errors import UnknownOptionError
+from ..errors import InvalidChoiceError, InvalidValueError, UnknownOptionError
 from ..robot import Robot
 from .seeds import check_seed
-from .solvers import IKSolver, Method
+from .solvers import METHODS, IKSolver, Method
+
+_ANALYTIC_OPTIONS = ("fixed", "tolerance")
 
 if TYPE_CHECKING:
     from .result import IKResult
@@ -69,7 +71,7 @@ def solve_ik(
     frame: str | None = None,
     *,
     q0=None,
-    method: Method = "lm",
+    method: Method | Literal["analytic"] = "lm",
     weights=None,
     mask=None,
     relative_to: str | None = None,
@@ -85,7 +87,11 @@ def solve_ik(
             :class:`~kinejac.ik.FrameTarget` or a sequence of them (several frames at once).
         frame: the frame to place (needed for array targets).
         q0: ``(nq,)`` start configuration (clipped into the limits); default: middle of the limits.
-        method: ``"lm"`` (Levenberg-Marquardt, default), ``"gn"`` (Gauss-Newton) or ``"dls"``.
+        method: ``"lm"`` (Levenberg-Marquardt, default), ``"gn"`` (Gauss-Newton), ``"dls"``, or
+            ``"analytic"``: the closed-form solution nearest ``q0`` (:func:`~kinejac.solve_ik_all`; a
+            full pose of a chain with a closed form; options ``fixed`` and ``tolerance`` as there, and
+            ``relative_to`` is its ``base``). No solution gives ``success=False`` at ``q0`` (clipped)
+            with reason ``unreachable`` or ``limits``.
         weights: ``(6,)`` [x, y, z, rx, ry, rz] weights in the target frame's axes (0 = free axis);
             ``(3,)`` for a position or rotation target. mask: ``(6,)`` booleans, the same as 0/1 weights.
         relative_to: place ``frame`` relative to this frame (``target`` is ``T_relative_frame``).
@@ -99,5 +105,29 @@ def solve_ik(
 
     The solver behind a call is cached per robot and settings, so repeated calls pay no set-up.
     """
+    if method == "analytic":
+        return _analytic(robot, target, frame, q0, weights, mask, relative_to, options)
+    if isinstance(method, str) and method.lower() not in METHODS and method != "analytic":
+        raise InvalidChoiceError("IK method", method, (*METHODS, "analytic"))
     solver = _cached_solver(robot, frame, method, seed, options)
     return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=check_seed(seed))
+
+
+def _analytic(robot: Robot, target, frame, q0, weights, mask, relative_to, options: dict) -> IKResult:
+    """``solve_ik(..., method="analytic")``: the closed-form solution nearest ``q0``."""
+    from .analytic import analytic_solver
+
+    for name in options:
+        if name not in _ANALYTIC_OPTIONS:
+            close = _suggest(name, _ANALYTIC_OPTIONS)
+            raise UnknownOptionError("solve_ik(method='analytic')", name, close, _ANALYTIC_OPTIONS)
+    if weights is not None or mask is not None:
+        raise InvalidValueError("method 'analytic' solves full poses: weights and mask do not apply")
+    if frame is None:
+        raise InvalidValueError("method 'analytic' needs the frame")
+    fixed = options.get("fixed")
+    kw = {} if "tolerance" not in options else {"tolerance": options["tolerance"]}
+    solver = analytic_solver(robot, frame, base=relative_to, fixed=None if fixed is None else tuple(fixed), **kw)
+    if fixed is not None:
+        q0 = solver._start(q0, fixed)
+    return solver.nearest(target, q0)

@@ -21,6 +21,8 @@ class IKReason(str, Enum):
     - ``LIMITS``: stalled with joints held at their position limits blocking the descent direction.
     - ``COLLISION``: with collision avoidance, every answer that reached the targets was in collision
       (by the exact check).
+    - ``UNREACHABLE``: (``method="analytic"``) the closed form shows that no configuration of the chain
+      reaches the target (:class:`~kinejac.ik.SolutionsReason`).
     """
 
     CONVERGED = "converged"
@@ -30,6 +32,7 @@ class IKReason(str, Enum):
     SINGULAR = "singular"
     LIMITS = "limits"
     COLLISION = "collision"
+    UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)

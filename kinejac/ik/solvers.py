@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import pinocchio as pin
@@ -56,6 +56,9 @@ from .problem import Problem, tasks_of
 from .result import IKBatchResult, IKReason, IKResult
 from .seeds import check_seed, stream, stream_key
 from .targets import FrameTarget, as_targets, check_pose_batch
+
+if TYPE_CHECKING:
+    from .analytic import AnalyticIK
 
 __all__ = ["METHODS", "IKSolver", "Method"]
 
@@ -100,6 +103,11 @@ class IKSolver:
         polish: when no attempt converged, continue with a patient local solve from the best
             configuration found (the closest answer); ``False`` skips it when only success matters
             (reachability maps), which makes failures cheaper.
+        analytic_seeds: for pose targets of ``frame`` on a chain with a closed form
+            (:func:`~kinejac.ik_structure`), list every solution first (:mod:`kinejac.ik.analytic`)
+            and return the one nearest the start (with collision avoidance: the nearest the exact
+            check finds free); the iterations run only when there is none (an unreachable target,
+            every solution in collision). Ignored for other targets and chains.
 
     With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), the robot's fitted spheres
     are pushed apart during the solve and the exact check decides (:mod:`kinejac.ik.avoidance`): an
@@ -131,6 +139,7 @@ class IKSolver:
         clearance: float = 0.0,
         collision_rounds: int = 20,
         polish: bool = True,
+        analytic_seeds: bool = False,
     ) -> None:
         # Long on purpose: every documented option is validated here, in signature order, once.
         if not isinstance(robot, Robot):
@@ -173,6 +182,9 @@ class IKSolver:
         if not isinstance(polish, (bool, np.bool_)):
             raise InvalidValueError(f"polish must be True or False, got {polish!r}")
         self.polish = bool(polish)
+        if not isinstance(analytic_seeds, (bool, np.bool_)):
+            raise InvalidValueError(f"analytic_seeds must be True or False, got {analytic_seeds!r}")
+        self.analytic_seeds = bool(analytic_seeds)
         self._prepare_core()
 
     @staticmethod
@@ -191,7 +203,8 @@ class IKSolver:
 
     def _prepare_core(self) -> None:
         """What every solve hands the native core, made once: the bound robot (with its spheres for
-        the rounds that push them apart), the options, the start, the seed's stream, the pose task."""
+        the rounds that push them apart), the options, the start, the seed's stream, the pose task
+        (and its closed-form solver, with ``analytic_seeds``)."""
         robot = self.robot
         self._model = core.model_of(robot)
         self._model_avoid = None if self._avoid is None else core.model_of(robot, self._avoid.sph)
@@ -207,6 +220,13 @@ class IKSolver:
         self._pose_task: core.Tasks | None = None  # the tasks of a pose target for `frame`
         if self.frame is not None:
             self._pose_task = tasks_of(robot, (FrameTarget.pose(self.frame, np.eye(4)),), self._joints)
+        self._analytic: AnalyticIK | None = None  # every solution by closed forms, for pose targets of `frame`
+        if self.analytic_seeds and self.frame is not None:
+            from .analytic import analytic_solver
+            from .structure import ik_structure
+
+            if ik_structure(robot, self.frame).family is not None:
+                self._analytic = analytic_solver(robot, self.frame)
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()
@@ -290,6 +310,10 @@ class IKSolver:
         if T is None or tasks is None:
             tasks, T = self._problem(target, frame, weights, mask, relative_to)
         start = self._mid if q0 is None else self._start(q0)
+        if self._analytic is not None and tasks is self._pose_task:
+            found = self._from_analytic(T, start, t0)
+            if found is not None:
+                return found
         if self._stream is not None and (seed is None or seed is self._seed_int):
             key, index = self._stream  # the solver's own stream, computed once
         else:
@@ -320,6 +344,26 @@ class IKSolver:
                 history = np.vstack((history, q))  # the returned angles, nearest the start
         q.setflags(write=False)
         return IKResult.of_fields(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
+
+    def _from_analytic(self, T: np.ndarray, start: np.ndarray, t0: float) -> IKResult | None:
+        """The closed-form solution nearest ``start`` that the tolerances (and the exact collision
+        check) accept, as a result; ``None`` when there is none (the iterations take over)."""
+        if self._analytic is None:
+            return None
+        sols = self._analytic.solve(T, start)
+        for i in range(len(sols)):
+            perr, rerr = float(sols.position_error[i]), float(sols.rotation_error[i])
+            if perr > self.position_tolerance or rerr > self.rotation_tolerance:
+                continue
+            q = np.array(sols.q[i])
+            if self._avoid is not None and not self._avoid.free(q):
+                continue
+            if self.objective is not None:
+                q, perr, rerr = self._secondary(cast(core.Tasks, self._pose_task), T[None], q)
+            q.setflags(write=False)
+            history = np.vstack((start, q)) if self.record_history else None
+            return IKResult.of_fields(q, True, perr, rerr, 0, 0, _perf() - t0, IKReason.CONVERGED, history)
+        return None
 
     def _avoid_rounds(self, tasks, T, q, perr, rerr, seed: tuple[int, int], t0: float):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
@@ -380,7 +424,24 @@ class IKSolver:
         threads = _positive("threads", threads, integer=True)
         T4 = T.reshape(B, 1, 4, 4)
         out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
-        core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
+        todo = np.arange(B)
+        if self._analytic is not None and self._avoid is None:  # closed forms first; iterate the rest
+            sols = self._analytic.solve_batch(T, Q0, threads=threads)
+            ok = (sols.count > 0) & (sols.position_error[:, 0] <= self.position_tolerance)
+            ok[ok] &= sols.rotation_error[ok, 0] <= self.rotation_tolerance
+            out_q[ok], out_f[ok, :2], out_f[ok, 2:] = sols.q[ok, 0], sols.position_error[ok, :1], np.nan
+            out_f[ok, 1] = sols.rotation_error[ok, 0]
+            out_i[ok] = 0
+            todo = np.flatnonzero(~ok)
+        if len(todo) == B:
+            core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
+        elif len(todo):
+            n = len(todo)
+            sub_q, sub_f, sub_i = np.empty((n, nq)), np.empty((n, 4)), np.empty((n, 3), np.int64)
+            core.solve_batch(self._model, task, self._batch_opts, np.ascontiguousarray(T4[todo]),
+                             np.ascontiguousarray(Q0[todo]), np.ascontiguousarray(seeds[todo]), sub_q, sub_f, sub_i,
+                             threads)  # fmt: skip
+            out_q[todo], out_f[todo], out_i[todo] = sub_q, sub_f, sub_i
         reason = out_i[:, 2]
         if self._avoid is not None:  # the exact check decides; answers in collision get more rounds
             for i in np.flatnonzero(reason == 0):

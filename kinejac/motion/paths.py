@@ -139,6 +139,7 @@ def solve_ik_path(
     mask=None,
     relative_to: str | None = None,
     velocity_scale: float | None = None,
+    hold_branch: bool = False,
 ) -> PathResult:
     """Follow the Cartesian path from ``T(q0)`` through ``poses`` with ``frame``, never jumping.
 
@@ -165,6 +166,10 @@ def solve_ik_path(
         relative_to: poses are relative to this frame.
         velocity_scale: if given (in (0, 1]), time stamps at that fraction of the joint velocity
             limits (:func:`time_parameterize`) are put in ``PathResult.time``.
+        hold_branch: solve each pose by the closed form instead (:func:`kinejac.solve_ik_all`: the
+            chain needs a family, and ``mask`` does not apply), keeping the solution on the start's
+            branch (elbow, shoulder and wrist configuration) nearest the previous configuration:
+            where that branch ends (a singularity, the limits) the path stops rather than flip.
 
     Returns a :class:`PathResult`; a path that cannot be followed is ``success=False``, never an exception.
     """
@@ -179,10 +184,12 @@ def solve_ik_path(
     solver = IKSolver(robot, frame, position_tolerance=position_tolerance, rotation_tolerance=rotation_tolerance,
                       max_iterations=max_iterations, stall_iterations=stall_iterations, max_restarts=0,
                       timeout=None)  # fmt: skip
+    if hold_branch:
+        solver = _branch_follower(robot, frame, q0, mask, relative_to)
     extra = {key: value for key, value in (("mask", mask), ("relative_to", relative_to)) if value is not None}
     T0 = _start_pose(robot, q0, frame, relative_to)
     segments = [Segment(A, B, interpolation) for A, B in zip([T0, *waypoints[:-1]], waypoints)]
-    walk, joint_step = _Walk(q0, T0.homogeneous, limits), _step_fn(robot)
+    walk, joint_step = _Walk(q0, T0.homogeneous, limits, segments), _step_fn(robot)
     for i, segment in enumerate(segments):
         if not walk.follow(segment, solver, extra, joint_step):
             walk.stopped_at = i
@@ -227,6 +234,15 @@ def _check_velocity_scale(velocity_scale: float | None) -> float | None:
     return velocity_scale
 
 
+def _branch_follower(robot: Robot, frame: str, q0: np.ndarray, mask, relative_to):
+    """``hold_branch``: a closed-form solver that answers each waypoint on the branch of ``q0``."""
+    from ..ik.analytic import BranchFollower
+
+    if mask is not None:
+        raise InvalidValueError("hold_branch solves full poses: mask does not apply")
+    return BranchFollower(robot, frame, q0, base=relative_to)
+
+
 def _checked_start(robot: Robot, q0) -> np.ndarray:
     """``q0`` as ``(nq,)``, inside the position limits (else an error naming the joints outside)."""
     q0 = robot.check_q(q0, "q0")
@@ -254,21 +270,24 @@ class _Walk:
     """The rows of a path as it is followed (``q[0] = q0``, ``T[0] = T(q0)``), how much of it was
     followed, and why it stopped."""
 
-    def __init__(self, q0: np.ndarray, T0: np.ndarray, limits: _Limits) -> None:
+    def __init__(self, q0: np.ndarray, T0: np.ndarray, limits: _Limits, segments: list[Segment]) -> None:
         self.limits = limits
         self.q, self.T = [q0.copy()], [T0]
         self.position_error, self.rotation_error = [0.0], [0.0]
         self.largest = 0.0  # the largest joint step so far
-        self.followed, self.total = 0.0, 0.0  # the weight of the path followed, and of the segments seen
+        self.followed = 0.0  # the weight of the path followed
+        self.total = sum(self._weight(seg) for seg in segments)  # of the whole path
         self.stopped_at: int | None = None
         self.miss: _Miss | None = None
+
+    def _weight(self, segment: Segment) -> float:
+        return max(segment.length / self.limits.cartesian, segment.angle / self.limits.rotation)
 
     def follow(self, segment: Segment, solver: IKSolver, extra: dict, joint_step) -> bool:
         """Walk one segment from the last row; ``False`` when it stopped before its end (``miss`` says why).
         The segment weighs ``max(L / max_cartesian_step, θ / max_rotation_step)`` in ``fraction``."""
         lim = self.limits
-        weight = max(segment.length / lim.cartesian, segment.angle / lim.rotation)
-        self.total += weight
+        weight = self._weight(segment)
         ds_nominal = 1.0 / segment.steps(lim.cartesian, lim.rotation)
         s = 0.0
         while s < 1.0:

@@ -3,7 +3,8 @@
 The scene is a tree addressed by path; everything kinejac draws sits under ``/meshcat/kinejac``:
 ``robot/<link>/<visual>``, ``frames/<frame>``, ``targets/<name>``, ``ellipsoids/<name>``,
 ``paths/<name>``, ``points/<name>``, ``obstacles/<name>``, ``collision/<geometry>`` (the collision
-geometry), ``spheres/<index>`` (the fitted sphere model).
+geometry), ``spheres/<index>`` (the fitted sphere model), ``solutions/<index>/<link>/<visual>``
+(see-through copies of the robot: every IK solution of a target).
 """
 
 from __future__ import annotations
@@ -92,12 +93,40 @@ class RobotScene:
         material = self._mc.geometry.MeshLambertMaterial(color=hex_color(rgba), opacity=float(rgba[3]))
         node = self._node(f"robot/{safe_name(e.link)}/{e.name}")
         node.set_object(self._geometries[e.name], material)
+        node.set_transform(self._visual_transform(e))
+
+    @staticmethod
+    def _visual_transform(e: VisualElement) -> np.ndarray:
+        """``T_link_visual`` as meshcat draws it (cylinders along y, meshes scaled)."""
         T = e.T_link_visual.copy()
         if e.shape == "cylinder":  # three.js cylinders run along y, URDF ones along z
             T[:3, :3] = T[:3, :3] @ np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
         elif e.shape == "mesh":
             T[:3, :3] = T[:3, :3] * np.asarray(e.size)
-        node.set_transform(T)
+        return T
+
+    def show_solutions(self, Q, *, opacity: float = 0.35) -> np.ndarray:
+        """Draw every configuration of ``Q`` ``(k, nq)`` at once as see-through copies of the robot,
+        coloured along viridis in order (e.g. the solutions of :func:`kinejac.solve_ik_all`, nearest
+        first); the copies drawn before are removed. Returns their RGB colours ``(k, 3)``."""
+        Q = self.robot.check_q(Q, "solutions")
+        Q = Q.reshape(-1, self.robot.nq)
+        if not 0.0 < float(opacity) <= 1.0:
+            raise InvalidValueError(f"opacity must be in (0, 1], got {opacity!r}")
+        self._node("solutions").delete()
+        rgb = colormap(VIRIDIS, np.linspace(0.0, 1.0, len(Q)) if len(Q) > 1 else np.zeros(len(Q)))
+        for i, q in enumerate(Q):
+            material = self._mc.geometry.MeshLambertMaterial(
+                color=hex_color(rgb[i]), opacity=float(opacity), transparent=True
+            )
+            for e in self._elements:
+                node = self._node(f"solutions/{i}/{safe_name(e.link)}/{e.name}")
+                node.set_object(self._geometries[e.name], material)
+                node.set_transform(self._visual_transform(e))
+            poses = self._link_poses(q)
+            for link in self._link_frames:
+                self._node(f"solutions/{i}/{safe_name(link)}").set_transform(poses[link])
+        return rgb
 
     def _link_poses(self, q: np.ndarray) -> dict[str, np.ndarray]:
         model, data = self.robot.model, self.robot.data
@@ -387,8 +416,10 @@ class RobotScene:
 
     def delete(self, group: str, name: str | None = None) -> None:
         """Remove drawn markers: a whole group (``"targets"``, ``"ellipsoids"``, ``"paths"``,
-        ``"points"``, ``"frames"``) or one ``name`` in it."""
-        groups = ("targets", "ellipsoids", "paths", "points", "frames", "obstacles", "collision", "spheres")
+        ``"points"``, ``"frames"``, ``"solutions"``, ...) or one ``name`` in it."""
+        groups = (
+            "targets", "ellipsoids", "paths", "points", "frames", "obstacles", "collision", "spheres", "solutions",
+        )  # fmt: skip
         if group not in groups:
             from ..errors import InvalidChoiceError
 
