@@ -38,6 +38,7 @@ __all__ = [
     "Options",
     "Tasks",
     "Tree",
+    "World",
     "default_threads",
     "evaluate",
     "frames",
@@ -48,6 +49,9 @@ __all__ = [
     "step",
     "support",
     "tree_of",
+    "world_check",
+    "world_collide",
+    "world_distances",
 ]
 
 Model = _core.Model
@@ -58,6 +62,10 @@ solve_batch = _core.solve_batch
 evaluate = _core.evaluate
 step = _core.step
 obstacle_distances = _core.obstacle_distances
+World = _core.World  # the collision world (kinejac.collision.world builds it)
+world_check = _core.world_check
+world_collide = _core.world_collide
+world_distances = _core.world_distances
 
 #: the core's codes of the IK methods
 METHOD_CODES = {"lm": 0, "gn": 1, "dls": 2}
