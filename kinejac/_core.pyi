@@ -106,3 +106,11 @@ def world_collide(model: Model, world: World, Q: _F, flags: _U8, threads: int = 
 def world_distances(
     model: Model, world: World, Q: _F, nearest: bool, lower: _F, upper: _F, W: _F, threads: int = 1
 ) -> None: ...
+def solve_free(
+    model: Model, tasks: Tasks, options: Options, world: World, clearance: float, candidates: int, T: _F, q0: _F,
+    key: int, index: int, out_q: _F,
+) -> tuple[float, float, float, float, int, int, int, int]: ...
+def solve_free_batch(
+    model: Model, tasks: Tasks, options: Options, world: World, clearance: float, candidates: int, Ts: _F, Q0: _F,
+    seeds: _U, out_q: _F, out_f: _F, out_i: _I, threads: int = 1,
+) -> None: ...

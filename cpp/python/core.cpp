@@ -19,6 +19,7 @@
 
 #include "kinejac/collision.hpp"
 #include "kinejac/configuration.hpp"
+#include "kinejac/free_ik.hpp"
 #include "kinejac/linalg.hpp"
 #include "kinejac/pool.hpp"
 #include "kinejac/residual.hpp"
@@ -671,4 +672,61 @@ void bind_collision(nb::module_& m) {
         "Bounds [m] on every pair's distance at each configuration Q (B, nq), lower and upper (B, K) (-inf: in "
         "contact, depth unknown), equal where exact, with witness points W (B, K, 2, 3); with `nearest`, pairs "
         "that cannot be the nearest keep their bounding-sphere bound and upper = inf.");
+
+    m.def(
+        "solve_free",
+        [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
+           int candidates, In<double> T, In<double> q0, uint64_t key, uint64_t index, Out<double> out_q) {
+            need_world(world, model);
+            const int64_t nq = model.tree.nq;
+            if (T.ndim() == 2 && tasks.tasks.size() == 1)
+                expect(T, "T", {4, 4});
+            else
+                expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
+            expect(q0, "q0", {nq});
+            expect(out_q, "out_q", {nq});
+            need_rows(tasks, model);
+            if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+            Workspace& ws = thread_workspace();
+            thread_local CollisionWork cw;
+            FreeResult r;
+            {
+                nb::gil_scoped_release release;
+                r = solve_free(model, tasks, opts, world.world, {clearance, candidates}, T.data(), q0.data(), key,
+                               index, ws, cw, out_q.data());
+            }
+            return nb::make_tuple(r.result.position_error, r.result.rotation_error, r.result.cost,
+                                  r.result.min_distance, r.result.iterations, r.result.restarts, r.result.reason,
+                                  r.candidates);
+        },
+        "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "T"_a, "q0"_a, "key"_a,
+        "index"_a, "out_q"_a.noconvert(),
+        "Solve one problem for an answer free in `world` with `clearance` [m] (free_ik.hpp): the answer into out_q; "
+        "returns (position error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, "
+        "candidates checked).");
+    m.def(
+        "solve_free_batch",
+        [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
+           int candidates, In<double> Ts, In<double> Q0, In<uint64_t> seeds, Out<double> out_q, Out<double> out_f,
+           Out<int64_t> out_i, int threads) {
+            need_world(world, model);
+            const int64_t nq = model.tree.nq, nt = static_cast<int64_t>(tasks.tasks.size());
+            expect(Ts, "Ts", {-1, nt, 4, 4});
+            const int64_t B = static_cast<int64_t>(Ts.shape(0));
+            expect(Q0, "Q0", {B, nq});
+            expect(seeds, "seeds", {B, 2});
+            expect(out_q, "out_q", {B, nq});
+            expect(out_f, "out_f", {B, 4});
+            expect(out_i, "out_i", {B, 4});
+            need_rows(tasks, model);
+            if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
+            if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+            nb::gil_scoped_release release;
+            solve_free_batch(model, tasks, opts, world.world, {clearance, candidates}, Ts.data(), Q0.data(),
+                             seeds.data(), static_cast<int>(B), out_q.data(), out_f.data(), out_i.data(), threads);
+        },
+        "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "Ts"_a, "Q0"_a, "seeds"_a,
+        "out_q"_a.noconvert(), "out_f"_a.noconvert(), "out_i"_a.noconvert(), "threads"_a = 1,
+        "Solve B problems for free answers on `threads` threads: out_q (B, nq), out_f (B, 4), out_i (B, 4) "
+        "[iterations, restarts, reason, candidates checked].");
 }

@@ -182,7 +182,7 @@ Pieces pieces_distance(const CollisionWorld& w, const CollisionWork& work, int g
             if (out.upper < below) return out;
         }
     }
-    if (out.converged && out.upper < kInf) out.lower = std::fmin(out.lower, out.upper);
+    if (out.converged && out.upper < kInf) out.lower = out.upper;  // the distance, to the tolerance
     return out;
 }
 

@@ -46,6 +46,8 @@ __all__ = [
     "obstacle_distances",
     "solve",
     "solve_batch",
+    "solve_free",
+    "solve_free_batch",
     "step",
     "support",
     "tree_of",
@@ -64,6 +66,8 @@ step = _core.step
 obstacle_distances = _core.obstacle_distances
 World = _core.World  # the collision world (kinejac.collision.world builds it)
 world_check = _core.world_check
+solve_free = _core.solve_free  # collision-free IK by candidates (cpp/include/kinejac/free_ik.hpp)
+solve_free_batch = _core.solve_free_batch
 world_collide = _core.world_collide
 world_distances = _core.world_distances
 

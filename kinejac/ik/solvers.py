@@ -95,15 +95,16 @@ class IKSolver:
         obstacles: a scene (:mod:`kinejac.collision` obstacles, or a JSON file) to keep out of.
         self_collision: keep the robot's links apart (needs collision geometry).
         clearance: [m] the distance to keep (with ``obstacles`` or ``self_collision``).
-        collision_rounds: with collision avoidance, how many times a solve whose answer the exact
-            check finds in collision starts again from a new seeded configuration.
+        collision_rounds: with collision avoidance, how many more candidates (answers from new seeded
+            starts) may be checked after the plain answer, within ``timeout``.
         polish: when no attempt converged, continue with a patient local solve from the best
             configuration found (the closest answer); ``False`` skips it when only success matters
             (reachability maps), which makes failures cheaper.
 
-    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), the robot's fitted spheres
-    are pushed apart during the solve and the exact check decides (:mod:`kinejac.ik.avoidance`): an
-    answer in collision is never ``success``; its reason is ``collision``.
+    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), converged candidates from
+    diverse seeded starts are checked exactly in the native collision world until one is free
+    (:mod:`kinejac.ik.avoidance`): an answer in collision is never ``success``; its reason is
+    ``collision``.
     """
 
     def __init__(
@@ -129,7 +130,7 @@ class IKSolver:
         obstacles=(),
         self_collision: bool = False,
         clearance: float = 0.0,
-        collision_rounds: int = 20,
+        collision_rounds: int = 200,
         polish: bool = True,
     ) -> None:
         # Long on purpose: every documented option is validated here, in signature order, once.
@@ -187,6 +188,7 @@ class IKSolver:
         # the robot with its spheres, for the rounds that push them apart
         self._model_avoid = None if self._avoid is None else core.model_of(robot, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
+        self._world = None if self._avoid is None else self._avoid.world
         self._mid = self._middle(robot)
         self._q_shape = (robot.nq,)
         # the restart stream of the solver's own seed (an integer), computed once
@@ -287,18 +289,14 @@ class IKSolver:
             key, index = stream(self.seed if seed is None else check_seed(seed))
         q = np.empty(self.robot.nq)
         hist = np.empty((self.max_iterations + 1, self.robot.nq)) if self.record_history else None
-        perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
-            self._model, tasks, self._opts, T, start, key, index, q, hist
-        )
+        perr, rerr, _, _, it, restarts, reason, n_hist = self._run(tasks, T, start, key, index, q, hist)
         if reason < 0:  # the validating slow path explains (raises) or repairs it
             if reason == _INVALID_TARGET:
                 tasks, T = self._problem(target, frame, weights, mask, relative_to)
             else:  # the start: not finite (check_q says where) or a zero quaternion (clip says which)
                 start = self.robot.clip(self.robot.check_q(start, "q0"))
-            perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
-                self._model, tasks, self._opts, T, start, key, index, q, hist
-            )
-        if self._avoid is not None and reason == 0 and not self._avoid.free(q):
+            perr, rerr, _, _, it, restarts, reason, n_hist = self._run(tasks, T, start, key, index, q, hist)
+        if self._avoid is not None and self._world is None and reason == 0 and not self._avoid.free(q):
             q, perr, rerr, reason, more = self._avoid_rounds(tasks, T, q, perr, rerr, (key, index), t0)
             n_hist = 0  # the rounds record no iterates
             it, restarts = it + more[0], restarts + more[1]
@@ -311,6 +309,16 @@ class IKSolver:
                 history = np.vstack((history, q))  # the returned angles, nearest the start
         q.setflags(write=False)
         return IKResult.of_fields(q, reason == 0, perr, rerr, it, restarts, _perf() - t0, _REASONS[reason], history)
+
+    def _run(self, tasks, T, start, key, index, q, hist):
+        """One solve in the core: plain, or by candidates in the collision world (then no history is
+        recorded). Returns the core's ``(perr, rerr, cost, distance, iterations, restarts, reason, rows)``."""
+        if self._world is None:
+            return _solve(self._model, tasks, self._opts, T, start, key, index, q, hist)
+        got = core.solve_free(
+            self._model, tasks, self._opts, self._world, self.clearance, self.collision_rounds, T, start, key, index, q
+        )
+        return (*got[:7], 0)
 
     def _avoid_rounds(self, tasks, T, q, perr, rerr, seed: tuple[int, int], t0: float):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
@@ -370,10 +378,18 @@ class IKSolver:
             threads = core.default_threads()
         threads = _positive("threads", threads, integer=True)
         T4 = T.reshape(B, 1, 4, 4)
-        out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
-        core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
+        out_q, out_f = np.empty((B, nq)), np.empty((B, 4))
+        if self._world is not None:  # candidates checked in the collision world, on threads
+            out_i = np.empty((B, 4), dtype=np.int64)
+            core.solve_free_batch(
+                self._model, task, self._batch_opts, self._world, self.clearance, self.collision_rounds,
+                T4, Q0, seeds, out_q, out_f, out_i, threads,
+            )  # fmt: skip
+        else:
+            out_i = np.empty((B, 3), dtype=np.int64)
+            core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
         reason = out_i[:, 2]
-        if self._avoid is not None:  # the exact check decides; answers in collision get more rounds
+        if self._avoid is not None and self._world is None:  # coal decides; answers in collision get more rounds
             for i in np.flatnonzero(reason == 0):
                 if not self._avoid.free(out_q[i]):
                     got = self._avoid_rounds(task, T4[i], out_q[i], 0.0, 0.0, (int(seeds[i, 0]), int(i)), t0)
