@@ -692,8 +692,8 @@ void bind_collision(nb::module_& m) {
             FreeResult r;
             {
                 nb::gil_scoped_release release;
-                r = solve_free(model, tasks, opts, world.world, {clearance, candidates}, T.data(), q0.data(), key,
-                               index, ws, cw, out_q.data());
+                r = solve_free(model, tasks, opts, world.world, {clearance, candidates}, T.data(),
+                               q0.data(), key, index, ws, cw, out_q.data());
             }
             return nb::make_tuple(r.result.position_error, r.result.rotation_error, r.result.cost,
                                   r.result.min_distance, r.result.iterations, r.result.restarts, r.result.reason,
@@ -722,8 +722,9 @@ void bind_collision(nb::module_& m) {
             if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
             if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
             nb::gil_scoped_release release;
-            solve_free_batch(model, tasks, opts, world.world, {clearance, candidates}, Ts.data(), Q0.data(),
-                             seeds.data(), static_cast<int>(B), out_q.data(), out_f.data(), out_i.data(), threads);
+            solve_free_batch(model, tasks, opts, world.world, {clearance, candidates}, Ts.data(),
+                             Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(), out_f.data(), out_i.data(),
+                             threads);
         },
         "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "Ts"_a, "Q0"_a, "seeds"_a,
         "out_q"_a.noconvert(), "out_f"_a.noconvert(), "out_i"_a.noconvert(), "threads"_a = 1,

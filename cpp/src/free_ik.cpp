@@ -42,7 +42,7 @@ FreeResult solve_free(const Model& model, const Tasks& tasks, const Options& opt
             o.timeout = deadline - now();
             if (o.timeout <= 0.0) break;
         }
-        random_configuration(tree, k % 2 ? opts.spread0 : opts.spread1, rng, start.data());
+        random_configuration(tree, k % 3 == 2 ? opts.spread0 : opts.spread1, rng, start.data());
         const Result r = solve_one(model, tasks, o, T, start.data(), key, index + (static_cast<uint64_t>(k) << 32), ws,
                                    q.data());
         iterations += r.iterations;

@@ -15,6 +15,7 @@ not support (planes, cones, ...) sends every check to coal.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -113,6 +114,7 @@ class CollisionChecker:
         self._results = self.geom_data.collisionResults  # a live view of the results, fetched once
         self._world_built = False
         self._world = None
+        self._one: tuple | None = None  # the core's model, an output and the check, for single calls
         self._n_robot = n_robot
 
     @property
@@ -147,6 +149,20 @@ class CollisionChecker:
     def free(self, q, clearance: float = 0.0) -> bool | np.ndarray:
         """Whether ``q`` is free with every checked pair at least ``clearance`` [m] apart (0: not
         touching): a bool, or ``(B,)`` bools. The native world decides; coal settles the unsure."""
+        if (  # one plain configuration: straight to the world
+            type(q) is np.ndarray
+            and q.dtype == np.float64
+            and q.shape == self.robot.plain_q_shape
+            and self.world is not None
+            and math.isfinite(q.sum())
+        ):
+            if self._one is None:
+                from .. import core
+
+                self._one = (core.model_of(self.robot), np.empty(1, np.uint8), core.world_check)
+            model, out, check = self._one
+            check(model, self.world, q.reshape(1, -1), float(clearance), out, 1)
+            return bool(out[0] == 0) if out[0] != 2 else self._coal_free(q, clearance)
         Q = self._batch(q)
         if self.world is None or not self.pairs:
             out = np.array([self._coal_free(qi, clearance) for qi in Q], dtype=bool)
@@ -217,6 +233,8 @@ class CollisionChecker:
     def in_collision(self, q) -> bool | np.ndarray:
         """Whether any checked pair collides (stops at the first): a bool, or ``(B,)`` bools (batches
         run on threads)."""
+        if not self.pairs:
+            return np.zeros(len(q), bool) if np.ndim(q) == 2 else False
         free = self.free(q)
         return ~free if isinstance(free, np.ndarray) else not free
 

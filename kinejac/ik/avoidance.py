@@ -36,7 +36,7 @@ class Avoidance:
     """
 
     def __init__(self, robot: Robot, obstacles=(), *, self_collision: bool = False, clearance: float = 0.0) -> None:
-        from ..collision.checking import CollisionChecker
+        from ..collision.checking import checker
         from ..collision.obstacles import as_scene
         from ..collision.spheres import sphere_model
 
@@ -61,7 +61,8 @@ class Avoidance:
             model.obstacle_pairs,
         )
         self.joints = np.unique(model.sphere_joint[model.sphere_joint > 0])
-        self.checker = CollisionChecker(robot, self.obstacles, self_collision=self.self_collision)
+        # the robot's cached checker of this scene (its native world is built once)
+        self.checker = checker(robot, self.obstacles, self.self_collision)
         #: the native collision world the candidates are checked in (None: unsupported geometry)
         self.world = self.checker.world
 

@@ -130,7 +130,7 @@ class IKSolver:
         obstacles=(),
         self_collision: bool = False,
         clearance: float = 0.0,
-        collision_rounds: int = 200,
+        collision_rounds: int = 500,
         polish: bool = True,
     ) -> None:
         # Long on purpose: every documented option is validated here, in signature order, once.
@@ -316,8 +316,8 @@ class IKSolver:
         if self._world is None:
             return _solve(self._model, tasks, self._opts, T, start, key, index, q, hist)
         got = core.solve_free(
-            self._model, tasks, self._opts, self._world, self.clearance, self.collision_rounds, T, start, key, index, q
-        )
+            self._model, tasks, self._opts, self._world, self.clearance, self.collision_rounds, T, start, key, index, q,
+        )  # fmt: skip
         return (*got[:7], 0)
 
     def _avoid_rounds(self, tasks, T, q, perr, rerr, seed: tuple[int, int], t0: float):
