@@ -23,6 +23,7 @@ import coal
 import numpy as np
 import pinocchio as pin
 
+from .. import core
 from .geometry import geometry_links
 from .obstacles import Box, Capsule, Cylinder, Mesh, Obstacle, PointCloud, Sphere, as_scene, obstacle_names
 
@@ -113,7 +114,7 @@ class CollisionChecker:
         self._data = robot.model.createData()
         self._results = self.geom_data.collisionResults  # a live view of the results, fetched once
         self._world_built = False
-        self._world = None
+        self._world: core.World | None = None
         self._one: tuple | None = None  # the core's model, an output and the check, for single calls
         self._n_robot = n_robot
 
@@ -122,7 +123,7 @@ class CollisionChecker:
         """The native collision world (:mod:`kinejac.collision.world`), built on first use; ``None``
         when a geometry is of a kind it does not support (then every check uses coal)."""
         if not self._world_built:
-            from .world import build_world
+            from .world import build_world  # (imports scipy's Qhull)
 
             index = [(p.first, p.second) for p in self.geom_model.collisionPairs]
             self._world = build_world(self.robot, self.geom_model, index)
@@ -137,8 +138,6 @@ class CollisionChecker:
         """The native world's verdict on ``q (nq,)`` or ``(B, nq)`` for ``clearance`` [m], ``(B,)`` uint8:
         0 free, 1 in contact (or closer than ``clearance``), 2 unsure (coal decides, see :meth:`free`).
         Needs :attr:`world`."""
-        from .. import core
-
         Q = self._batch(q)
         out = np.empty(len(Q), np.uint8)
         core.world_check(
@@ -157,9 +156,7 @@ class CollisionChecker:
             and math.isfinite(q.sum())
         ):
             if self._one is None:
-                from .. import core
-
-                self._one = (core.model_of(self.robot), np.empty(1, np.uint8), core.world_check)
+                        self._one = (core.model_of(self.robot), np.empty(1, np.uint8), core.world_check)
             model, out, check = self._one
             check(model, self.world, q.reshape(1, -1), float(clearance), out, 1)
             return bool(out[0] == 0) if out[0] != 2 else self._coal_free(q, clearance)
@@ -194,8 +191,6 @@ class CollisionChecker:
 
     def _flags(self, Q: np.ndarray) -> np.ndarray:
         """``(B, P)`` bools: which pairs collide at each configuration (native world, coal for the unsure)."""
-        from .. import core
-
         P = len(self.pairs)
         if self.world is None or not P:
             out = np.zeros((len(Q), P), bool)
@@ -205,10 +200,10 @@ class CollisionChecker:
         flags = np.empty((len(Q), P), np.uint8)
         core.world_collide(core.model_of(self.robot), self.world, Q, flags, core.default_threads())
         out = flags == 1
-        for i in np.flatnonzero((flags == 2).any(axis=1)):
-            pin.updateGeometryPlacements(self.robot.model, self._data, self.geom_model, self.geom_data, Q[i])
-            for k in np.flatnonzero(flags[i] == 2):
-                out[i, k] = pin.computeCollision(self.geom_model, self.geom_data, int(k))
+        for row in np.flatnonzero((flags == 2).any(axis=1)).tolist():
+            pin.updateGeometryPlacements(self.robot.model, self._data, self.geom_model, self.geom_data, Q[row])
+            for pair in np.flatnonzero(flags[row] == 2).tolist():
+                out[row, pair] = pin.computeCollision(self.geom_model, self.geom_data, pair)
         return out
 
     def _collide(self, q: np.ndarray) -> list[int]:
@@ -283,8 +278,6 @@ class CollisionChecker:
         if self.world is None:
             found = [self._nearest_coal(qi, range(len(self.pairs))) for qi in Q]
         else:
-            from .. import core
-
             B, P = len(Q), len(self.pairs)
             lo, hi, W = np.empty((B, P)), np.empty((B, P)), np.empty((B, P, 2, 3))
             core.world_distances(core.model_of(self.robot), self.world, Q, True, lo, hi, W, core.default_threads())
