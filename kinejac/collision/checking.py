@@ -126,7 +126,7 @@ class CollisionChecker:
             from .world import build_world  # (imports scipy's Qhull)
 
             index = [(p.first, p.second) for p in self.geom_model.collisionPairs]
-            self._world = build_world(self.robot, self.geom_model, index)
+            self._world = build_world(self.robot, self.geom_model, index, self._n_robot)
             self._world_built = True
         return self._world
 

@@ -132,6 +132,17 @@ def _shape(geometry) -> tuple[int, np.ndarray, MeshPieces | None] | None:
     return None
 
 
+def _spheres(geometry, cache: dict, key) -> tuple[np.ndarray, np.ndarray]:
+    """The covering spheres of a geometry (fitted once per robot geometry)."""
+    k = None if key is None else ("spheres", *key)
+    if k is not None and k in cache:
+        return cache[k]
+    got = _shape_spheres(geometry, DEFAULT_RESOLUTION, DEFAULT_MAX_SPHERES)
+    if k is not None:
+        cache[k] = got
+    return got
+
+
 def _primitive_bound(kind: int, size: np.ndarray) -> np.ndarray:
     r, h = size[0], size[1]
     radius = {
@@ -143,11 +154,27 @@ def _primitive_bound(kind: int, size: np.ndarray) -> np.ndarray:
     return np.array([0.0, 0.0, 0.0, radius])
 
 
-def build_world(robot, geom_model: pin.GeometryModel, pairs: list[tuple[int, int]]) -> core.World | None:
+def build_world(
+    robot, geom_model: pin.GeometryModel, pairs: list[tuple[int, int]], n_robot: int = 0
+) -> core.World | None:
     """The native :class:`kinejac.core.World` of ``geom_model`` (robot geometry and obstacles, each
     moving with its ``parentJoint``) checking ``pairs`` (geometry index pairs, in order); ``None``
-    when a geometry is of a kind the world does not support."""
+    when a geometry is of a kind the world does not support. The first ``n_robot`` geometries are
+    ``robot.collision_model``'s: their pieces and spheres are kept in ``robot.cache``. Covering
+    spheres are fitted only where the broad phase reads them (not for a primitive that only ever
+    meets meshes' spheres)."""
     G = geom_model.ngeoms
+    need = np.zeros(G, bool)  # which geometries' covering spheres the broad phase reads
+    for a, b in pairs:
+        a_prim = not isinstance(geom_model.geometryObjects[a].geometry, coal.BVHModelBase)
+        b_prim = not isinstance(geom_model.geometryObjects[b].geometry, coal.BVHModelBase)
+        if b_prim:
+            need[a] = True
+        elif a_prim:
+            need[b] = True
+        else:
+            need[a] = need[b] = True
+    cache = robot.cache.setdefault("world_shapes", {})
     joint = np.zeros(G, np.int64)
     pose = np.zeros((G, 4, 4))
     kind = np.zeros(G, np.int64)
@@ -166,9 +193,14 @@ def build_world(robot, geom_model: pin.GeometryModel, pairs: list[tuple[int, int
     radii: list[np.ndarray] = []
     n_vertices = n_spheres = 0
     for g, obj in enumerate(geom_model.geometryObjects):
-        got = _shape(obj.geometry)
+        key = (g, obj.name) if g < n_robot else None
+        got = cache.get(key) if key is not None else None
         if got is None:
-            return None
+            got = _shape(obj.geometry)
+            if got is None:
+                return None
+            if key is not None:
+                cache[key] = got
         kind[g], size[g], mesh = got
         joint[g] = obj.parentJoint
         pose[g] = obj.placement.homogeneous
@@ -187,7 +219,7 @@ def build_world(robot, geom_model: pin.GeometryModel, pairs: list[tuple[int, int
             vertices.append(P)
             n_vertices += len(P)
         gbound[g] = _bound(np.concatenate(pieces)) if pieces else _primitive_bound(int(kind[g]), size[g])
-        C, R = _shape_spheres(obj.geometry, DEFAULT_RESOLUTION, DEFAULT_MAX_SPHERES)
+        C, R = _spheres(obj.geometry, cache, key) if need[g] else (np.zeros((0, 3)), np.zeros(0))
         gspheres[g] = n_spheres, n_spheres + len(R)
         centres.append(C)
         radii.append(R)
