@@ -31,6 +31,7 @@ from ._urdf_xml import Finding, Mimic, UrdfFacts, walk_urdf
 from .collision.geometry import build_collision_model
 from .collision.pairs import check_pairs, generate_disabled_pairs, read_srdf
 from .errors import InvalidChoiceError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
+from .packages import package_dirs_for
 from .robot import LinkPair, Robot
 
 __all__ = [
@@ -233,7 +234,8 @@ def load(
         locked_joints: joints to remove from the model, frozen at their neutral value (moved
             into the limits) or at the values of a ``{name: value}`` mapping.
         package_dirs: folders where ``package://`` mesh paths are looked up (viewer and
-            collision geometry).
+            collision geometry) after the places ROS tools look: walking up from the URDF's
+            folder, ``ROS_PACKAGE_PATH``, ``AMENT_PREFIX_PATH`` (see :mod:`kinejac.packages`).
         srdf: an SRDF file whose ``<disable_collisions>`` pairs become
             :attr:`Robot.disabled_pairs` (otherwise they are generated on first use).
 
@@ -243,7 +245,8 @@ def load(
         raise InvalidChoiceError("root_joint", root_joint, ["None", *_ROOT_JOINTS])
     name, path, erd_dirs = _resolve(spec)
     where = str(path)
-    mimics = _read_urdf(path).mimics
+    facts = _read_urdf(path)
+    mimics = facts.mimics
     full = _build(path, root_joint, mimic=False)
     values = _locked_values(full, locked_joints, where)
     # a mimic pair with a locked joint is locked as a whole, at the mimic's own value
@@ -263,7 +266,10 @@ def load(
     else:
         model = _lock(full, values, where)
     model.name = name
-    dirs = [*(package_dirs or ()), *erd_dirs, str(path.parent)]
+    # package:// meshes: the packages found walking up from the URDF, on ROS_PACKAGE_PATH and
+    # AMENT_PREFIX_PATH, then in package_dirs (kinejac.packages)
+    found, _ = package_dirs_for(facts.meshes, path.parent, package_dirs or ())
+    dirs = list(dict.fromkeys([*found, *(str(d) for d in package_dirs or ()), *erd_dirs, str(path.parent)]))
     source = RobotSource(
         name=name,
         urdf=path.read_bytes().decode("utf-8", "surrogateescape"),

@@ -281,8 +281,9 @@ def test_no_command_and_help(capsys):
 @pytest.fixture
 def pitfall_urdf(tmp_path):
     """A loadable URDF with every pitfall doctor reports (and one mesh that does resolve)."""
-    (tmp_path / "mypkg" / "meshes").mkdir(parents=True)
-    (tmp_path / "mypkg" / "meshes" / "base.stl").write_text("solid empty\nendsolid empty\n")
+    # the package sits where walking up from the URDF does not find it (tmp/pkgs/mypkg; tmp/robots/x.urdf)
+    (tmp_path / "pkgs" / "mypkg" / "meshes").mkdir(parents=True)
+    (tmp_path / "pkgs" / "mypkg" / "meshes" / "base.stl").write_text("solid empty\nendsolid empty\n")
     path = tmp_path / "robots" / "pitfalls.urdf"
     path.parent.mkdir()
     path.write_text(
@@ -309,7 +310,7 @@ def pitfall_urdf(tmp_path):
 
 
 def test_doctor_reports_pitfalls(capsys, pitfall_urdf):
-    package_dir = str(pitfall_urdf.parent.parent)
+    package_dir = str(pitfall_urdf.parent.parent / "pkgs")
     code, out, err = run(capsys, "doctor", str(pitfall_urdf), "--package-dir", package_dir, "--json")
     assert code == EXIT_OK, err
     assert set(json.loads(out)) == {"robot", "urdf", "nq", "nv", "findings", "derivative_check", "ok", "ik_structure"}
@@ -337,10 +338,17 @@ def test_doctor_unsupported_mesh_format(capsys, tmp_path):
     assert ("unsupported_mesh", "part.ply") in {(f["code"], f["subject"]) for f in data["findings"]}
 
 
-def test_doctor_unresolved_package_mesh_without_package_dir(capsys, pitfall_urdf):
+def test_doctor_unresolved_package_mesh_without_package_dir(capsys, pitfall_urdf, monkeypatch):
+    monkeypatch.delenv("ROS_PACKAGE_PATH", raising=False)
+    monkeypatch.delenv("AMENT_PREFIX_PATH", raising=False)
     data = json.loads(run(capsys, "doctor", str(pitfall_urdf), "--json")[1])
     found = {(f["code"], f["subject"]) for f in data["findings"]}
     assert ("unresolved_mesh", "package://mypkg/meshes/base.stl") in found
+    # beside the URDF's folder, as in a workspace, walking up from the URDF finds it
+    (pitfall_urdf.parent.parent / "pkgs" / "mypkg").rename(pitfall_urdf.parent.parent / "mypkg")
+    data = json.loads(run(capsys, "doctor", str(pitfall_urdf), "--json")[1])
+    found = {(f["code"], f["subject"]) for f in data["findings"]}
+    assert ("unresolved_mesh", "package://mypkg/meshes/base.stl") not in found
 
 
 def test_doctor_text_on_bundled_robot(capsys):

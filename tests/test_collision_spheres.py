@@ -12,7 +12,6 @@ import pytest
 import kinejac
 from kinejac import urdf
 from kinejac.collision import Box, Capsule, Cylinder, PointCloud, Sphere, generate_disabled_pairs
-from kinejac.collision.geometry import mesh_arrays
 from kinejac.collision.reference import (
     pair_distances,
     penalty,
@@ -24,14 +23,13 @@ from kinejac.collision.reference import (
     sd_sphere_sphere,
     sphere_centers,
 )
+from kinejac.collision.shapes import fit_spheres, mesh_arrays, surface_points
 from kinejac.collision.spheres import (
     BOX,
     CAPSULE,
     CYLINDER,
     SPHERE,
-    fit_spheres,
     sphere_model,
-    surface_points,
 )
 from kinejac.errors import KinejacError
 

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "kinejac/analytic.hpp"
+#include "kinejac/collision.hpp"
 #include "kinejac/configuration.hpp"
+#include "kinejac/free_ik.hpp"
 #include "kinejac/linalg.hpp"
 #include "kinejac/pool.hpp"
 #include "kinejac/residual.hpp"
@@ -267,6 +269,8 @@ Workspace& thread_workspace() {
 }
 
 }  // namespace
+
+void bind_collision(nb::module_& m);  // the collision world's bindings, at the end of this file
 
 NB_MODULE(_core, m) {
     m.doc() = "kinejac's native core (C++17): kinematics, the SE(3) maps and the IK solvers. Internal: "
@@ -609,4 +613,233 @@ NB_MODULE(_core, m) {
     }, "model"_a, "C"_a, "d"_a.noconvert(), "N"_a.noconvert(),
        "Signed distances d (Q,) [m] of the sphere-obstacle pairs and their normals N (Q, 3), for world "
        "sphere centres C (S, 3).");
+    bind_collision(m);
+}
+
+// -- the collision world (collision.hpp, gjk.hpp) and collision-free IK (free_ik.hpp) ------------
+namespace {
+
+struct World {
+    CollisionWorld world;
+    int nq = 0;  // of the tree it was built for
+};
+
+World make_world(const Model& model, In<int64_t> gj, In<double> gT, In<int64_t> gk, In<double> gsize,
+                 In<int64_t> gpieces, In<int64_t> ginner, In<int64_t> gspheres, In<double> gbound, In<int64_t> prange,
+                 In<double> pbound, In<int64_t> pplanes, In<double> planes, In<double> verts, In<double> sc,
+                 In<double> sr, In<int64_t> pairs) {
+    expect(gj, "geom_joint", {-1});
+    const int64_t G = static_cast<int64_t>(gj.shape(0));
+    expect(gT, "geom_pose", {G, 4, 4});
+    expect(gk, "geom_kind", {G});
+    expect(gsize, "geom_size", {G, 3});
+    expect(gpieces, "geom_pieces", {G, 2});
+    expect(ginner, "geom_inner", {G});
+    expect(gspheres, "geom_spheres", {G, 2});
+    expect(gbound, "geom_bound", {G, 4});
+    expect(prange, "piece_range", {-1, 2});
+    const int64_t P = static_cast<int64_t>(prange.shape(0));
+    expect(pbound, "piece_bound", {P, 4});
+    expect(pplanes, "piece_planes", {P, 2});
+    expect(planes, "planes", {-1, 4});
+    const int64_t L = static_cast<int64_t>(planes.shape(0));
+    expect(verts, "vertices", {-1, 3});
+    const int64_t V = static_cast<int64_t>(verts.shape(0));
+    expect(sc, "sphere_center", {-1, 3});
+    const int64_t S = static_cast<int64_t>(sc.shape(0));
+    expect(sr, "sphere_radius", {S});
+    World out;
+    CollisionWorld& w = out.world;
+    out.nq = model.tree.nq;
+    std::vector<int> joints;
+    for (int64_t g = 0; g < G; ++g) {
+        Geometry geo;
+        in_range(gj.data()[g], 0, model.tree.njoints(), "a geometry's joint");
+        in_range(gk.data()[g], SHAPE_SPHERE, SHAPE_CONVEX + 1, "a geometry's kind");
+        geo.joint = static_cast<int>(gj.data()[g]);
+        geo.kind = static_cast<int>(gk.data()[g]);
+        const double* T = gT.data() + 16 * g;
+        for (int a = 0; a < 3; ++a) {
+            for (int b = 0; b < 3; ++b) geo.R[3 * a + b] = T[4 * a + b];
+            geo.p[a] = T[4 * a + 3];
+            geo.size[a] = gsize.data()[3 * g + a];
+            geo.bound_center[a] = gbound.data()[4 * g + a];
+        }
+        geo.bound_radius = gbound.data()[4 * g + 3];
+        const int64_t* pc = gpieces.data() + 2 * g;
+        const int64_t* sp = gspheres.data() + 2 * g;
+        in_range(pc[0], 0, P + 1, "a geometry's first piece");
+        in_range(pc[1], pc[0], P + 1, "a geometry's piece end");
+        in_range(sp[0], 0, S + 1, "a geometry's first sphere");
+        in_range(sp[1], sp[0], S + 1, "a geometry's sphere end");
+        if (geo.kind == SHAPE_CONVEX && pc[1] == pc[0]) fail("kinejac core: a mesh geometry needs pieces");
+        geo.piece_begin = static_cast<int>(pc[0]);
+        geo.piece_end = static_cast<int>(pc[1]);
+        in_range(ginner.data()[g], -1, P, "a geometry's inner piece");
+        geo.inner = static_cast<int>(ginner.data()[g]);
+        geo.sphere_begin = static_cast<int>(sp[0]);
+        geo.sphere_end = static_cast<int>(sp[1]);
+        if (geo.joint > 0) joints.push_back(geo.joint);
+        w.geoms.push_back(geo);
+    }
+    for (int64_t k = 0; k < P; ++k) {
+        Piece pc;
+        const int64_t* r = prange.data() + 2 * k;
+        in_range(r[0], 0, V, "a piece's first vertex");
+        in_range(r[1], 1, V - r[0] + 1, "a piece's vertex count");
+        pc.begin = static_cast<int>(r[0]);
+        pc.count = static_cast<int>(r[1]);
+        std::copy(pbound.data() + 4 * k, pbound.data() + 4 * k + 3, pc.center);
+        pc.radius = pbound.data()[4 * k + 3];
+        const int64_t* pp = pplanes.data() + 2 * k;
+        in_range(pp[0], 0, L + 1, "a piece's first plane");
+        in_range(pp[1], 0, L - pp[0] + 1, "a piece's plane count");
+        pc.plane_begin = static_cast<int>(pp[0]);
+        pc.planes = static_cast<int>(pp[1]);
+        w.pieces.push_back(pc);
+    }
+    w.vertices.assign(verts.data(), verts.data() + 3 * V);
+    w.planes.assign(planes.data(), planes.data() + 4 * L);
+    w.sphere_center.assign(sc.data(), sc.data() + 3 * S);
+    w.sphere_radius.assign(sr.data(), sr.data() + S);
+    w.pairs = pairs_of(pairs, "pairs", G, G);
+    w.path = model.tree.support({}, joints);
+    return out;
+}
+
+void need_world(const World& w, const Model& model) {
+    if (w.nq != model.tree.nq) fail("kinejac core: this collision world was built for another robot");
+}
+
+}  // namespace
+
+void bind_collision(nb::module_& m) {
+    nb::class_<World>(m, "World", "A collision world: geometry, covering spheres and the pairs to check (collision.hpp).")
+        .def("__init__",
+             [](World* self, const Model& model, In<int64_t> gj, In<double> gT, In<int64_t> gk, In<double> gsize,
+                In<int64_t> gpieces, In<int64_t> ginner, In<int64_t> gspheres, In<double> gbound, In<int64_t> prange,
+                In<double> pbound, In<int64_t> pplanes, In<double> planes, In<double> verts, In<double> sc,
+                In<double> sr, In<int64_t> pairs) {
+                 new (self) World(make_world(model, gj, gT, gk, gsize, gpieces, ginner, gspheres, gbound, prange,
+                                             pbound, pplanes, planes, verts, sc, sr, pairs));
+             },
+             "model"_a, "geom_joint"_a, "geom_pose"_a, "geom_kind"_a, "geom_size"_a, "geom_pieces"_a,
+             "geom_inner"_a, "geom_spheres"_a, "geom_bound"_a, "piece_range"_a, "piece_bound"_a, "piece_planes"_a,
+             "planes"_a, "vertices"_a, "sphere_center"_a,
+             "sphere_radius"_a, "pairs"_a)
+        .def_prop_ro("npairs", [](const World& w) { return static_cast<int>(w.world.pairs.size()); })
+        .def_prop_ro("ngeoms", [](const World& w) { return w.world.ngeoms(); });
+
+    m.def(
+        "world_check",
+        [](const Model& model, const World& world, In<double> Q, double clearance, Out<uint8_t> status, int threads) {
+            need_world(world, model);
+            expect(Q, "Q", {-1, model.tree.nq});
+            const int64_t B = static_cast<int64_t>(Q.shape(0));
+            expect(status, "status", {B});
+            nb::gil_scoped_release release;
+            std::vector<CollisionWork> work(std::max(1, threads));
+            parallel_chunks(static_cast<int>(B), std::max(threads, 1), 64, [&](int a, int b, int worker) {
+                check_range(model.tree, world.world, Q.data(), clearance, a, b, status.data(), work[worker]);
+            });
+        },
+        "model"_a, "world"_a, "Q"_a, "clearance"_a, "status"_a.noconvert(), "threads"_a = 1,
+        "The status of each configuration Q (B, nq) for `clearance` [m] into status (B,): 0 free, 1 in contact, "
+        "2 unsure (a pair within a mesh's slack of the clearance).");
+    m.def(
+        "world_collide",
+        [](const Model& model, const World& world, In<double> Q, Out<uint8_t> flags, int threads) {
+            need_world(world, model);
+            expect(Q, "Q", {-1, model.tree.nq});
+            const int64_t B = static_cast<int64_t>(Q.shape(0));
+            expect(flags, "flags", {B, static_cast<int64_t>(world.world.pairs.size())});
+            nb::gil_scoped_release release;
+            std::vector<CollisionWork> work(std::max(1, threads));
+            parallel_chunks(static_cast<int>(B), std::max(threads, 1), 64, [&](int a, int b, int worker) {
+                collide_range(model.tree, world.world, Q.data(), a, b, flags.data(), work[worker]);
+            });
+        },
+        "model"_a, "world"_a, "Q"_a, "flags"_a.noconvert(), "threads"_a = 1,
+        "The status of every pair at each configuration Q (B, nq): flags (B, K), 0 free, 1 in contact, 2 unsure.");
+    m.def(
+        "world_distances",
+        [](const Model& model, const World& world, In<double> Q, bool nearest, Out<double> lower, Out<double> upper,
+           Out<double> W, int threads) {
+            need_world(world, model);
+            expect(Q, "Q", {-1, model.tree.nq});
+            const int64_t B = static_cast<int64_t>(Q.shape(0));
+            const int64_t K = static_cast<int64_t>(world.world.pairs.size());
+            expect(lower, "lower", {B, K});
+            expect(upper, "upper", {B, K});
+            expect(W, "W", {B, K, 2, 3});
+            nb::gil_scoped_release release;
+            std::vector<CollisionWork> work(std::max(1, threads));
+            parallel_chunks(static_cast<int>(B), std::max(threads, 1), 32, [&](int a, int b, int worker) {
+                distance_range(model.tree, world.world, Q.data(), a, b, nearest, lower.data(), upper.data(), W.data(),
+                               work[worker]);
+            });
+        },
+        "model"_a, "world"_a, "Q"_a, "nearest"_a, "lower"_a.noconvert(), "upper"_a.noconvert(), "W"_a.noconvert(),
+        "threads"_a = 1,
+        "Bounds [m] on every pair's distance at each configuration Q (B, nq), lower and upper (B, K) (-inf: in "
+        "contact, depth unknown), equal where exact, with witness points W (B, K, 2, 3); with `nearest`, pairs "
+        "that cannot be the nearest keep their bounding-sphere bound and upper = inf.");
+
+    m.def(
+        "solve_free",
+        [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
+           int candidates, In<double> T, In<double> q0, uint64_t key, uint64_t index, Out<double> out_q) {
+            need_world(world, model);
+            const int64_t nq = model.tree.nq;
+            if (T.ndim() == 2 && tasks.tasks.size() == 1)
+                expect(T, "T", {4, 4});
+            else
+                expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
+            expect(q0, "q0", {nq});
+            expect(out_q, "out_q", {nq});
+            need_rows(tasks, model);
+            if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+            Workspace& ws = thread_workspace();
+            thread_local CollisionWork cw;
+            FreeResult r;
+            {
+                nb::gil_scoped_release release;
+                r = solve_free(model, tasks, opts, world.world, {clearance, candidates}, T.data(),
+                               q0.data(), key, index, ws, cw, out_q.data());
+            }
+            return nb::make_tuple(r.result.position_error, r.result.rotation_error, r.result.cost,
+                                  r.result.min_distance, r.result.iterations, r.result.restarts, r.result.reason,
+                                  r.candidates);
+        },
+        "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "T"_a, "q0"_a, "key"_a,
+        "index"_a, "out_q"_a.noconvert(),
+        "Solve one problem for an answer free in `world` with `clearance` [m] (free_ik.hpp): the answer into out_q; "
+        "returns (position error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, "
+        "candidates checked).");
+    m.def(
+        "solve_free_batch",
+        [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
+           int candidates, In<double> Ts, In<double> Q0, In<uint64_t> seeds, Out<double> out_q, Out<double> out_f,
+           Out<int64_t> out_i, int threads) {
+            need_world(world, model);
+            const int64_t nq = model.tree.nq, nt = static_cast<int64_t>(tasks.tasks.size());
+            expect(Ts, "Ts", {-1, nt, 4, 4});
+            const int64_t B = static_cast<int64_t>(Ts.shape(0));
+            expect(Q0, "Q0", {B, nq});
+            expect(seeds, "seeds", {B, 2});
+            expect(out_q, "out_q", {B, nq});
+            expect(out_f, "out_f", {B, 4});
+            expect(out_i, "out_i", {B, 4});
+            need_rows(tasks, model);
+            if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
+            if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+            nb::gil_scoped_release release;
+            solve_free_batch(model, tasks, opts, world.world, {clearance, candidates}, Ts.data(),
+                             Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(), out_f.data(), out_i.data(),
+                             threads);
+        },
+        "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "Ts"_a, "Q0"_a, "seeds"_a,
+        "out_q"_a.noconvert(), "out_f"_a.noconvert(), "out_i"_a.noconvert(), "threads"_a = 1,
+        "Solve B problems for free answers on `threads` threads: out_q (B, nq), out_f (B, 4), out_i (B, 4) "
+        "[iterations, restarts, reason, candidates checked].");
 }

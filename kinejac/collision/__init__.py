@@ -1,9 +1,11 @@
 """Collision awareness: geometry, disabled pairs, obstacles, exact checks and the sphere model.
 
 Data flow: the URDF's ``<collision>`` elements (:mod:`.geometry`) -> disabled pairs from an SRDF or
-generated (:mod:`.pairs`) -> obstacles (:mod:`.obstacles`) -> exact coal checks
-(:mod:`.checking`) and, for the compiled IK core, spheres fitted to the geometry
-(:mod:`.spheres`) with a plain numpy reference of their distances and penalty (:mod:`.reference`).
+generated (:mod:`.pairs`) -> obstacles (:mod:`.obstacles`) -> exact checks with coal's answers
+(:mod:`.checking`), run by the native collision world (:mod:`.world`: covering spheres, then GJK
+on the meshes' hulls and eroded hulls) with coal for what it cannot decide; spheres fitted to the
+geometry (:mod:`.spheres`) with a plain numpy reference of their distances and penalty
+(:mod:`.reference`).
 """
 
 from .checking import Clearance, CollisionChecker, clearance, collisions, in_collision

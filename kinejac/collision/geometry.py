@@ -13,7 +13,14 @@ import pinocchio as pin
 
 from ..errors import KinejacError, URDFError
 
-__all__ = ["adjacent_links", "build_collision_model", "geometry_links", "link_parents", "mesh_arrays", "placements"]
+__all__ = [
+    "adjacent_links",
+    "build_collision_model",
+    "geometry_links",
+    "link_parents",
+    "missing_meshes",
+    "placements",
+]
 
 
 def build_collision_model(robot) -> pin.GeometryModel:
@@ -26,7 +33,37 @@ def build_collision_model(robot) -> pin.GeometryModel:
             robot.model, str(robot.urdf_path), pin.GeometryType.COLLISION, package_dirs=list(robot.package_dirs)
         )
     except (RuntimeError, ValueError) as exc:
-        raise URDFError(f"{robot.urdf_path}: cannot build its collision geometry: {exc}") from None
+        missing = missing_meshes(robot)
+        raise URDFError(f"{robot.urdf_path}: cannot build its collision geometry: {exc}{missing}") from None
+
+
+def missing_meshes(robot) -> str:
+    """The ``package://`` meshes of the robot's URDF that cannot be found, each with every place
+    looked (text to append to an error message; empty when all are found)."""
+    from pathlib import Path
+
+    from .._urdf_xml import walk_urdf
+    from ..packages import find_package
+
+    urdf_path = Path(robot.urdf_path)
+    notes = []
+    for filename in walk_urdf(urdf_path.read_bytes(), urdf_path).meshes:  # a URDF the robot was loaded from
+        if not filename.startswith("package://"):
+            continue
+        name, _, rest = filename[len("package://") :].partition("/")
+        places = [Path(d) / name / rest for d in robot.package_dirs]
+        if any(p.is_file() for p in places):
+            continue
+        lookup = find_package(name, urdf_path.parent, robot.package_dirs)
+        if lookup.root is None:
+            where = ", ".join(str(p) for p in lookup.looked)
+            notes.append(
+                f"package {name!r} of {filename} not found; looked in {where} (walking up from the URDF's folder, "
+                "then ROS_PACKAGE_PATH, AMENT_PREFIX_PATH and package_dirs)"
+            )
+        else:
+            notes.append(f"{filename}: package {name!r} is {lookup.root}, but {lookup.root / rest} does not exist")
+    return "".join(f"; {n}" for n in notes[:5])
 
 
 def geometry_links(model: pin.Model, geom_model: pin.GeometryModel) -> list[str]:
@@ -75,14 +112,3 @@ def placements(model: pin.Model, data: pin.Data, geom_model: pin.GeometryModel) 
     for k, g in enumerate(geom_model.geometryObjects):
         out[k] = (data.oMi[g.parentJoint] * g.placement).homogeneous
     return out
-
-
-def mesh_arrays(shape) -> tuple[np.ndarray, np.ndarray]:
-    """A coal triangle mesh (``BVHModelBase``) as vertices ``(V, 3)`` [m, its own frame] and
-    triangles ``(F, 3)`` (vertex indices)."""
-    V = np.array(shape.vertices(), dtype=float).reshape(-1, 3)
-    F = np.empty((shape.num_tris, 3), dtype=np.int64)
-    for i in range(shape.num_tris):
-        t = shape.tri_indices(i)
-        F[i] = t[0], t[1], t[2]
-    return V, F

@@ -1,6 +1,6 @@
 """Spheres fitted to the collision geometry: the fast model for the compiled IK core.
 
-How the spheres are fitted (per geometry object, in its own frame):
+How the spheres are fitted (per geometry object, in its own frame; :mod:`kinejac.collision.shapes`):
 
 1. Surface points with a known resolution ``h`` (default 5 mm): every point of the surface is
    within ``h`` of one of them. Boxes: a grid on each face; cylinders and capsules: rings and
@@ -20,17 +20,15 @@ The arrays of :class:`SphereModel` are flat, C-contiguous float64/int64, ready f
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import coal
 import numpy as np
 import pinocchio as pin
 
 from .._checks import positive
-from ..errors import KinejacError
-from .geometry import geometry_links, mesh_arrays
+from .geometry import geometry_links
 from .obstacles import Box, Capsule, Cylinder, Mesh, PointCloud, Sphere, as_scene, coal_geometry, obstacle_names
+from .shapes import DEFAULT_MAX_SPHERES, DEFAULT_RESOLUTION, shape_spheres
 
 __all__ = [
     "BOX",
@@ -38,116 +36,10 @@ __all__ = [
     "CYLINDER",
     "SPHERE",
     "SphereModel",
-    "fit_spheres",
     "sphere_model",
-    "surface_points",
 ]
 
 SPHERE, BOX, CAPSULE, CYLINDER = 0, 1, 2, 3  #: obstacle kind codes of SphereModel.obstacle_kind
-DEFAULT_RESOLUTION = 0.005  #: [m] surface sampling resolution h (also the radius padding)
-DEFAULT_MAX_SPHERES = 8  #: spheres per geometry object at most
-
-
-def _ring(radius: float, z: float, h: float) -> np.ndarray:
-    n = max(1, math.ceil(2 * math.pi * radius / h)) if radius > 0 else 1
-    t = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
-    return np.stack([radius * np.cos(t), radius * np.sin(t), np.full(n, z)], axis=1)
-
-
-def _disc(radius: float, z: float, h: float) -> np.ndarray:
-    return np.concatenate([_ring(rho, z, h) for rho in np.linspace(0.0, radius, math.ceil(radius / h) + 1)])
-
-
-def _grid(a: float, b: float, h: float) -> tuple[np.ndarray, np.ndarray]:
-    u = np.linspace(-a, a, math.ceil(2 * a / h) + 1)
-    v = np.linspace(-b, b, math.ceil(2 * b / h) + 1)
-    U, V = np.meshgrid(u, v, indexing="ij")
-    return U.ravel(), V.ravel()
-
-
-def surface_points(shape: coal.CollisionGeometry, resolution: float = DEFAULT_RESOLUTION) -> np.ndarray:
-    """``(N, 3)`` points on the surface of a coal shape (its own frame), every surface point
-    within ``resolution`` [m] of one of them. Boxes, spheres, cylinders, capsules and triangle meshes."""
-    h = positive("resolution", resolution)
-    if isinstance(shape, coal.Box):
-        a, b, c = (float(x) for x in shape.halfSide)
-        faces = []
-        for (u, v), axis, half in (((b, c), 0, a), ((a, c), 1, b), ((a, b), 2, c)):
-            U, V = _grid(u, v, h)
-            for sign in (-1.0, 1.0):
-                P = np.empty((U.size, 3))
-                P[:, axis] = sign * half
-                P[:, [i for i in range(3) if i != axis]] = np.stack([U, V], axis=1)
-                faces.append(P)
-        return np.concatenate(faces)
-    if isinstance(shape, coal.Sphere):
-        r = float(shape.radius)
-        phis = np.linspace(0.0, math.pi, math.ceil(math.pi * r / h) + 1)
-        return np.concatenate([_ring(r * math.sin(p), r * math.cos(p), h) for p in phis])
-    if isinstance(shape, (coal.Cylinder, coal.Capsule)):
-        r, hl = float(shape.radius), float(shape.halfLength)
-        side = [_ring(r, z, h) for z in np.linspace(-hl, hl, math.ceil(2 * hl / h) + 1)]
-        if isinstance(shape, coal.Cylinder):
-            return np.concatenate([*side, _disc(r, -hl, h), _disc(r, hl, h)])
-        caps = []
-        for p in np.linspace(0.0, math.pi / 2, math.ceil(math.pi / 2 * r / h) + 1):
-            caps += [_ring(r * math.sin(p), hl + r * math.cos(p), h), _ring(r * math.sin(p), -hl - r * math.cos(p), h)]
-        return np.concatenate([*side, *caps])
-    if isinstance(shape, coal.BVHModelBase):
-        V, F = mesh_arrays(shape)
-        A, B, C = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
-        edge = np.max(
-            np.stack([np.linalg.norm(B - A, axis=1), np.linalg.norm(C - B, axis=1), np.linalg.norm(A - C, axis=1)]),
-            axis=0,
-        )
-        n_sub = np.maximum(1, np.ceil(edge / h)).astype(int)  # sub-triangles have edges <= h
-        out = [V]
-        for n in np.unique(n_sub):
-            sel = n_sub == n
-            i, j = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
-            keep = (i + j) <= n
-            s, t = (i[keep] / n)[None, :, None], (j[keep] / n)[None, :, None]
-            a, b, c = A[sel][:, None], B[sel][:, None], C[sel][:, None]
-            out.append((a + s * (b - a) + t * (c - a)).reshape(-1, 3))
-        return np.concatenate(out)
-    raise KinejacError(
-        f"cannot sample the surface of a {type(shape).__name__}; "
-        "supported: Box, Sphere, Cylinder, Capsule, triangle meshes"
-    )
-
-
-def fit_spheres(
-    points: np.ndarray, pad: float, max_spheres: int = DEFAULT_MAX_SPHERES
-) -> tuple[np.ndarray, np.ndarray]:
-    """Centres ``(k, 3)`` and radii ``(k,)`` of spheres containing every point, each radius grown by
-    ``pad`` [m] (see the module doc for the method)."""
-    P = np.asarray(points, dtype=float)
-    mean = P.mean(axis=0)
-    X = P - mean
-    _, _, Vt = np.linalg.svd(X, full_matrices=False)
-    axis = Vt[0]
-    t = X @ axis
-    L = float(t.max() - t.min())
-    w = float(np.linalg.norm(X - np.outer(t, axis), axis=1).max())
-    k = int(np.clip(math.ceil(L / max(w, 1e-9)), 1, max_spheres))
-    centres = mean + np.outer(t.min() + (np.arange(k) + 0.5) * L / k, axis)
-    for _ in range(10):  # Lloyd iterations
-        label = np.argmin(((P[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-        for i in range(k):
-            mine = P[label == i]
-            if len(mine):
-                centres[i] = mine.mean(axis=0)
-    dist = np.sqrt(((P[:, None, :] - centres[None]) ** 2).sum(-1))
-    label = np.argmin(dist, axis=1)
-    used = np.unique(label)
-    radii = np.array([dist[label == i, i].max() for i in used]) + pad
-    return centres[used].copy(), radii
-
-
-def _shape_spheres(shape, resolution: float, max_spheres: int) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(shape, coal.Sphere):
-        return np.zeros((1, 3)), np.array([float(shape.radius)])
-    return fit_spheres(surface_points(shape, resolution), resolution, max_spheres)
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,7 +130,7 @@ class SphereModel:
                     add(SPHERE, T, (o.radius, 0, 0), i)
             elif isinstance(o, Mesh):
                 ((shape, placement),) = coal_geometry(o)
-                C, R = _shape_spheres(shape, self.resolution, DEFAULT_MAX_SPHERES)
+                C, R = shape_spheres(shape, self.resolution, DEFAULT_MAX_SPHERES)
                 for c, r in zip(C, R):
                     T = np.eye(4)
                     T[:3, 3] = placement.act(c)
@@ -274,7 +166,7 @@ def build_sphere_model(
     link_names = tuple(dict.fromkeys(links))
     joint, centre, radius, link, geom = [], [], [], [], []
     for g_id, g in enumerate(gm.geometryObjects):
-        C, R = _shape_spheres(g.geometry, resolution, max_spheres)
+        C, R = shape_spheres(g.geometry, resolution, max_spheres)
         for c, r in zip(C, R):
             joint.append(g.parentJoint)
             centre.append(g.placement.act(c))

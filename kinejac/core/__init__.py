@@ -41,6 +41,7 @@ __all__ = [
     "Options",
     "Tasks",
     "Tree",
+    "World",
     "default_threads",
     "evaluate",
     "frames",
@@ -50,9 +51,14 @@ __all__ = [
     "solve_all",
     "solve_all_batch",
     "solve_batch",
+    "solve_free",
+    "solve_free_batch",
     "step",
     "support",
     "tree_of",
+    "world_check",
+    "world_collide",
+    "world_distances",
 ]
 
 Model = _core.Model
@@ -66,6 +72,12 @@ obstacle_distances = _core.obstacle_distances
 Analytic = _core.Analytic
 solve_all = _core.solve_all
 solve_all_batch = _core.solve_all_batch
+World = _core.World  # the collision world (kinejac.collision.world builds it)
+world_check = _core.world_check
+solve_free = _core.solve_free  # collision-free IK by candidates (cpp/include/kinejac/free_ik.hpp)
+solve_free_batch = _core.solve_free_batch
+world_collide = _core.world_collide
+world_distances = _core.world_distances
 
 #: the core's codes of the IK methods
 METHOD_CODES = {"lm": 0, "gn": 1, "dls": 2}

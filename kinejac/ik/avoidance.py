@@ -1,18 +1,20 @@
-"""Collision avoidance for the IK solvers: what the native core keeps apart, and the exact check
-that decides.
+"""Collision avoidance for the IK solvers: the collision world the native core checks candidates
+in, the sphere model it can push apart, and the exact check that decides.
 
-During a solve the robot is modelled by the spheres fitted to its collision geometry
-(:mod:`kinejac.collision.spheres`): every pair of spheres on links that may collide (not disabled)
-and every sphere against every obstacle closer than ``clearance + MARGIN`` is pushed apart by a
-one-sided penalty (``cpp/include/kinejac/spheres.hpp``). The spheres cover the geometry, so a configuration
-they keep apart is usually free; the exact coal check (:class:`~kinejac.collision.CollisionChecker`)
-decides: a solution counts as found only if the real geometry is free, with at least
-``clearance`` [m] between every checked pair when ``clearance > 0``.
+The solvers look for collision-free answers by candidates (``cpp/include/kinejac/free_ik.hpp``):
+converged answers from diverse seeded starts, each checked in the native collision world
+(:mod:`kinejac.collision.world`: covering spheres, then GJK on the meshes' convex pieces) as soon
+as it converges, until one is free with at least ``clearance`` [m] between every checked pair. A
+pair the world cannot decide (within a mesh's slack) counts as a collision there, so an answer
+marked successful is free for coal too. For geometry the world does not support, the older rounds
+run instead: the robot's fitted spheres (:mod:`kinejac.collision.spheres`) pushed apart by a
+one-sided penalty (``cpp/include/kinejac/spheres.hpp``), every pair closer than
+``clearance + MARGIN``, and coal (:class:`~kinejac.collision.CollisionChecker`) deciding.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,7 +22,6 @@ from .._checks import positive
 from ..errors import InvalidValueError
 
 if TYPE_CHECKING:
-    from ..collision.checking import Clearance
     from ..robot import Robot
 
 __all__ = ["MARGIN", "Avoidance"]
@@ -39,7 +40,7 @@ class Avoidance:
     """
 
     def __init__(self, robot: Robot, obstacles=(), *, self_collision: bool = False, clearance: float = 0.0) -> None:
-        from ..collision.checking import CollisionChecker
+        from ..collision.checking import checker
         from ..collision.obstacles import as_scene
         from ..collision.spheres import sphere_model
 
@@ -64,11 +65,11 @@ class Avoidance:
             model.obstacle_pairs,
         )
         self.joints = np.unique(model.sphere_joint[model.sphere_joint > 0])
-        self.checker = CollisionChecker(robot, self.obstacles, self_collision=self.self_collision)
+        # the robot's cached checker of this scene (its native world is built once)
+        self.checker = checker(robot, self.obstacles, self.self_collision)
+        #: the native collision world the candidates are checked in (None: unsupported geometry)
+        self.world = self.checker.world
 
     def free(self, q: np.ndarray) -> bool:
         """Whether ``q (nq,)`` is free by the exact check, with at least ``clearance`` between pairs."""
-        if self.clearance > 0.0:
-            nearest = cast("Clearance", self.checker.clearance(q))  # one configuration: one Clearance
-            return bool(nearest.distance >= self.clearance)
-        return not bool(self.checker.in_collision(q))
+        return bool(self.checker.free(q, self.clearance))

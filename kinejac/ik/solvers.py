@@ -98,8 +98,8 @@ class IKSolver:
         obstacles: a scene (:mod:`kinejac.collision` obstacles, or a JSON file) to keep out of.
         self_collision: keep the robot's links apart (needs collision geometry).
         clearance: [m] the distance to keep (with ``obstacles`` or ``self_collision``).
-        collision_rounds: with collision avoidance, how many times a solve whose answer the exact
-            check finds in collision starts again from a new seeded configuration.
+        collision_rounds: with collision avoidance, how many more candidates (answers from new seeded
+            starts) may be checked after the plain answer, within ``timeout``.
         polish: when no attempt converged, continue with a patient local solve from the best
             configuration found (the closest answer); ``False`` skips it when only success matters
             (reachability maps), which makes failures cheaper.
@@ -109,9 +109,10 @@ class IKSolver:
             check finds free); the iterations run only when there is none (an unreachable target,
             every solution in collision). Ignored for other targets and chains.
 
-    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), the robot's fitted spheres
-    are pushed apart during the solve and the exact check decides (:mod:`kinejac.ik.avoidance`): an
-    answer in collision is never ``success``; its reason is ``collision``.
+    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), converged candidates from
+    diverse seeded starts are checked exactly in the native collision world until one is free
+    (:mod:`kinejac.ik.avoidance`): an answer in collision is never ``success``; its reason is
+    ``collision``.
     """
 
     def __init__(
@@ -137,7 +138,7 @@ class IKSolver:
         obstacles=(),
         self_collision: bool = False,
         clearance: float = 0.0,
-        collision_rounds: int = 20,
+        collision_rounds: int = 500,
         polish: bool = True,
         analytic_seeds: bool = False,
     ) -> None:
@@ -209,6 +210,7 @@ class IKSolver:
         self._model = core.model_of(robot)
         self._model_avoid = None if self._avoid is None else core.model_of(robot, self._avoid.sph)
         self._joints = () if self._avoid is None else self._avoid.joints
+        self._world = None if self._avoid is None else self._avoid.world
         self._mid = self._middle(robot)
         self._q_shape = (robot.nq,)
         # the restart stream of the solver's own seed (an integer), computed once
@@ -320,18 +322,14 @@ class IKSolver:
             key, index = stream(self.seed if seed is None else check_seed(seed))
         q = np.empty(self.robot.nq)
         hist = np.empty((self.max_iterations + 1, self.robot.nq)) if self.record_history else None
-        perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
-            self._model, tasks, self._opts, T, start, key, index, q, hist
-        )
+        perr, rerr, _, _, it, restarts, reason, n_hist = self._run(tasks, T, start, key, index, q, hist)
         if reason < 0:  # the validating slow path explains (raises) or repairs it
             if reason == _INVALID_TARGET:
                 tasks, T = self._problem(target, frame, weights, mask, relative_to)
             else:  # the start: not finite (check_q says where) or a zero quaternion (clip says which)
                 start = self.robot.clip(self.robot.check_q(start, "q0"))
-            perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
-                self._model, tasks, self._opts, T, start, key, index, q, hist
-            )
-        if self._avoid is not None and reason == 0 and not self._avoid.free(q):
+            perr, rerr, _, _, it, restarts, reason, n_hist = self._run(tasks, T, start, key, index, q, hist)
+        if self._avoid is not None and self._world is None and reason == 0 and not self._avoid.free(q):
             q, perr, rerr, reason, more = self._avoid_rounds(tasks, T, q, perr, rerr, (key, index), t0)
             n_hist = 0  # the rounds record no iterates
             it, restarts = it + more[0], restarts + more[1]
@@ -364,6 +362,16 @@ class IKSolver:
             history = np.vstack((start, q)) if self.record_history else None
             return IKResult.of_fields(q, True, perr, rerr, 0, 0, _perf() - t0, IKReason.CONVERGED, history)
         return None
+
+    def _run(self, tasks, T, start, key, index, q, hist):
+        """One solve in the core: plain, or by candidates in the collision world (then no history is
+        recorded). Returns the core's ``(perr, rerr, cost, distance, iterations, restarts, reason, rows)``."""
+        if self._world is None:
+            return _solve(self._model, tasks, self._opts, T, start, key, index, q, hist)
+        got = core.solve_free(
+            self._model, tasks, self._opts, self._world, self.clearance, self.collision_rounds, T, start, key, index, q,
+        )  # fmt: skip
+        return (*got[:7], 0)
 
     def _avoid_rounds(self, tasks, T, q, perr, rerr, seed: tuple[int, int], t0: float):
         """The exact check found the answer ``q`` of the plain solve in collision: solve again with
@@ -423,27 +431,16 @@ class IKSolver:
             threads = core.default_threads()
         threads = _positive("threads", threads, integer=True)
         T4 = T.reshape(B, 1, 4, 4)
-        out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
-        todo = np.arange(B)
-        if self._analytic is not None and self._avoid is None:  # closed forms first; iterate the rest
-            sols = self._analytic.solve_batch(T, Q0, threads=threads)
-            ok = (sols.count > 0) & (sols.position_error[:, 0] <= self.position_tolerance)
-            ok[ok] &= sols.rotation_error[ok, 0] <= self.rotation_tolerance
-            out_q[ok], out_f[ok, :2], out_f[ok, 2:] = sols.q[ok, 0], sols.position_error[ok, :1], np.nan
-            out_f[ok, 1] = sols.rotation_error[ok, 0]
-            out_i[ok] = 0
-            todo = np.flatnonzero(~ok)
-        if len(todo) == B:
-            core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
-        elif len(todo):
-            n = len(todo)
-            sub_q, sub_f, sub_i = np.empty((n, nq)), np.empty((n, 4)), np.empty((n, 3), np.int64)
-            core.solve_batch(self._model, task, self._batch_opts, np.ascontiguousarray(T4[todo]),
-                             np.ascontiguousarray(Q0[todo]), np.ascontiguousarray(seeds[todo]), sub_q, sub_f, sub_i,
-                             threads)  # fmt: skip
-            out_q[todo], out_f[todo], out_i[todo] = sub_q, sub_f, sub_i
+        if self._world is not None:  # candidates checked in the collision world, on threads
+            out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 4), dtype=np.int64)
+            core.solve_free_batch(
+                self._model, task, self._batch_opts, self._world, self.clearance, self.collision_rounds,
+                T4, Q0, seeds, out_q, out_f, out_i, threads,
+            )  # fmt: skip
+        else:
+            out_q, out_f, out_i = self._plain_batch(task, T, Q0, seeds, threads)
         reason = out_i[:, 2]
-        if self._avoid is not None:  # the exact check decides; answers in collision get more rounds
+        if self._avoid is not None and self._world is None:  # coal decides; answers in collision get more rounds
             for i in np.flatnonzero(reason == 0):
                 if not self._avoid.free(out_q[i]):
                     got = self._avoid_rounds(task, T4[i], out_q[i], 0.0, 0.0, (int(seeds[i, 0]), int(i)), t0)
@@ -464,6 +461,32 @@ class IKSolver:
             reason=np.array([_REASONS[r] for r in reason.tolist()], dtype=object),
             time=_perf() - t0,
         )
+
+    def _plain_batch(self, task: core.Tasks, T: np.ndarray, Q0: np.ndarray, seeds: np.ndarray, threads: int):
+        """A batch without collision avoidance: the closed forms first (``analytic_seeds``), the
+        iterations for the rest. Returns ``out_q (B, nq)``, ``out_f (B, 4)``, ``out_i (B, 3)``."""
+        B, nq = T.shape[0], self.robot.nq
+        T4 = T.reshape(B, 1, 4, 4)
+        out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
+        todo = np.arange(B)
+        if self._analytic is not None and self._avoid is None:  # closed forms first; iterate the rest
+            sols = self._analytic.solve_batch(T, Q0, threads=threads)
+            ok = (sols.count > 0) & (sols.position_error[:, 0] <= self.position_tolerance)
+            ok[ok] &= sols.rotation_error[ok, 0] <= self.rotation_tolerance
+            out_q[ok], out_f[ok, :2], out_f[ok, 2:] = sols.q[ok, 0], sols.position_error[ok, :1], np.nan
+            out_f[ok, 1] = sols.rotation_error[ok, 0]
+            out_i[ok] = 0
+            todo = np.flatnonzero(~ok)
+        if len(todo) == B:
+            core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
+        elif len(todo):
+            n = len(todo)
+            sub_q, sub_f, sub_i = np.empty((n, nq)), np.empty((n, 4)), np.empty((n, 3), np.int64)
+            core.solve_batch(self._model, task, self._batch_opts, np.ascontiguousarray(T4[todo]),
+                             np.ascontiguousarray(Q0[todo]), np.ascontiguousarray(seeds[todo]), sub_q, sub_f, sub_i,
+                             threads)  # fmt: skip
+            out_q[todo], out_f[todo], out_i[todo] = sub_q, sub_f, sub_i
+        return out_q, out_f, out_i
 
     # -- secondary objective --------------------------------------------------------------------------
     def _secondary(self, tasks: core.Tasks, T, q: np.ndarray) -> tuple[np.ndarray, float, float]:

@@ -209,7 +209,7 @@ class RobotScene:
                     node[end].set_object(g.Sphere(r), material)
                     node[end].set_transform(pin.SE3(np.eye(3), np.array([0.0, 0.0, z])).homogeneous)
         elif isinstance(shape, coal.BVHModelBase):
-            from ..collision.geometry import mesh_arrays
+            from ..collision.shapes import mesh_arrays
 
             V, F = mesh_arrays(shape)
             node["shape"].set_object(g.TriangularMeshGeometry(V, F), material)
