@@ -54,6 +54,8 @@ def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver
     except TypeError:  # an unhashable frame or option value: build afresh
         solvers = None
     if solver is None:
+        if not (isinstance(method, str) and method.lower() in METHODS):
+            raise InvalidChoiceError("IK method", method, (*METHODS, "analytic"))
         for name in options:
             if name not in _SOLVER_OPTIONS:
                 raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
@@ -107,8 +109,6 @@ def solve_ik(
     """
     if method == "analytic":
         return _analytic(robot, target, frame, q0, weights, mask, relative_to, options)
-    if isinstance(method, str) and method.lower() not in METHODS and method != "analytic":
-        raise InvalidChoiceError("IK method", method, (*METHODS, "analytic"))
     solver = _cached_solver(robot, frame, method, seed, options)
     return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=check_seed(seed))
 
