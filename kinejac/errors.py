@@ -16,6 +16,7 @@ __all__ = [
     "JointNotFound",
     "KinejacError",
     "NotFoundError",
+    "ResourceLimitError",
     "RobotNotFound",
     "ShapeError",
     "URDFError",
@@ -34,6 +35,12 @@ class ShapeError(KinejacError, ValueError):
 
 class InvalidValueError(KinejacError, ValueError):
     """An argument has the right shape but an invalid value (NaN/inf, not a rotation, ...)."""
+
+
+class ResourceLimitError(KinejacError, ValueError):
+    """The arguments ask for more memory or work than the set limit allows (the message gives the
+    estimate, the limit and the argument to change); nothing was computed. See
+    :func:`kinejac.set_memory_limit`."""
 
 
 class InvalidChoiceError(KinejacError, ValueError):

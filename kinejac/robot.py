@@ -24,7 +24,7 @@ from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacErro
 if TYPE_CHECKING:
     from .urdf import RobotSource
 
-__all__ = ["GeometryProvider", "JointInfo", "LinkPair", "Robot"]
+__all__ = ["GeometryProvider", "JointInfo", "LinkPair", "Robot", "require_robot"]
 
 LinkPair = tuple[str, str]  #: two link names, sorted by name
 
@@ -519,3 +519,11 @@ class Robot:
                 q[j.idx_q : j.idx_q + j.nq] = x
         self._check_units(q, "q")
         return q
+
+
+def require_robot(robot, where: str) -> Robot:
+    """``robot`` if it is a :class:`Robot`, else :class:`InvalidValueError` naming ``where`` (the
+    function or argument that needs it)."""
+    if not isinstance(robot, Robot):
+        raise InvalidValueError(f"{where} needs a kinejac.Robot (kinejac.load(...)), got {type(robot).__name__}")
+    return robot
