@@ -162,8 +162,8 @@ class VelocityIK:
     Tasks are bound to ``robot`` here (a task serves one robot at a time); change their targets
     between steps with their ``set_target`` methods. :attr:`push_scale` says how much of the
     relaxable rows' push (:class:`ObstacleDistance` inside its margin) the last step kept: 1 all of
-    it, less when the pushes could not be met together within the limits (see :meth:`_solve_first`). One instance must not be used from several
-    threads (it uses ``robot.data``).
+    it, less when the pushes could not be met together within the limits (see :meth:`_solve_first`).
+    One instance must not be used from several threads (it uses ``robot.data``).
     """
 
     def __init__(
