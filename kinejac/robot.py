@@ -263,6 +263,8 @@ class Robot:
             raise KinejacError("set_disabled_pairs takes pairs or srdf=path, not both")
         if srdf is None and pairs is None:
             raise KinejacError("set_disabled_pairs needs pairs or srdf=path")
+        if srdf is not None and not isinstance(srdf, (str, Path)):
+            raise InvalidValueError(f"srdf must be the path of an SRDF file (str or pathlib.Path), got {srdf!r}")
         provider = self._provider("collision geometry")
         if srdf is not None:
             self._disabled_pairs = provider.read_srdf(self, Path(srdf))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from ..errors import InvalidValueError
+from ..robot import require_robot
 from .geometry import geometry_links
 from .obstacles import Obstacle, as_scene, coal_geometry, obstacle_names
 
@@ -54,7 +56,7 @@ class CollisionChecker:
     """
 
     def __init__(self, robot, obstacles=(), *, self_collision: bool = True) -> None:
-        self.robot = robot
+        self.robot = require_robot(robot, "CollisionChecker")
         self.obstacles = as_scene(obstacles)
         self.obstacle_names = tuple(obstacle_names(self.obstacles))
         gm = robot.collision_model.copy()
@@ -162,6 +164,9 @@ class CollisionChecker:
 
 def checker(robot, obstacles=(), self_collision: bool = True) -> CollisionChecker:
     """A cached :class:`CollisionChecker` for this robot and scene (by identity of the obstacles)."""
+    require_robot(robot, "the collision check")
+    if not isinstance(self_collision, (bool, np.bool_)):
+        raise InvalidValueError(f"self_collision must be True or False, got {self_collision!r}")
     scene = as_scene(obstacles)
     key = (tuple(id(o) for o in scene), bool(self_collision))
     cache = robot.cache.setdefault("collision_checkers", {})
