@@ -122,4 +122,5 @@ class UnknownOptionError(KinejacError, TypeError):
         self.where, self.name, self.valid = where, name, tuple(valid)
         close = list(close)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
-        super().__init__(f"{where}() got an unknown option {name!r}{hint} Options: {', '.join(self.valid)}")
+        call = where if where.endswith(")") else f"{where}()"  # "f()", or "f(ik_options=...)" as given
+        super().__init__(f"{call} got an unknown option {name!r}{hint} Options: {', '.join(self.valid)}")

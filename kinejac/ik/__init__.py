@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .cached import solve_ik
+from .cached import check_options, solve_ik
 from .differential import joint_velocities, velocity_bounds
 from .manipulability import Manipulability
 from .objectives import JointLimitDistance, Objective, Posture
@@ -53,5 +51,5 @@ def solve_ik_batch(
     whatever the number of ``threads`` (default: every core); ``options`` are :class:`IKSolver`
     options (``timeout`` is ignored).
     """
-    solver = IKSolver(robot, frame, seed=seed, **options)
-    return solver.solve_batch(np.asarray(targets, dtype=float), q0, threads=threads)
+    solver = IKSolver(robot, frame, seed=seed, **check_options("solve_ik_batch", options))
+    return solver.solve_batch(targets, q0, threads=threads)

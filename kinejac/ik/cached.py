@@ -17,7 +17,7 @@ from .solvers import IKSolver, Method
 if TYPE_CHECKING:
     from .result import IKResult
 
-__all__ = ["solve_ik"]
+__all__ = ["check_options", "solve_ik"]
 
 _SOLVER_OPTIONS = tuple(
     p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
@@ -39,6 +39,15 @@ def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
     return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
 
 
+def check_options(where: str, options) -> dict:
+    """``options`` (a mapping of :class:`IKSolver` options) as a dict; an unknown name raises
+    :class:`~kinejac.UnknownOptionError` from ``where`` with the closest option names."""
+    for name in options:
+        if name not in _SOLVER_OPTIONS:
+            raise UnknownOptionError(where, name, _suggest(str(name), _SOLVER_OPTIONS), _SOLVER_OPTIONS)
+    return dict(options)
+
+
 def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
     """An :class:`IKSolver` for these settings, built once per robot and settings (kept in
     ``robot.cache``: it goes with the robot, and is rebuilt when the disabled pairs change)."""
@@ -52,9 +61,7 @@ def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver
     except TypeError:  # an unhashable frame or option value: build afresh
         solvers = None
     if solver is None:
-        for name in options:
-            if name not in _SOLVER_OPTIONS:
-                raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
+        check_options("solve_ik", options)
         solver = IKSolver(robot, frame, method=method, seed=seed if solvers is None else 0, **options)
         if solvers is not None:
             if len(solvers) >= _CACHE_SIZE:

@@ -47,6 +47,7 @@ import numpy as np
 import pinocchio as pin
 
 from .. import core
+from .._checks import check_memory
 from .._checks import positive as _positive
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
 from ..robot import Robot
@@ -163,6 +164,8 @@ class IKSolver:
         self.max_step = _positive("max_step", max_step)
         self.dls_error_scale = 0.1
         self.objective, self.seed, self.record_history = objective, check_seed(seed), bool(history)
+        if self.record_history:  # the iterates of one attempt are kept: (max_iterations + 1, nq)
+            check_memory(8.0 * (self.max_iterations + 1) * robot.nq, "history=True", "lower max_iterations")
         # restarts alternate between the middle half of each joint range and the full range
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
@@ -307,6 +310,9 @@ class IKSolver:
             perr, rerr, _, _, it, restarts, reason, n_hist = _solve(
                 self._model, tasks, self._opts, T, start, key, index, q, hist
             )
+            if reason < 0:  # validated in Python but refused by the core: the two checks disagree
+                what = "target" if reason == _INVALID_TARGET else "q0"
+                raise InvalidValueError(f"the native core refused the {what} that the Python checks accepted")
         if self._avoid is not None and reason == 0 and not self._avoid.free(q):
             q, perr, rerr, reason, more = self._avoid_rounds(tasks, T, q, perr, rerr, (key, index), t0)
             n_hist = 0  # the rounds record no iterates
@@ -377,7 +383,7 @@ class IKSolver:
         seeds[:, 1] = np.arange(B, dtype=_U64)
         if threads is None:
             threads = core.default_threads()
-        threads = _positive("threads", threads, integer=True)
+        threads = _positive("threads", threads, integer=True, maximum=2**15)
         T4 = T.reshape(B, 1, 4, 4)
         out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
         core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)

@@ -48,6 +48,7 @@ from ..analysis.measures import check_measure
 from ..analysis.rows import check_part
 from ..collision.obstacles import as_scene
 from ..errors import InvalidValueError, KinejacError
+from ..ik.cached import check_options
 from ..ik.solvers import IKSolver
 from ..parallel import ChunkRun, job_digest, run_chunks, thread_cache, worker_robot
 from ..robot import Robot
@@ -97,7 +98,8 @@ def _ik_options(robot: Robot, frame: str, restarts, ik_options, collision: dict)
             "ik_options: pass the restarts of a map as restarts=N, not ik_options={'max_restarts': ...} "
             f"(got max_restarts={ik_options['max_restarts']!r})"
         )
-    options = {**IK_DEFAULTS, **(ik_options or {}), "max_restarts": restarts, **collision}
+    options = {**IK_DEFAULTS, **check_options("reachability(ik_options=...)", ik_options or {}),
+               "max_restarts": restarts, **collision}  # fmt: skip
     IKSolver(robot, frame, **options)  # validates the options here rather than in every worker
     return options
 
