@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pinocchio as pin
 
-from ._checks import as_real_array, broadcast_batch
+from ._checks import as_real_array, broadcast_batch, check_memory, positive
 from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
 
 if TYPE_CHECKING:
@@ -409,9 +409,8 @@ class Robot:
         ``rng`` is a numpy ``Generator`` or a seed.
         """
         rng = np.random.default_rng(rng)
-        n = 1 if size is None else int(size)
-        if n < 0:
-            raise InvalidValueError(f"size must be None or >= 0, got {size}")
+        n = 1 if size is None else positive("size", size, integer=True, zero=True)
+        check_memory(16.0 * n * max(self.nq, 1), f"{n} random configurations", "draw fewer at once (size)")
         q = np.empty((n, self.nq))
         lo, hi = self.lower, self.upper
         for j in self.joints:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .cached import check_options, solve_ik
+from .cached import solve_ik
 from .differential import joint_velocities, velocity_bounds
 from .manipulability import Manipulability
 from .objectives import JointLimitDistance, Objective, Posture
 from .problem import Problem
 from .result import IKBatchResult, IKReason, IKResult
-from .solvers import METHODS, IKSolver, Method
+from .solvers import METHODS, IKSolver, Method, check_options
 from .targets import FrameTarget
 
 if TYPE_CHECKING:

@@ -3,49 +3,21 @@ robot and settings (and unknown options caught with a suggestion)."""
 
 from __future__ import annotations
 
-import difflib
-import inspect
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import UnknownOptionError
 from ..robot import Robot
 from .seeds import check_seed
-from .solvers import IKSolver, Method
+from .solvers import IKSolver, Method, check_options
 
 if TYPE_CHECKING:
     from .result import IKResult
 
-__all__ = ["check_options", "solve_ik"]
+__all__ = ["solve_ik"]
 
-_SOLVER_OPTIONS = tuple(
-    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
-)
 _CACHE_KEY = "ik.solve_ik"  # robot.cache[_CACHE_KEY]: {(frame, method, *options): IKSolver}
 _CACHE_SIZE = 32
-
-
-def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
-    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
-    ``position_tolerance``, ``rotation_tolerance``)."""
-
-    def score(option: str) -> float:
-        words = [option, *option.split("_")]
-        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
-
-    scores = {o: score(o) for o in options}
-    best = max(scores.values(), default=0.0)
-    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
-
-
-def check_options(where: str, options) -> dict:
-    """``options`` (a mapping of :class:`IKSolver` options) as a dict; an unknown name raises
-    :class:`~kinejac.UnknownOptionError` from ``where`` with the closest option names."""
-    for name in options:
-        if name not in _SOLVER_OPTIONS:
-            raise UnknownOptionError(where, name, _suggest(str(name), _SOLVER_OPTIONS), _SOLVER_OPTIONS)
-    return dict(options)
 
 
 def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:

@@ -39,6 +39,8 @@ afterwards, in Python.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import time
 from pathlib import Path
 from typing import Literal, cast
@@ -49,7 +51,7 @@ import pinocchio as pin
 from .. import core
 from .._checks import check_memory
 from .._checks import positive as _positive
-from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
+from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
 from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
@@ -58,7 +60,7 @@ from .result import IKBatchResult, IKReason, IKResult
 from .seeds import check_seed, stream, stream_key
 from .targets import FrameTarget, as_targets, check_pose_batch
 
-__all__ = ["METHODS", "IKSolver", "Method"]
+__all__ = ["METHODS", "SOLVER_OPTIONS", "IKSolver", "Method", "check_options"]
 
 Method = Literal["lm", "gn", "dls"]
 METHODS: tuple[str, ...] = ("lm", "gn", "dls")
@@ -457,3 +459,31 @@ class IKSolver:
                 break
         _, _, p, r = problem.evaluate(q)
         return q, float(p), float(r)
+
+
+#: the names of the options of :class:`IKSolver` (what ``solve_ik(**options)`` and friends take)
+SOLVER_OPTIONS: tuple[str, ...] = tuple(
+    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
+)
+
+
+def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
+    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
+    ``position_tolerance``, ``rotation_tolerance``)."""
+
+    def score(option: str) -> float:
+        words = [option, *option.split("_")]
+        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
+
+    scores = {o: score(o) for o in options}
+    best = max(scores.values(), default=0.0)
+    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
+
+
+def check_options(where: str, options) -> dict:
+    """``options`` (a mapping of :class:`IKSolver` options) as a dict; an unknown name raises
+    :class:`~kinejac.UnknownOptionError` from ``where`` with the closest option names."""
+    for name in options:
+        if name not in SOLVER_OPTIONS:
+            raise UnknownOptionError(where, name, _suggest(str(name), SOLVER_OPTIONS), SOLVER_OPTIONS)
+    return dict(options)

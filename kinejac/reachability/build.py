@@ -48,8 +48,7 @@ from ..analysis.measures import check_measure
 from ..analysis.rows import check_part
 from ..collision.obstacles import as_scene
 from ..errors import InvalidValueError, KinejacError
-from ..ik.cached import check_options
-from ..ik.solvers import IKSolver
+from ..ik.solvers import IKSolver, check_options
 from ..parallel import ChunkRun, job_digest, run_chunks, thread_cache, worker_robot
 from ..robot import Robot
 from .chunk import solve_chunk
