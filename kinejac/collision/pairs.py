@@ -26,7 +26,15 @@ from .._checks import check_memory, positive
 from ..errors import KinejacError, NotFoundError
 from .geometry import adjacent_links, geometry_links
 
-__all__ = ["DEFAULT_SAMPLES", "LinkNotFound", "SRDFError", "generate_disabled_pairs", "read_srdf", "write_srdf"]
+__all__ = [
+    "DEFAULT_SAMPLES",
+    "LinkNotFound",
+    "SRDFError",
+    "check_samples",
+    "generate_disabled_pairs",
+    "read_srdf",
+    "write_srdf",
+]
 
 DEFAULT_SAMPLES = 10_000  #: configurations sampled by :func:`generate_disabled_pairs` (MoveIt's default)
 
@@ -111,6 +119,14 @@ def write_srdf(robot, pairs: Mapping[tuple[str, str], str], path: str | Path) ->
     return path
 
 
+def check_samples(robot, samples) -> int:
+    """``samples`` for :func:`generate_disabled_pairs`: an integer >= 1 whose configurations fit in
+    the memory limit (:class:`~kinejac.errors.ResourceLimitError` otherwise)."""
+    samples = positive("samples", samples, integer=True)
+    check_memory(8.0 * samples * (robot.nq + 1), f"disabled pairs from {samples} samples", "take fewer samples")
+    return samples
+
+
 def generate_disabled_pairs(
     robot, samples: int = DEFAULT_SAMPLES, seed: int = 0, geom_model: pin.GeometryModel | None = None
 ) -> dict[tuple[str, str], str]:
@@ -124,8 +140,7 @@ def generate_disabled_pairs(
     A pair stops being checked once it has been seen both colliding and free, so the cost falls
     as sampling goes on. Links with no geometry are not listed (they cannot collide).
     """
-    samples = positive("samples", samples, integer=True)
-    check_memory(8.0 * samples * (robot.nq + 1), f"disabled pairs from {samples} samples", "take fewer samples")
+    samples = check_samples(robot, samples)
     gm = robot.collision_model if geom_model is None else geom_model
     links = geometry_links(robot.model, gm)
     have = sorted(set(links))
