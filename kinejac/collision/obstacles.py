@@ -249,7 +249,12 @@ def as_scene(obstacles) -> tuple[Obstacle, ...]:
         return load_scene(obstacles)
     if isinstance(obstacles, Obstacle):
         return (obstacles,)
-    out = tuple(obstacles)
+    try:
+        out = tuple(obstacles)
+    except TypeError:
+        raise SceneError(
+            f"obstacles must be obstacles (a sequence, one, or a JSON scene file), got {type(obstacles).__name__}"
+        ) from None
     for i, o in enumerate(out):
         if not isinstance(o, Obstacle):
             raise SceneError(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +82,11 @@ def _read_archive(path: Path) -> tuple[Any, dict[str, np.ndarray], np.ndarray | 
         raise
     except KinejacError as exc:  # the memory limit
         raise type(exc)(f"{path}: {exc}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, OSError, IndexError,
-            MemoryError) as exc:  # fmt: skip
-        # truncated or corrupted archives, pickled or malformed arrays, text that is not JSON, an
-        # array header claiming more than the file holds
+    except Exception as exc:
+        # a foreign or damaged file can fail any parser it meets, each its own way: zipfile
+        # (BadZipFile, NotImplementedError for unknown versions), zlib.error, numpy's header reader
+        # (ValueError, tokenize's TokenError, SyntaxError), pickled arrays, json, an array header
+        # claiming more than the file holds (MemoryError); all of them mean "not a map"
         raise MapFileError(f"{where}: {type(exc).__name__}: {exc}") from None
     return meta, arrays, orientations
 
