@@ -52,11 +52,29 @@ def positive(
 
 # -- the memory limit ------------------------------------------------------------------------------
 def _machine_memory() -> int:
-    """Physical memory of the machine [bytes] (8 GiB when the system does not say)."""
+    """The memory this process may have [bytes]: the machine's physical memory (8 GiB when the
+    system does not say), or less when a container (cgroup) or an address-space limit says so."""
     try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+        total = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (AttributeError, ValueError, OSError):
-        return 8 * 2**30
+        total = 8 * 2**30
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            total = min(total, soft)
+    except (ImportError, ValueError, OSError):  # no resource module (Windows)
+        pass
+    return total
 
 
 def _parse_bytes(value, what: str) -> int:

@@ -190,8 +190,9 @@ def check_rotations(R, name: str = "rotation", tol: float = 1e-6, *, what: str =
     if not np.isfinite(R).all():
         i = _first(~np.isfinite(R).all(axis=(-2, -1)))
         raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {R[i].tolist()}")
-    ortho, det = orthonormality_error(R), np.linalg.det(R)
-    bad = (ortho > tol) | (det < 0)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge entries: an inf error, refused below
+        ortho, det = orthonormality_error(R), np.linalg.det(R)
+    bad = ~(ortho <= tol) | ~(det >= 0)
     if bad.any():
         i = _first(bad)
         raise InvalidValueError(f"{_at(name, i)} is not {what} (|RᵀR - I| = {ortho[i]:.2e}, det = {det[i]:.3f})")

@@ -315,8 +315,22 @@ case("cap:inverse:resolution", lambda e: e.position_map.inverse(np.array([1.0, 0
 case("cap:so3_grid", lambda e: kinejac.so3_grid(10**10), ResourceLimitError, "so3_grid")
 case("cap:random_configuration", lambda e: e.panda.random_configuration(0, size=10**12), ResourceLimitError, "size")
 case("cap:disabled_pairs", lambda e: generate_disabled_pairs(e.panda, samples=10**12), ResourceLimitError, "samples")
-case("cap:history", lambda e: IKSolver(e.panda, FRAME, history=True, max_iterations=10**12), ResourceLimitError,
-     "max_iterations")
+case("cap:history", lambda e: _with_limit("1M", lambda: IKSolver(e.panda, FRAME, history=True, max_iterations=50_000)),
+     ResourceLimitError, "history=True.*lower max_iterations")  # fmt: skip
+case("cap:max_iterations", lambda e: IKSolver(e.panda, FRAME, max_iterations=10**12), InvalidValueError,
+     "max_iterations must be at most 100000")  # fmt: skip
+case("cap:max_restarts", lambda e: kinejac.solve_ik_batch(e.panda, e.T0[None], FRAME, max_restarts=10**9),
+     InvalidValueError, "max_restarts must be at most")  # fmt: skip
+case("cap:map_restarts", lambda e: kinejac.reachability(e.planar, "tool", restarts=10**9, workers=1),
+     InvalidValueError, "restarts must be at most")  # fmt: skip
+
+
+def _with_limit(limit, call):
+    kinejac.set_memory_limit(limit)
+    try:
+        return call()
+    finally:
+        kinejac.set_memory_limit(None)
 case("cap:workspace", lambda e: kinejac.workspace(e.planar, "tool", samples=10**12), ResourceLimitError, "samples")
 finite("cap:ObstacleDistance:pairs", lambda e: kinejac.VelocityIK(
     e.panda, [_posture(e)], constraints=[kinejac.ObstacleDistance([e.ball], pairs=10**9)]

@@ -60,7 +60,7 @@ from .result import IKBatchResult, IKReason, IKResult
 from .seeds import check_seed, stream, stream_key
 from .targets import FrameTarget, as_targets, check_pose_batch
 
-__all__ = ["METHODS", "SOLVER_OPTIONS", "IKSolver", "Method", "check_options"]
+__all__ = ["MAX_COUNT", "METHODS", "SOLVER_OPTIONS", "IKSolver", "Method", "check_options"]
 
 Method = Literal["lm", "gn", "dls"]
 METHODS: tuple[str, ...] = ("lm", "gn", "dls")
@@ -71,6 +71,9 @@ _REASONS = tuple(IKReason)  # in the core's order
 _U64 = np.uint64
 _solve = core.solve
 _INVALID_TARGET = core.INVALID_TARGET
+#: the most iterations, restarts or rounds an option may ask for: the native core runs without the
+#: GIL, so Ctrl-C reaches a solve only when it returns, and a batch or a map has no time budget
+MAX_COUNT = 100_000
 
 
 class IKSolver:
@@ -82,8 +85,9 @@ class IKSolver:
         method: ``"lm"``, ``"gn"`` or ``"dls"`` (see the module docstring for the update rules).
         position_tolerance: [m] success threshold on every target's position error.
         rotation_tolerance: [rad] success threshold on every target's rotation error.
-        max_iterations: per attempt (default 100; 500 for ``dls``).
-        max_restarts: random restarts after the first attempt (0: local solve only).
+        max_iterations: per attempt (default 100; 500 for ``dls``), at most :data:`MAX_COUNT`.
+        max_restarts: random restarts after the first attempt (0: local solve only), at most
+            :data:`MAX_COUNT` (as are the other counts: a batch has no time budget).
         timeout: [s] wall-clock budget of one solve (``None``: no limit; batches ignore it).
         stall_iterations: abandon an attempt whose best cost has not dropped enough (LM: 10 %, else 1 %)
             in this many iterations (default 3 for LM, 5 otherwise).
@@ -153,13 +157,14 @@ class IKSolver:
         self.rotation_tolerance = _positive("rotation_tolerance", rotation_tolerance)
         if max_iterations is None:  # DLS converges only linearly where it is damped
             max_iterations = 500 if method == "dls" else 100
-        self.max_iterations = _positive("max_iterations", max_iterations, integer=True)
-        self.max_restarts = _positive("max_restarts", max_restarts, integer=True, zero=True)
+        self.max_iterations = _positive("max_iterations", max_iterations, integer=True, maximum=MAX_COUNT)
+        self.max_restarts = _positive("max_restarts", max_restarts, integer=True, zero=True, maximum=MAX_COUNT)
         self.timeout = _positive("timeout", timeout, allow_none=True)
         if stall_iterations is None:  # LM's damping already rejects bad steps: give up on an attempt sooner
             stall_iterations = 3 if method == "lm" else 5
-        self.stall_iterations = _positive("stall_iterations", stall_iterations, integer=True)
-        self.objective_iterations = _positive("objective_iterations", objective_iterations, integer=True, zero=True)
+        self.stall_iterations = _positive("stall_iterations", stall_iterations, integer=True, maximum=MAX_COUNT)
+        self.objective_iterations = _positive("objective_iterations", objective_iterations, integer=True, zero=True,
+                                              maximum=MAX_COUNT)  # fmt: skip
         self.lm_tau = _positive("lm_tau", lm_tau)
         self.dls_epsilon = _positive("dls_epsilon", dls_epsilon)
         self.dls_max_damping = _positive("dls_max_damping", dls_max_damping)
@@ -174,7 +179,8 @@ class IKSolver:
         self.stall_progress = 0.9 if method == "lm" else 0.99
         self._avoid = self._avoidance(robot, method, obstacles, self_collision, clearance)
         self.clearance = float(clearance)
-        self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True)
+        self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True,
+                                          maximum=MAX_COUNT)  # fmt: skip
         if not isinstance(polish, (bool, np.bool_)):
             raise InvalidValueError(f"polish must be True or False, got {polish!r}")
         self.polish = bool(polish)

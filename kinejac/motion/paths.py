@@ -410,7 +410,7 @@ def time_parameterize(robot: Robot, q, *, velocity_scale: float = 1.0, velocity_
     Q = robot.check_q(q, "q")
     if Q.ndim != 2:
         raise ShapeError(f"expected a path q of shape (N, {robot.nq}), got {Q.shape}")
-    vmax = robot.velocity_limit if velocity_limit is None else np.asarray(velocity_limit, dtype=float)
+    vmax = robot.velocity_limit if velocity_limit is None else as_real_array(velocity_limit, "velocity_limit")
     if vmax.shape != (robot.nv,) or np.isnan(vmax).any() or (vmax <= 0).any():
         raise InvalidValueError(f"velocity_limit must be ({robot.nv},) values > 0, got {np.asarray(vmax).tolist()}")
     if len(Q) < 2:

@@ -285,7 +285,8 @@ class VelocityIK:
             if pushing is None or not pushing.any():
                 raise
         for scale in (0.5, 0.25, 0.125, 0.0):
-            relaxed = np.where(pushing, c_lo * scale, c_lo)
+            relaxed = c_lo.copy()
+            relaxed[pushing] *= scale  # (only there: elsewhere a bound may be -inf)
             try:
                 x = self._qp1.solve(H, f, lo, hi, C, relaxed, c_hi)
             except InfeasibleError:

@@ -54,15 +54,20 @@ def _gain(gain) -> float:
     return g
 
 
+#: the largest cost a task takes: its square, which the QP's Hessian holds, stays far from overflowing
+MAX_COST = 1e100
+
+
 def _costs(cost, n: int | None, name: str, *, allow_all_zero: bool = False) -> np.ndarray:
-    """A cost: a number or ``(n,)`` numbers, finite and >= 0 (not all 0 unless ``allow_all_zero``)."""
+    """A cost: a number or ``(n,)`` numbers, finite, >= 0 and at most :data:`MAX_COST` (not all 0
+    unless ``allow_all_zero``)."""
     c = as_real_array(cost, name)
     if n is not None and c.ndim == 0:
         c = np.full(n, float(c))
     if n is not None and c.shape != (n,):
         raise ShapeError(f"expected {name} to be a number or of shape ({n},), got shape {c.shape}")
-    if not np.isfinite(c).all() or (c < 0).any() or not (allow_all_zero or (c > 0).any()):
-        what = ">= 0" if allow_all_zero else ">= 0 and not all 0"
+    if not (np.abs(c) <= MAX_COST).all() or (c < 0).any() or not (allow_all_zero or (c > 0).any()):
+        what = f">= 0 (at most {MAX_COST:g})" if allow_all_zero else f">= 0 (at most {MAX_COST:g}) and not all 0"
         raise InvalidValueError(f"{name} must be finite and {what}, got {np.asarray(cost).tolist()!r}")
     return c.astype(float)
 

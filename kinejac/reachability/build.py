@@ -48,7 +48,7 @@ from ..analysis.measures import check_measure
 from ..analysis.rows import check_part
 from ..collision.obstacles import as_scene
 from ..errors import InvalidValueError, KinejacError
-from ..ik.solvers import IKSolver, check_options
+from ..ik.solvers import MAX_COUNT, IKSolver, check_options
 from ..parallel import ChunkRun, job_digest, run_chunks, thread_cache, worker_robot
 from ..robot import Robot
 from .chunk import solve_chunk
@@ -89,7 +89,7 @@ def _collision_options(self_collision, obstacles, client, workers) -> dict:
 
 def _ik_options(robot: Robot, frame: str, restarts, ik_options, collision: dict) -> dict:
     """The validated IKSolver options of a map."""
-    restarts = positive("restarts", restarts, integer=True, zero=True)
+    restarts = positive("restarts", restarts, integer=True, zero=True, maximum=MAX_COUNT)
     if not isinstance(ik_options, (dict, type(None))):
         raise InvalidValueError(f"ik_options must be a dict of IKSolver options, got {type(ik_options).__name__}")
     if ik_options and "max_restarts" in ik_options:

@@ -184,9 +184,9 @@ def orientation_bound(robot: Robot, frame: str, P: np.ndarray, R: np.ndarray) ->
 def voxel_count(bounds: np.ndarray, resolution: float) -> float:
     """How many voxels :func:`lattice` would give, as a float (no integer overflow, however small
     ``resolution``): compare it with a limit before making them."""
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         per_axis = np.floor(bounds[1] / resolution + 0.5) - np.floor(bounds[0] / resolution + 0.5) + 1.0
-    return float(np.prod(per_axis))
+        return float(np.prod(per_axis))
 
 
 def lattice(bounds: np.ndarray, resolution: float) -> tuple[np.ndarray, np.ndarray]:

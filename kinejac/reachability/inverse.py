@@ -122,7 +122,7 @@ def inverse_reachability(
     if np.ndim(z) != 0:
         raise InvalidValueError(f"z must be a number [m] (the height of the base), got {z!r}")
     z = float(check_points(np.full(3, z), "z")[0])
-    side = 2.0 * np.floor(extent / res) + 1.0  # candidates per side of the base grid
+    side = 2.0 * float(np.floor(extent / res)) + 1.0  # candidates per side (Python floats: inf, no warning)
     rotations = getattr(reach_map, "orientations", None)
     m = 1 if rotations is None else len(rotations)
     # per candidate and heading: its position, rotation, value and the look-up's (·, M) scores
