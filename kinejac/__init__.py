@@ -9,6 +9,7 @@ see README.md for the conventions. The data flow, one module per concept:
 every local core or a Dask cluster.
 """
 
+from ._checks import memory_limit, set_memory_limit
 from ._version import __version__
 from .analysis import (
     MEASURES,
@@ -45,6 +46,7 @@ from .errors import (
     JointNotFound,
     KinejacError,
     NotFoundError,
+    ResourceLimitError,
     RobotNotFound,
     ShapeError,
     StructureError,
@@ -123,6 +125,7 @@ __all__ = [
     "PostureTask",
     "ReachabilityMap",
     "Reference",
+    "ResourceLimitError",
     "Robot",
     "RobotNotFound",
     "RobotSource",
@@ -153,8 +156,10 @@ __all__ = [
     "load_scene",
     "manipulability",
     "manipulability_gradient",
+    "memory_limit",
     "pose",
     "reachability",
+    "set_memory_limit",
     "singularity",
     "so3_grid",
     "solve_ik",

@@ -22,11 +22,16 @@ and the human-readable angle outputs to degrees. ``--json`` output is always in 
 
 Exit statuses: 0 success; 1 the command ran but its answer is negative (``ik`` found no
 solution, ``doctor`` found the URDF broken (a finding of severity ``error``, code
-``invalid_urdf``, ``derivative_check`` null) or its derivative check failed, ``collisions`` found
-a colliding pair); 2 a usage error (unknown robot, frame or joint, bad numbers, a URDF file that is
-missing or, except for ``doctor``, broken, unwritable output file), reported as one line on stderr
-``kinejac: error: ...``; with ``--json`` stdout also gets ``{"error": {"type", "message"}}``; 130
-Ctrl-C (no traceback).
+``invalid_urdf``, ``derivative_check`` null), collision geometry it cannot build (code
+``collision_geometry``) or its derivative check failed, ``collisions`` found a colliding pair); 2 a
+usage error (unknown robot, frame or joint, bad numbers, a URDF file that is missing or, except for
+``doctor``, broken, unwritable output file, a request larger than the memory limit), reported as one
+line on stderr ``kinejac: error: ...``
+and found before any long computation (every number is checked while parsing); with ``--json``
+stdout also gets ``{"error": {"type", "message"}}``; 130 Ctrl-C (no traceback); 70 an error kinejac
+did not foresee (a bug: one line, ``KINEJAC_TRACEBACK=1`` shows the traceback). A step that takes
+more than a second says what it is doing on stderr (``kinejac: generating the disabled collision
+pairs ...``); generated disabled pairs are cached (:mod:`kinejac._cli.pairs_cache`).
 
 JSON schemas (keys are stable; 4x4 poses are nested row lists, ``T_world_frame`` maps frame
 coordinates into world coordinates; ``rpy`` is roll-pitch-yaw with ``R = Rz(yaw) Ry(pitch)
@@ -46,10 +51,13 @@ Rx(roll)``; ``quat_xyzw`` is a unit quaternion; ``null`` stands for an infinite 
   "tolerance", "ok"}, "ok", "ik_structure": {frame: {"family", "method", "reversed", "exact",
   "deviation", "description", "fixable"}}}``; ``severity`` is ``error``, ``warning`` or ``note``; ``code`` one of
   ``invalid_urdf`` (the URDF cannot be loaded; ``nq``, ``nv`` and ``derivative_check`` are null),
-  ``continuous_limits``, ``mimic``, ``unresolved_mesh``, ``unsupported_mesh``, ``duplicate_frame``,
-  ``neutral_outside_limits``, ``no_inertia``; ``ik_structure`` is :func:`kinejac.ik_structure` of each
-  checked frame: its family of closed-form IK, ``null`` with the reason in ``description`` when none fits
-  (``fixable``: the joints of a 7-joint chain whose fixing gives one)
+  ``collision_geometry`` (the ``<collision>`` meshes cannot be found: collision checks are impossible;
+  the message names the folder to pass with ``--package-dir``), ``continuous_limits``, ``mimic``,
+  ``unresolved_mesh``, ``unsupported_mesh``, ``duplicate_frame``, ``neutral_outside_limits``,
+  ``no_inertia``; ``ok`` is false when a finding is an error or the derivative check failed;
+  ``ik_structure`` is :func:`kinejac.ik_structure` of each checked frame: its family of closed-form
+  IK, ``null`` with the reason in ``description`` when none fits (``fixable``: the joints of a
+  7-joint chain whose fixing gives one)
 - ``ik``: ``{"robot", "frame", "method", "target": {"xyz", "rpy", "quat_xyzw"}, "success", "reason", "q",
   "joints", "position_error", "rotation_error", "iterations", "restarts", "time", "obstacles",
   "self_collision", "clearance", "collisions", "closest", "url"}`` (``target`` entries are ``null`` when
@@ -112,13 +120,13 @@ from ._cli.inputs import parse_q
 from ._cli.parser import UsageError, build_parser
 from ._cli.render import fmt_vec as _fmt_vec  # noqa: F401  (tests pin the negative-zero formatting through it)
 from ._cli.render import print_json, render
-from ._cli.reports import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, Report
+from ._cli.reports import EXIT_INTERNAL, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, Report
 from .errors import KinejacError
 
 if TYPE_CHECKING:
     from .robot import Robot
 
-__all__ = ["EXIT_NEGATIVE", "EXIT_OK", "EXIT_USAGE", "build_parser", "leaf_frames", "main", "parse_q"]
+__all__ = ["EXIT_INTERNAL", "EXIT_NEGATIVE", "EXIT_OK", "EXIT_USAGE", "build_parser", "leaf_frames", "main", "parse_q"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Report]] = {
     "robots": robots,
@@ -185,3 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_json({"error": {"type": type(exc).__name__, "message": str(exc)}})
         print(f"kinejac: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # not foreseen: a bug, reported in one line (KINEJAC_TRACEBACK=1 shows where)
+        if os.environ.get("KINEJAC_TRACEBACK"):
+            raise
+        message = f"internal error, please report it: {type(exc).__name__}: {exc}".replace("\n", " ")
+        if json_wanted:
+            print_json({"error": {"type": type(exc).__name__, "message": message}})
+        print(f"kinejac: error: {message} (KINEJAC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL

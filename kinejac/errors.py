@@ -16,6 +16,7 @@ __all__ = [
     "JointNotFound",
     "KinejacError",
     "NotFoundError",
+    "ResourceLimitError",
     "RobotNotFound",
     "ShapeError",
     "StructureError",
@@ -35,6 +36,12 @@ class ShapeError(KinejacError, ValueError):
 
 class InvalidValueError(KinejacError, ValueError):
     """An argument has the right shape but an invalid value (NaN/inf, not a rotation, ...)."""
+
+
+class ResourceLimitError(KinejacError, ValueError):
+    """The arguments ask for more memory or work than the set limit allows (the message gives the
+    estimate, the limit and the argument to change); nothing was computed. See
+    :func:`kinejac.set_memory_limit`."""
 
 
 class InvalidChoiceError(KinejacError, ValueError):
@@ -121,4 +128,5 @@ class UnknownOptionError(KinejacError, TypeError):
         self.where, self.name, self.valid = where, name, tuple(valid)
         close = list(close)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
-        super().__init__(f"{where}() got an unknown option {name!r}{hint} Options: {', '.join(self.valid)}")
+        call = where if where.endswith(")") else f"{where}()"  # "f()", or "f(ik_options=...)" as given
+        super().__init__(f"{call} got an unknown option {name!r}{hint} Options: {', '.join(self.valid)}")

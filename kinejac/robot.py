@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pinocchio as pin
 
-from ._checks import as_real_array, broadcast_batch
+from ._checks import as_real_array, broadcast_batch, check_memory, positive
 from .errors import FrameNotFound, InvalidValueError, JointNotFound, KinejacError, ShapeError
 
 if TYPE_CHECKING:
     from .urdf import RobotSource
 
-__all__ = ["GeometryProvider", "JointInfo", "LinkPair", "Robot"]
+__all__ = ["GeometryProvider", "JointInfo", "LinkPair", "Robot", "require_robot"]
 
 LinkPair = tuple[str, str]  #: two link names, sorted by name
 
@@ -263,6 +263,8 @@ class Robot:
             raise KinejacError("set_disabled_pairs takes pairs or srdf=path, not both")
         if srdf is None and pairs is None:
             raise KinejacError("set_disabled_pairs needs pairs or srdf=path")
+        if srdf is not None and not isinstance(srdf, (str, Path)):
+            raise InvalidValueError(f"srdf must be the path of an SRDF file (str or pathlib.Path), got {srdf!r}")
         provider = self._provider("collision geometry")
         if srdf is not None:
             self._disabled_pairs = provider.read_srdf(self, Path(srdf))
@@ -407,9 +409,8 @@ class Robot:
         ``rng`` is a numpy ``Generator`` or a seed.
         """
         rng = np.random.default_rng(rng)
-        n = 1 if size is None else int(size)
-        if n < 0:
-            raise InvalidValueError(f"size must be None or >= 0, got {size}")
+        n = 1 if size is None else positive("size", size, integer=True, zero=True)
+        check_memory(16.0 * n * max(self.nq, 1), f"{n} random configurations", "draw fewer at once (size)")
         q = np.empty((n, self.nq))
         lo, hi = self.lower, self.upper
         for j in self.joints:
@@ -519,3 +520,11 @@ class Robot:
                 q[j.idx_q : j.idx_q + j.nq] = x
         self._check_units(q, "q")
         return q
+
+
+def require_robot(robot, where: str) -> Robot:
+    """``robot`` if it is a :class:`Robot`, else :class:`InvalidValueError` naming ``where`` (the
+    function or argument that needs it)."""
+    if not isinstance(robot, Robot):
+        raise InvalidValueError(f"{where} needs a kinejac.Robot (kinejac.load(...)), got {type(robot).__name__}")
+    return robot

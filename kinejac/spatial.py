@@ -15,13 +15,17 @@ import pinocchio as pin
 from .errors import InvalidChoiceError, InvalidValueError, ShapeError
 
 __all__ = [
+    "MAX_COORDINATE",
+    "POSE_TOLERANCE",
     "REFERENCE_TO_PINOCCHIO",
     "Reference",
     "as_reference",
     "as_se3",
     "as_se3_list",
     "as_transform",
+    "check_points",
     "check_rotations",
+    "check_transforms",
     "nearest_rotation",
     "orthonormality_error",
 ]
@@ -71,27 +75,101 @@ def as_reference(reference: Reference | str | pin.ReferenceFrame) -> pin.Referen
         raise InvalidChoiceError("reference frame", reference, [r.value for r in Reference]) from None
 
 
-def as_transform(T: np.ndarray | pin.SE3, name: str = "pose", tol: float = 1e-6) -> np.ndarray:
-    """Validate a rigid transform; returns a float ``(4, 4)`` copy.
+#: [m] the largest coordinate a pose or point may have: positions beyond it are refused as input
+#: errors (no robot works a million kilometres from its origin, and squares of it stay far from
+#: overflowing, so every later computation stays finite)
+MAX_COORDINATE = 1e9
+#: orthonormality tolerance of the pose door: ``max |RᵀR - I|`` of an accepted rotation block
+POSE_TOLERANCE = 1e-6
 
-    Accepts a 4x4 array-like or a ``pinocchio.SE3``. Raises :class:`ShapeError` for another
-    shape, :class:`InvalidValueError` for NaN/inf, a rotation block that is not orthonormal with
-    determinant +1 (to ``tol``), or a last row other than ``[0, 0, 0, 1]``.
-    """
-    if isinstance(T, pin.SE3):
-        return T.homogeneous.copy()
+
+def check_points(P, name: str = "point", shape: tuple[int, ...] | None = (3,)) -> np.ndarray:
+    """Points [m] as a float array (real, finite, every coordinate within :data:`MAX_COORDINATE`),
+    of ``shape`` (``-1`` in it: any length; ``None``: ``(3,)`` or ``(N, 3)``). Raises
+    :class:`ShapeError` or :class:`InvalidValueError` naming ``name``."""
+    P = _real(P, name)
+    ok = P.shape[-1:] == (3,) and P.ndim in (1, 2) if shape is None else _shape_ok(P.shape, shape)
+    if not ok:
+        want = "(3,) or (N, 3)" if shape is None else str(tuple(shape)).replace("-1", "N")
+        raise ShapeError(f"expected {name} of shape {want}, got {P.shape}")
+    _check_coordinates(P, name, P.ndim - 1)
+    return P
+
+
+def _shape_ok(got: tuple[int, ...], want: tuple[int, ...]) -> bool:
+    return len(got) == len(want) and all(w in (-1, g) for g, w in zip(got, want))
+
+
+def _real(x, name: str) -> np.ndarray:
+    """``x`` as a real float array (complex and non-numbers refused: numpy would drop or choke)."""
     try:
-        M = np.array(T, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"{name} must be a 4x4 array or pinocchio.SE3, got {type(T).__name__}") from exc
+        a = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from None
+    if a.dtype.kind == "c":
+        raise InvalidValueError(f"{name} must be real numbers, got complex values")
+    if a.dtype.kind not in "biuf":
+        try:
+            a = a.astype(float)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"{name} must be an array of numbers, got {type(x).__name__}: {x!r:.80}") from None
+    return a.astype(float, copy=False)
+
+
+def _check_coordinates(P: np.ndarray, name: str, batch_dims: int) -> None:
+    """Finite coordinates within :data:`MAX_COORDINATE` (``P``: ``(*batch, ..., k)``)."""
+    if not np.isfinite(P).all():
+        i = _first(~np.isfinite(P).reshape(*P.shape[:batch_dims], -1).all(axis=-1)) if batch_dims else ()
+        raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {np.asarray(P[i]).tolist()}")
+    big = np.abs(P).max(initial=0.0)
+    if big > MAX_COORDINATE:
+        i = _first((np.abs(P) > MAX_COORDINATE).reshape(*P.shape[:batch_dims], -1).any(axis=-1)) if batch_dims else ()
+        raise InvalidValueError(
+            f"{_at(name, i)} has a coordinate of {big:.3g} m, beyond the {MAX_COORDINATE:.0e} m kinejac accepts "
+            "(kinejac.spatial.MAX_COORDINATE)"
+        )
+
+
+def check_transforms(M, name: str = "poses", tol: float = POSE_TOLERANCE) -> np.ndarray:
+    """The pose door: validate rigid transforms ``(..., 4, 4)`` (any leading batch shape, also none),
+    whatever they arrived as (one array, a batch, ``pinocchio.SE3`` s already turned into arrays).
+
+    Each must be real, finite, translated by at most :data:`MAX_COORDINATE` [m] along each axis,
+    with a last row ``[0, 0, 0, 1]`` and a rotation block orthonormal to ``tol`` (``max |RᵀR - I|``)
+    with determinant +1. Returns the float array (no copy when it already is one); raises
+    :class:`ShapeError` or :class:`InvalidValueError` naming ``name`` and the first bad index.
+    """
+    M = _real(M, name)
+    if M.ndim < 2 or M.shape[-2:] != (4, 4):
+        raise ShapeError(f"expected {name} of shape (4, 4) or (..., 4, 4), got {M.shape}")
+    batch = M.ndim - 2
+    if not np.isfinite(M).all():
+        i = _first(~np.isfinite(M).all(axis=(-2, -1))) if batch else ()
+        raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {M[i].tolist()}")
+    bad_row = np.abs(M[..., 3, :] - (0.0, 0.0, 0.0, 1.0)).max(axis=-1, initial=0.0) > tol
+    if bad_row.any():
+        i = _first(bad_row) if batch else ()
+        raise InvalidValueError(
+            f"{_at(name, i)} is not a rigid transform: last row is {M[i][3].tolist()}, expected [0, 0, 0, 1]"
+        )
+    _check_coordinates(M[..., :3, 3], name, batch)
+    check_rotations(M[..., :3, :3], name, tol, what="a rigid transform: its rotation block is not a rotation matrix")
+    return M
+
+
+def as_transform(T: np.ndarray | pin.SE3, name: str = "pose", tol: float = POSE_TOLERANCE) -> np.ndarray:
+    """Validate one rigid transform (:func:`check_transforms`); returns a float ``(4, 4)`` copy.
+
+    Accepts a 4x4 array-like or a ``pinocchio.SE3`` (checked the same way: an ``SE3`` can hold NaN,
+    a scaled or sheared rotation). Raises :class:`ShapeError` for another shape,
+    :class:`InvalidValueError` for complex or non-numeric input, NaN/inf, a translation beyond
+    :data:`MAX_COORDINATE`, a rotation block that is not orthonormal with determinant +1 (to
+    ``tol``), or a last row other than ``[0, 0, 0, 1]``.
+    """
+    M = T.homogeneous if isinstance(T, pin.SE3) else _real(T, name)
     if M.shape != (4, 4):
         raise ShapeError(f"expected {name} to have shape (4, 4), got {M.shape}")
-    if not np.isfinite(M).all():
-        raise InvalidValueError(f"{name} contains NaN or inf: {M.tolist()}")
-    if np.abs(M[3] - (0.0, 0.0, 0.0, 1.0)).max() > tol:
-        raise InvalidValueError(f"{name} is not a rigid transform: last row is {M[3].tolist()}, expected [0, 0, 0, 1]")
-    check_rotations(M[:3, :3], name, tol, what="a rigid transform: its rotation block is not a rotation matrix")
-    return M
+    return check_transforms(np.array(M, dtype=float), name, tol)
 
 
 def orthonormality_error(R: np.ndarray) -> np.ndarray:
@@ -106,17 +184,15 @@ def check_rotations(R, name: str = "rotation", tol: float = 1e-6, *, what: str =
     """Validate rotation matrices ``(3, 3)`` or ``(..., 3, 3)``: finite, orthonormal to ``tol`` and
     with determinant +1. Returns them as a float array (no copy when already one); raises
     :class:`ShapeError` or :class:`InvalidValueError` naming ``name`` (and the first bad index)."""
-    try:
-        R = np.asarray(R, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValueError(f"{name} must be an array of numbers, got {type(R).__name__}") from exc
+    R = _real(R, name)
     if R.ndim < 2 or R.shape[-2:] != (3, 3):
         raise ShapeError(f"expected {name} of shape (3, 3) or (..., 3, 3), got {R.shape}")
     if not np.isfinite(R).all():
         i = _first(~np.isfinite(R).all(axis=(-2, -1)))
         raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {R[i].tolist()}")
-    ortho, det = orthonormality_error(R), np.linalg.det(R)
-    bad = (ortho > tol) | (det < 0)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge entries: an inf error, refused below
+        ortho, det = orthonormality_error(R), np.linalg.det(R)
+    bad = ~(ortho <= tol) | ~(det >= 0)
     if bad.any():
         i = _first(bad)
         raise InvalidValueError(f"{_at(name, i)} is not {what} (|RᵀR - I| = {ortho[i]:.2e}, det = {det[i]:.3f})")
@@ -144,23 +220,15 @@ def as_se3(T: np.ndarray | pin.SE3, name: str = "pose") -> pin.SE3:
     return pin.SE3(nearest_rotation(M[:3, :3]), M[:3, 3].copy())
 
 
-def as_se3_list(T: np.ndarray, name: str = "poses", tol: float = 1e-6) -> list[pin.SE3]:
+def as_se3_list(T: np.ndarray, name: str = "poses", tol: float = POSE_TOLERANCE) -> list[pin.SE3]:
     """Validate a batch ``(K, 4, 4)`` of rigid transforms at once, as :func:`as_se3` does one (the
     first bad one is named: ``poses[3] ...``), and return them as ``pinocchio.SE3`` (rotations
     re-orthonormalised)."""
-    M = np.asarray(T, dtype=float)
+    M = _real(T, name)
     if M.ndim != 3 or M.shape[1:] != (4, 4):
         raise ShapeError(f"expected {name} of shape (K, 4, 4), got {M.shape}")
-    if not np.isfinite(M).all():
-        i = _first(~np.isfinite(M).all(axis=(-2, -1)))
-        raise InvalidValueError(f"{_at(name, i)} contains NaN or inf: {M[i].tolist()}")
-    bad_row = np.abs(M[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=-1, initial=0.0) > tol
-    if bad_row.any():
-        i = _first(bad_row)
-        raise InvalidValueError(
-            f"{_at(name, i)} is not a rigid transform: last row is {M[i][3].tolist()}, expected [0, 0, 0, 1]"
-        )
-    R = check_rotations(M[:, :3, :3], name, tol, what="a rigid transform: its rotation block is not a rotation matrix")
+    check_transforms(M, name, tol)
+    R = M[:, :3, :3]
     R = nearest_rotation(R) if len(R) else R
     p = M[:, :3, 3]
     return [pin.SE3(R[k], p[k].copy()) for k in range(len(M))]

@@ -26,11 +26,12 @@ from typing import Literal
 import numpy as np
 import pinocchio as pin
 
+from ._checks import as_real_array
 from ._mesh_files import MESH_FORMATS, resolve_mesh_path
 from ._urdf_xml import Finding, Mimic, UrdfFacts, walk_urdf
 from .collision.geometry import build_collision_model
 from .collision.pairs import check_pairs, generate_disabled_pairs, read_srdf
-from .errors import InvalidChoiceError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
+from .errors import InvalidChoiceError, InvalidValueError, JointNotFound, RobotNotFound, URDFError, URDFNotFound
 from .packages import package_dirs_for
 from .robot import LinkPair, Robot
 
@@ -150,7 +151,10 @@ def _locked_values(
         joint = model.joints[names.index(name)]
         iq = slice(joint.idx_q, joint.idx_q + joint.nq)
         if isinstance(locked, Mapping):
-            value = np.atleast_1d(np.asarray(locked[name], dtype=float))
+            try:
+                value = np.atleast_1d(as_real_array(locked[name], f"locked joint {name!r}")).astype(float)
+            except InvalidValueError:
+                value = np.full(joint.nq + 1, np.nan)  # refused below, with the value given
             if value.shape != (joint.nq,) or not np.isfinite(value).all():
                 raise URDFError(
                     f"{where}: locked joint {name!r} needs {joint.nq} finite value(s), got {locked[name]!r}"
@@ -215,6 +219,34 @@ def _mimic_maps(
     return A, b, G
 
 
+def _check_load_options(locked_joints, package_dirs, srdf):
+    """``locked_joints`` and ``package_dirs`` in the forms :func:`load` takes (one name or folder
+    alone is a list of one), and ``srdf`` a path; :class:`InvalidValueError` naming the argument."""
+    if isinstance(locked_joints, str):
+        locked_joints = [locked_joints]
+    if locked_joints is not None and not isinstance(locked_joints, Mapping):
+        try:
+            locked_joints = list(locked_joints)
+        except TypeError:
+            raise InvalidValueError(
+                f"locked_joints must be joint names or a {{name: value}} mapping, got {locked_joints!r}"
+            ) from None
+    if locked_joints is not None and not all(isinstance(j, str) for j in locked_joints):
+        raise InvalidValueError(f"locked_joints must name joints (str), got {list(locked_joints)!r}")
+    if isinstance(package_dirs, (str, Path)):
+        package_dirs = [package_dirs]
+    if package_dirs is not None:
+        try:
+            package_dirs = list(package_dirs)
+        except TypeError:
+            package_dirs = [None]
+        if not all(isinstance(d, (str, Path)) for d in package_dirs):
+            raise InvalidValueError(f"package_dirs must be folders (str or pathlib.Path), got {package_dirs!r}")
+    if srdf is not None and not isinstance(srdf, (str, Path)):
+        raise InvalidValueError(f"srdf must be the path of an SRDF file (str or pathlib.Path), got {srdf!r}")
+    return locked_joints, package_dirs
+
+
 def load(
     spec: str | Path,
     *,
@@ -243,6 +275,7 @@ def load(
     """
     if root_joint is not None and root_joint not in _ROOT_JOINTS:
         raise InvalidChoiceError("root_joint", root_joint, ["None", *_ROOT_JOINTS])
+    locked_joints, package_dirs = _check_load_options(locked_joints, package_dirs, srdf)
     name, path, erd_dirs = _resolve(spec)
     where = str(path)
     facts = _read_urdf(path)

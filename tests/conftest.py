@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pinocchio as pin
 import pytest
@@ -23,6 +25,19 @@ ROBOT_CASES = {
 }
 
 _cache: dict[str, kinejac.Robot] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_folder(tmp_path_factory):
+    """The command line caches generated disabled pairs (kinejac._cli.pairs_cache): in the tests, in a
+    folder of their own (subprocesses inherit it), never the user's."""
+    old = os.environ.get("KINEJAC_CACHE_DIR")
+    os.environ["KINEJAC_CACHE_DIR"] = str(tmp_path_factory.mktemp("kinejac-cache"))
+    yield
+    if old is None:
+        os.environ.pop("KINEJAC_CACHE_DIR", None)
+    else:
+        os.environ["KINEJAC_CACHE_DIR"] = old
 
 
 def get_robot(case: str) -> tuple[kinejac.Robot, str]:

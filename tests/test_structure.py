@@ -190,7 +190,7 @@ def test_the_moved_modules_are_gone():
     assert [name for name in former if (PACKAGE / f"{name}.py").exists()] == []
     assert {m for m in MODULES if m.startswith("kinejac.reachability")} == {
         "kinejac.reachability",
-        *(f"kinejac.reachability.{k}" for k in ("build", "chunk", "grid", "inverse", "result")),
+        *(f"kinejac.reachability.{k}" for k in ("build", "chunk", "files", "grid", "inverse", "result")),
     }
 
 

@@ -17,19 +17,22 @@ constexpr double kLmMaxDamping = 1e12;
 constexpr double kArmijo = 1e-4;
 constexpr int kLineSearchSteps = 12;
 constexpr double kOrthoTol = 1e-10;  // targets further from a rotation than this are refused
+constexpr double kMaxCoordinate = 1e9;  // [m] kinejac.spatial.MAX_COORDINATE: farther targets are refused
 constexpr int kClockEvery = 4;       // LM reads the clock every this many iterations (~3 µs)
 
 double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Finite, last row [0, 0, 0, 1] and a rotation to kOrthoTol.
+// Finite, last row [0, 0, 0, 1], a rotation to kOrthoTol and a translation within kMaxCoordinate.
 bool valid_targets(const double* T, size_t nt) {
     for (size_t k = 0; k < nt; ++k) {
         const double* M = T + 16 * k;
         for (int i = 0; i < 16; ++i)
             if (!std::isfinite(M[i])) return false;
         if (M[12] != 0.0 || M[13] != 0.0 || M[14] != 0.0 || M[15] != 1.0) return false;
+        if (std::fabs(M[3]) > kMaxCoordinate || std::fabs(M[7]) > kMaxCoordinate || std::fabs(M[11]) > kMaxCoordinate)
+            return false;
         for (int a = 0; a < 3; ++a)
             for (int c = a; c < 3; ++c) {
                 const double d = M[a] * M[c] + M[4 + a] * M[4 + c] + M[8 + a] * M[8 + c];

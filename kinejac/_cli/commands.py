@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -116,20 +117,30 @@ def doctor(args: argparse.Namespace) -> DoctorReport | BrokenUrdfReport:
         finding = Finding("error", "invalid_urdf", urdf or args.robot, str(exc))
         return BrokenUrdfReport(args.robot, urdf, None, None, [finding], None, False, status=EXIT_NEGATIVE)
     findings = urdf_findings(robot)
+    geometry = _collision_finding(robot)
+    if geometry is not None:
+        findings = [geometry, *findings]
     frames = args.frame or robot.leaf_frames() or [robot.frame_names[-1]]
     reports = {f: check_derivatives(robot, f, samples=args.samples, rng=args.seed, tol=args.tol) for f in frames}
     checks: dict[str, dict[str, Any]] = {
         f: {"worst": r.worst[0], "error": r.worst[1], "ok": r.ok} for f, r in reports.items()
     }
     worst_frame = max(checks, key=lambda f: checks[f]["error"])
-    ok = all(c["ok"] for c in checks.values())
     check = {
         "frames": checks,
         "worst_frame": worst_frame,
         "worst_error": checks[worst_frame]["error"],
         "tolerance": args.tol,
-        "ok": ok,
+        "ok": all(c["ok"] for c in checks.values()),
     }
+    ok = check["ok"] and geometry is None
+    status = EXIT_OK if ok else EXIT_NEGATIVE
+    structures = _structures(robot, frames)
+    return DoctorReport(robot, findings, check, ok, structures, args.samples, list(frames), status=status)
+
+
+def _structures(robot: Robot, frames) -> dict[str, dict[str, Any]]:
+    """:func:`kinejac.ik_structure` of each frame, as the report shows it."""
     structures = {}
     for f in frames:
         s = ik_structure(robot, f)
@@ -142,8 +153,28 @@ def doctor(args: argparse.Namespace) -> DoctorReport | BrokenUrdfReport:
             "description": s.describe(),
             "fixable": s.fixable,
         }
-    status = EXIT_OK if ok else EXIT_NEGATIVE
-    return DoctorReport(robot, findings, check, ok, structures, args.samples, list(frames), status=status)
+    return structures
+
+
+def _collision_finding(robot: Robot) -> Finding | None:
+    """An ``error`` finding when the URDF has ``<collision>`` elements whose meshes cannot be found
+    (collision checks are then impossible), naming the folder to pass with ``--package-dir``."""
+    try:
+        robot.collision_model  # noqa: B018  (built here, where the error is a finding)
+    except URDFError as exc:
+        text = str(exc)
+        mesh = re.search(r"Mesh (\S+) could not be found", text)
+        uri = mesh.group(1) if mesh else None
+        hint = "pass --package-dir DIR, the folder holding the mesh files' package folder"
+        if uri and uri.startswith("package://"):  # (the loader already looked above the URDF and on the ROS paths)
+            package, _, rest = uri[len("package://") :].partition("/")
+            hint = f"pass --package-dir DIR, where DIR/{package}/{rest} exists"
+        message = (
+            f"the collision geometry cannot be built, so collision checks and collision-aware IK are impossible: "
+            f"{text.split(': ', 2)[-1].rstrip('.')}; {hint}"
+        )
+        return Finding("error", "collision_geometry", uri or str(robot.urdf_path), message)
+    return None
 
 
 def manip(args: argparse.Namespace) -> ManipReport:

@@ -19,11 +19,13 @@ import pinocchio as pin
 from ..collision.checking import CollisionChecker
 from ..collision.checking import collisions as self_collisions
 from ..collision.obstacles import load_scene
-from ..errors import InvalidValueError, KinejacError
+from ..errors import InvalidChoiceError, InvalidValueError, KinejacError
 from ..ik.analytic import IKSolutions, solve_ik_all
 from ..ik.cached import solve_ik
+from ..ik.solvers import METHODS
 from ..kinematics import pose
-from .inputs import ANGULAR, configuration, ik_target, load_robot, number, view_target, warn
+from .inputs import ANGULAR, configuration, ik_target, load_robot, note, number, view_target, warn
+from .pairs_cache import prepare_disabled_pairs
 from .parser import UsageError
 from .reports import EXIT_NEGATIVE, EXIT_OK, IkAllReport, IkReport, ViewReport
 
@@ -53,7 +55,8 @@ def _open_viewer(robot: Robot, args: argparse.Namespace):
 def keep_open(viewer, args: argparse.Namespace) -> None:
     """Keep the viewer's server alive until Ctrl-C, SIGTERM or SIGHUP (or return at once with --no-wait)."""
     if not args.no_wait:
-        viewer.wait()
+        note("the viewer stays open: press Ctrl-C to quit")  # its URL is in the output already
+        viewer.wait(quiet=True)
         if threading.current_thread() is threading.main_thread():  # the user asked to quit: a second
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C while the viewer closes changes nothing
 
@@ -68,9 +71,11 @@ def _described(xyz: np.ndarray | None, R: np.ndarray | None) -> dict[str, list[f
 
 
 def ik(args: argparse.Namespace) -> IkReport | IkAllReport:
+    if args.method.lower() not in METHODS:  # before anything is loaded
+        raise InvalidChoiceError("IK method", args.method, METHODS)
+    target, xyz, R = ik_target(args)
     robot = load_robot(args)
     robot.frame_id(args.frame)
-    target, xyz, R = ik_target(args)
     q0 = None if args.q0 is None else configuration(robot, args, "q0", "--q0")
     if args.all:
         return ik_all(robot, args, target, xyz, R, q0)
@@ -80,6 +85,11 @@ def ik(args: argparse.Namespace) -> IkReport | IkAllReport:
     for name in ("timeout", "max_restarts"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
+    if args.clearance is not None and not (args.obstacles or args.self_collision):
+        raise InvalidValueError("--clearance needs --obstacles SCENE.json and/or --self-collision")
+    if args.self_collision and args.method.lower() == "dls":
+        raise InvalidValueError("collision avoidance needs method 'lm' or 'gn' (DLS steps follow the pose error alone)")
+    prepare_disabled_pairs(robot, args)  # the answer is checked for self-collision (generated pairs: seconds)
     scene, checker = _collision_options(robot, args, options)
     result = solve_ik(robot, target, args.frame, q0=q0, method=args.method, seed=args.seed, **options)
     collisions, closest = _collision_check(robot, args, checker, result.q)
@@ -160,8 +170,6 @@ def ik_all(robot: Robot, args: argparse.Namespace, target: np.ndarray, xyz, R, q
 def _collision_options(robot: Robot, args: argparse.Namespace, options: dict[str, Any]):
     """Put ``--obstacles``, ``--self-collision`` and ``--clearance`` into the solver ``options``;
     returns the scene and the exact checker of what the solve avoids (``None`` without them)."""
-    if args.clearance is not None and not (args.obstacles or args.self_collision):
-        raise InvalidValueError("--clearance needs --obstacles SCENE.json and/or --self-collision")
     if not (args.obstacles or args.self_collision):
         return (), None
     scene = load_scene(args.obstacles) if args.obstacles else ()

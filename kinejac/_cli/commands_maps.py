@@ -13,10 +13,11 @@ import numpy as np
 from ..analysis.workspace_map import workspace as workspace_map
 from ..collision.checking import Clearance, CollisionChecker
 from ..collision.obstacles import load_scene
-from ..collision.pairs import generate_disabled_pairs, write_srdf
-from ..errors import InvalidValueError, KinejacError
+from ..collision.pairs import check_samples, generate_disabled_pairs, write_srdf
+from ..errors import KinejacError
 from ..reachability.build import reachability as reachability_map
-from .inputs import configuration, load_robot, output_path, positive, require_collision_geometry, scheduler
+from .inputs import configuration, load_robot, note, output_path, positive, require_collision_geometry, scheduler
+from .pairs_cache import prepare_disabled_pairs
 from .reports import EXIT_NEGATIVE, EXIT_OK, CollisionsReport, ReachabilityReport, SrdfReport, WorkspaceReport
 
 __all__ = ["collisions", "reachability", "srdf", "workspace"]
@@ -53,6 +54,8 @@ def workspace(args: argparse.Namespace) -> WorkspaceReport:
     out = output_path(args.out, "--out")
     if args.png:
         _check_png(args)
+    if args.self_collision:
+        prepare_disabled_pairs(robot, args)
     ws = workspace_map(
         robot,
         args.frame,
@@ -88,22 +91,13 @@ def workspace(args: argparse.Namespace) -> WorkspaceReport:
     )
 
 
-def _orientations(text: str) -> int | str:
-    if text == "position":
-        return "position"
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidValueError(f"--orientations must be a positive integer or 'position', got {text!r}") from None
-
-
 def reachability(args: argparse.Namespace) -> ReachabilityReport:
     robot = load_robot(args)
     robot.frame_id(args.frame)
     out = output_path(args.out, "--out")
     if args.png:
-        output_path(args.png, "--png")
-    orientations = _orientations(args.orientations)
+        _check_png(args)
+    orientations = args.orientations  # a count >= 1 or "position" (checked by the parser)
     bounds = None if args.bounds is None else np.array(args.bounds, dtype=float).reshape(2, 3)
     options = _map_options(args)
     t0 = time.perf_counter()
@@ -121,8 +115,8 @@ def reachability(args: argparse.Namespace) -> ReachabilityReport:
     written = m.save(out)
     png = None
     if args.png:
-        axis, _, value = args.slice.partition("=")
-        png = m.plot_png(args.png, slice=(axis, float(value)) if value else axis)
+        axis, value = args.slice
+        png = m.plot_png(args.png, slice=axis if value is None else (axis, value))
     inside = np.linalg.norm(m.centres - m.reach_centre, axis=1) <= m.reach_radius
     index = m.index
     client = options["client"]
@@ -150,6 +144,8 @@ def collisions(args: argparse.Namespace) -> CollisionsReport:
     require_collision_geometry(robot)
     scene = load_scene(args.obstacles) if args.obstacles else ()
     q = configuration(robot, args)
+    if not args.no_self_collision:
+        prepare_disabled_pairs(robot, args)
     checker = CollisionChecker(robot, scene, self_collision=not args.no_self_collision)
     pairs = cast(list[tuple[str, str]], checker.collisions(q))  # one configuration: one list of pairs
     c = cast(Clearance, checker.clearance(q))  # and one Clearance
@@ -171,8 +167,9 @@ def collisions(args: argparse.Namespace) -> CollisionsReport:
 def srdf(args: argparse.Namespace) -> SrdfReport:
     robot = load_robot(args)
     require_collision_geometry(robot)
-    positive(args.samples, "--samples")
+    check_samples(robot, args.samples)
     out = output_path(args.out, "--out")
+    note(f"sampling {args.samples} configurations of {robot.name!r} for its disabled collision pairs")
     pairs = generate_disabled_pairs(robot, samples=args.samples, seed=args.seed)
     write_srdf(robot, pairs, out)
     counts = collections.Counter(pairs.values())

@@ -14,6 +14,7 @@ import numpy as np
 import pinocchio as pin
 
 from ..errors import InvalidValueError, KinejacError, ShapeError
+from ..spatial import check_points, check_transforms
 from ..urdf import load
 from .parser import UsageError
 
@@ -22,9 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANGULAR",
+    "check_files",
     "configuration",
     "ik_target",
     "load_robot",
+    "note",
     "number",
     "output_path",
     "parse_q",
@@ -44,8 +47,14 @@ def warn(message: str) -> None:
     print(f"kinejac: warning: {message}", file=sys.stderr)
 
 
+def note(message: str) -> None:
+    """``kinejac: message`` on stderr: what a command is doing when it takes more than a second."""
+    print(f"kinejac: {message}", file=sys.stderr, flush=True)
+
+
 def load_robot(args: argparse.Namespace) -> Robot:
     """The robot named by ``ROBOT``, ``--lock``, ``--root-joint``, ``--package-dir`` and ``--srdf``."""
+    check_files(args)
     locked = [n for item in args.lock or () for n in item.split(",") if n]
     return load(
         args.robot,
@@ -79,7 +88,21 @@ def output_path(text: str, option: str) -> Path:
     path = Path(text)
     if not path.parent.is_dir():
         raise InvalidValueError(f"{option}: folder {str(path.parent)!r} does not exist")
+    if path.is_dir():
+        raise InvalidValueError(f"{option}: {str(path)!r} is a folder, not a file name")
     return path
+
+
+def check_files(args: argparse.Namespace) -> None:
+    """The input files and folders named by the shared options exist (before anything is loaded)."""
+    for folder in args.package_dir or ():
+        if not Path(folder).expanduser().is_dir():
+            raise InvalidValueError(f"--package-dir: folder {folder!r} does not exist")
+    for option in ("srdf", "obstacles"):
+        name = getattr(args, option, None)
+        if name is not None and not Path(name).expanduser().is_file():
+            why = "is a folder" if Path(name).expanduser().is_dir() else "does not exist"
+            raise InvalidValueError(f"--{option}: file {name!r} {why}")
 
 
 def require_collision_geometry(robot: Robot) -> None:
@@ -203,7 +226,7 @@ def rotation(args: argparse.Namespace) -> np.ndarray | None:
 def ik_target(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The IK target of ``--xyz`` and ``--rpy``/``--quat``: a ``(3,)`` position, ``(3, 3)`` rotation or
     ``(4, 4)`` pose, with the position and rotation it was made of (either may be None)."""
-    xyz = None if args.xyz is None else np.array([number(t, "--xyz") for t in args.xyz])
+    xyz = None if args.xyz is None else check_points([number(t, "--xyz") for t in args.xyz], "--xyz")
     R = rotation(args)
     if R is None:
         if xyz is None:
@@ -228,4 +251,4 @@ def view_target(args: argparse.Namespace) -> np.ndarray | None:
     if len(values) == 6:
         rpy = [math.radians(a) for a in values[3:]] if args.degrees else values[3:]
         target[:3, :3] = pin.rpy.rpyToMatrix(*rpy)
-    return target
+    return check_transforms(target, "--target")

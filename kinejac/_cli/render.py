@@ -235,8 +235,11 @@ def _doctor(r: DoctorReport, degrees: bool) -> list[str]:
     )
     out.append(
         f"  worst error {w['error']:.2e} ({w['worst']} at {check['worst_frame']!r}), tolerance {check['tolerance']:g}: "
-        f"{'ok' if r.ok else 'FAILED'}"
+        f"{'ok' if check['ok'] else 'FAILED'}"
     )
+    errors = [f for f in r.findings if f.severity == "error"]
+    if errors:
+        out.append(f"{len(errors)} error(s) in the URDF: see 'error:' above")
     return out
 
 

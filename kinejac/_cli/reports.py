@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONFIGURATION",
+    "EXIT_INTERNAL",
     "EXIT_NEGATIVE",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -49,6 +50,7 @@ __all__ = [
 EXIT_OK = 0  #: the command succeeded
 EXIT_NEGATIVE = 1  #: it ran, but the answer is negative (no IK solution, failed derivative check)
 EXIT_USAGE = 2  #: a user mistake: bad arguments, unknown names, broken files
+EXIT_INTERNAL = 70  #: kinejac failed in a way it did not foresee (a bug: one line, no traceback; EX_SOFTWARE)
 
 ROBOT_NAME = {"json": "robot name"}
 ROBOT_SUMMARY = {"json": "robot summary"}

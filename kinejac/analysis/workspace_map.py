@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pinocchio as pin
 
-from .._checks import positive
+from .._checks import check_memory, positive
 from ..errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
 from ..parallel import ChunkRun, run_chunks, worker_robot
+from ..robot import require_robot
 from .measures import Measure, MeasureDefinition, check_measure, measure_values
 from .rows import Part, PartRows, check_part, measurable_rank, weighted_rows
 
@@ -270,9 +271,11 @@ def workspace(
     Returns a :class:`Workspace`. On ``KeyboardInterrupt`` (Ctrl-C) returns the samples of the
     finished chunks with ``complete=False`` and a ``RuntimeWarning`` saying so.
     """
+    require_robot(robot, "workspace")
     check_measure(measure)
     rows = check_part(part, length_scale)
     samples, chunk = positive("samples", samples, integer=True), positive("chunk", chunk, integer=True)
+    check_memory(samples * (16.0 * robot.nq + 64.0) + 256.0 * samples / chunk, f"{samples} samples", "take fewer")
     robot.frame_id(frame)
     r = measurable_rank(robot, frame, rows.rows)
     rng = np.random.default_rng(rng)

@@ -23,6 +23,7 @@ import numpy as np
 import pinocchio as pin
 
 from .. import core
+from ..errors import InvalidValueError
 from .geometry import geometry_links
 from .obstacles import Obstacle, as_scene, coal_geometry, obstacle_names
 
@@ -62,7 +63,7 @@ class CollisionChecker:
     """
 
     def __init__(self, robot, obstacles=(), *, self_collision: bool = True) -> None:
-        self.robot = robot
+        self.robot = _robot(robot, "CollisionChecker")
         self.obstacles = as_scene(obstacles)
         self.obstacle_names = tuple(obstacle_names(self.obstacles))
         gm = robot.collision_model.copy()
@@ -299,8 +300,19 @@ class CollisionChecker:
         return best
 
 
+def _robot(robot, where: str):
+    """``robot`` if it is a kinejac ``Robot`` (read from its class: a ``Robot`` is what has these), else
+    :class:`InvalidValueError` naming ``where`` (this module stays below :mod:`kinejac.robot`)."""
+    if not all(hasattr(type(robot), a) for a in ("collision_model", "disabled_pairs", "check_q", "frame_id")):
+        raise InvalidValueError(f"{where} needs a kinejac.Robot (kinejac.load(...)), got {type(robot).__name__}")
+    return robot
+
+
 def checker(robot, obstacles=(), self_collision: bool = True) -> CollisionChecker:
     """A cached :class:`CollisionChecker` for this robot and scene (by identity of the obstacles)."""
+    _robot(robot, "the collision check")
+    if not isinstance(self_collision, (bool, np.bool_)):
+        raise InvalidValueError(f"self_collision must be True or False, got {self_collision!r}")
     scene = as_scene(obstacles)
     key = (tuple(id(o) for o in scene), bool(self_collision))
     cache = robot.cache.setdefault("collision_checkers", {})

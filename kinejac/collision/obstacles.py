@@ -28,11 +28,12 @@ import coal
 import numpy as np
 import pinocchio as pin
 
-from .._checks import as_real_array
+from .._checks import as_real_array, check_memory
 from ..errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
-from ..spatial import as_transform
+from ..spatial import MAX_COORDINATE, as_transform, check_points
 
 __all__ = [
+    "MAX_SCENE_BYTES",
     "Box",
     "Capsule",
     "Cylinder",
@@ -55,18 +56,17 @@ class SceneError(KinejacError, ValueError):
 def _length(what: str, value, *, zero: bool = False) -> float:
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
     if ok:
-        ok = math.isfinite(value) and (value >= 0 if zero else value > 0)
+        ok = math.isfinite(value) and (value >= 0 if zero else value > 0) and value <= MAX_COORDINATE
     if not ok:
-        raise InvalidValueError(f"{what} must be a finite length {'>= 0' if zero else '> 0'} [m], got {value!r}")
+        raise InvalidValueError(
+            f"{what} must be a finite length {'>= 0' if zero else '> 0'} [m] (at most {MAX_COORDINATE:.0e}), "
+            f"got {value!r}"
+        )
     return float(value)
 
 
 def _vector(what: str, value, n: int = 3) -> np.ndarray:
-    v = as_real_array(value, what).astype(float, copy=True)
-    if v.shape != (n,):
-        raise ShapeError(f"expected {what} of shape ({n},), got {v.shape}")
-    if not np.isfinite(v).all():
-        raise InvalidValueError(f"{what} contains NaN or inf: {v.tolist()}")
+    v = check_points(value, what, (n,)).astype(float, copy=True)
     v.flags.writeable = False
     return v
 
@@ -176,11 +176,7 @@ class PointCloud(Obstacle):
 
     def __post_init__(self) -> None:
         what = f"point cloud {self.name!r}" if self.name else "point cloud"
-        P = as_real_array(self.points, f"{what} points").astype(float, copy=True)
-        if P.ndim != 2 or P.shape[1] != 3:
-            raise ShapeError(f"expected {what} points of shape (N, 3), got {P.shape}")
-        if not np.isfinite(P).all():
-            raise InvalidValueError(f"{what} points contain NaN or inf")
+        P = check_points(self.points, f"{what} points", (-1, 3)).astype(float, copy=True)
         P.flags.writeable = False
         object.__setattr__(self, "points", P)
         object.__setattr__(self, "radius", _length(f"{what} radius", self.radius, zero=True))
@@ -198,6 +194,8 @@ class Mesh(Obstacle):
     kind = "mesh"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.path, (str, Path)):
+            raise SceneError(f"mesh path must be a file name (str or pathlib.Path), got {type(self.path).__name__}")
         path = Path(self.path).expanduser()
         what = f"mesh {self.name!r} ({str(path)!r})" if self.name else f"mesh {str(path)!r}"
         if not path.is_file():
@@ -210,6 +208,27 @@ class Mesh(Obstacle):
         object.__setattr__(self, "path", path.resolve())
         object.__setattr__(self, "scale", scale)
         object.__setattr__(self, "pose", _pose(f"{what} pose", self.pose))
+        _load_mesh(self.path, scale, what)  # read and checked now, not first inside a collision check
+
+
+def _load_mesh(path: Path, scale: np.ndarray, what: str) -> coal.BVHModelBase:
+    """The mesh file as a coal model; :class:`SceneError` naming ``what`` when it cannot be read or
+    holds no usable triangle (coal's own message names a C++ source file)."""
+    check_memory(path.stat().st_size * 8.0, f"{what} ({path.stat().st_size} bytes)", "use a smaller mesh file")
+    try:
+        mesh = coal.MeshLoader().load(str(path), np.asarray(scale, dtype=float).copy())
+    except (ValueError, RuntimeError) as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        # coal's text: "From file: <C++ file> ... message: Could not load resource <path>", the reason, a hint
+        start = next((i for i, line in enumerate(lines) if line.startswith("message:")), len(lines) - 1)
+        why = "; ".join(line for line in lines[start + 1 :] if not line.startswith("Hint:")) or lines[-1]
+        raise SceneError(f"{what}: not a mesh file coal can read ({why})") from None
+    if mesh.num_tris == 0:
+        raise SceneError(f"{what}: the file holds no triangles")
+    vertices = np.asarray(mesh.vertices())
+    if not np.isfinite(vertices).all() or np.abs(vertices).max(initial=0.0) > MAX_COORDINATE:
+        raise SceneError(f"{what}: the file has NaN, inf or huge vertex coordinates")
+    return mesh
 
 
 _KINDS = {
@@ -230,7 +249,12 @@ def as_scene(obstacles) -> tuple[Obstacle, ...]:
         return load_scene(obstacles)
     if isinstance(obstacles, Obstacle):
         return (obstacles,)
-    out = tuple(obstacles)
+    try:
+        out = tuple(obstacles)
+    except TypeError:
+        raise SceneError(
+            f"obstacles must be obstacles (a sequence, one, or a JSON scene file), got {type(obstacles).__name__}"
+        ) from None
     for i, o in enumerate(out):
         if not isinstance(o, Obstacle):
             raise SceneError(
@@ -256,8 +280,8 @@ def _entry_pose(entry: dict, where: str):
         if "xyz" in entry or "rpy" in entry:
             raise SceneError(f"{where}: give either 'pose' or 'xyz'/'rpy', not both")
         return entry["pose"]
-    xyz = _vector(f"{where} xyz", entry.get("xyz", (0.0, 0.0, 0.0)))
-    rpy = _vector(f"{where} rpy", entry.get("rpy", (0.0, 0.0, 0.0)))
+    xyz = _vector(f"{where} xyz".strip(), entry.get("xyz", (0.0, 0.0, 0.0)))
+    rpy = _vector(f"{where} rpy".strip(), entry.get("rpy", (0.0, 0.0, 0.0)))
     T = np.eye(4)
     T[:3, :3] = pin.rpy.rpyToMatrix(*rpy)  # URDF convention: R = Rz(yaw) Ry(pitch) Rx(roll)
     T[:3, 3] = xyz
@@ -274,49 +298,69 @@ _KEYS = {
 }
 
 
-def _from_entry(entry, index: int, base: Path) -> Obstacle:
-    where = f"obstacle {index}"
+def _from_entry(entry, index: int, path: Path) -> Obstacle:
+    where = f"{path}: obstacle {index}"
     if not isinstance(entry, dict):
         raise SceneError(f"{where}: expected a JSON object, got {type(entry).__name__}")
     kind = entry.get("type")
-    if kind not in _KINDS:
+    if not isinstance(kind, str) or kind not in _KINDS:
         raise InvalidChoiceError(f"obstacle type ({where})", kind, tuple(_KINDS))
     name = entry.get("name")
-    where = f"obstacle {index} ({kind}{' ' + repr(name) if name else ''})"
+    if name is not None and not isinstance(name, str):
+        raise SceneError(f"{where} ({kind}): 'name' must be a string, got {name!r}")
+    where = f"{path}: obstacle {index} ({kind}{' ' + repr(name) if name else ''})"
     posed = kind not in ("sphere", "point_cloud")
     allowed = {"type", "name", *_KEYS[kind], *(("pose", "xyz", "rpy") if posed else ())}
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise SceneError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
     kwargs = {k: entry[k] for k in _KEYS[kind] if k in entry}
-    if kind == "mesh":
-        if "path" not in kwargs:
-            raise SceneError(f"{where}: a mesh needs 'path'")
-        p = Path(kwargs["path"]).expanduser()
-        kwargs["path"] = p if p.is_absolute() else base / p
-    if posed:
-        kwargs["pose"] = _entry_pose(entry, where)
     try:
+        if kind == "mesh":
+            if not isinstance(kwargs.get("path"), str):
+                raise SceneError(f"a mesh needs 'path', the mesh file's name, got {kwargs.get('path')!r}")
+            p = Path(kwargs["path"]).expanduser()
+            kwargs["path"] = p if p.is_absolute() else path.parent / p
+        if posed:
+            kwargs["pose"] = _entry_pose(entry, "")
         return _KINDS[kind](**kwargs, name=name)
-    except TypeError as exc:
-        raise SceneError(f"{where}: {exc}") from None
+    except (TypeError, InvalidValueError, ShapeError, SceneError) as exc:  # TypeError: a missing key
+        raise SceneError(f"{where}: {str(exc).lstrip(': ')}") from None
+
+
+#: scene files larger than this are refused before they are read (JSON point clouds included)
+MAX_SCENE_BYTES = 256 * 2**20
 
 
 def load_scene(path: str | Path) -> tuple[Obstacle, ...]:
     """Read a scene from a JSON file: ``{"obstacles": [...]}`` or a bare list (see the module doc).
-    Mesh paths are relative to the file's folder."""
+    Mesh paths are relative to the file's folder. Every error is a :class:`SceneError` (or an
+    :class:`~kinejac.errors.InvalidChoiceError` for an unknown type) naming the file and the obstacle."""
+    if not isinstance(path, (str, Path)):
+        raise SceneError(f"a scene file name must be a str or pathlib.Path, got {type(path).__name__}")
     path = Path(path)
     try:
-        doc = json.loads(path.read_text())
+        size = path.stat().st_size
+        if size > MAX_SCENE_BYTES:
+            raise SceneError(f"{path}: {size} bytes, more than the {MAX_SCENE_BYTES} a scene file may have")
+        check_memory(size * 10.0, f"reading scene file {str(path)!r}", "use a smaller scene file")
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SceneError(f"cannot read scene file {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SceneError(f"{path}: not UTF-8 text (byte {exc.start}), so not a JSON scene") from None
+    except RecursionError:
+        raise SceneError(f"{path}: JSON nested too deeply to be a scene") from None
     except json.JSONDecodeError as exc:
         raise SceneError(f"{path}: not valid JSON: {exc}") from None
     entries = doc.get("obstacles") if isinstance(doc, dict) else doc
     if not isinstance(entries, list):
         raise SceneError(f'{path}: expected a list of obstacles or {{"obstacles": [...]}}')
-    scene = tuple(_from_entry(e, i, path.parent) for i, e in enumerate(entries))
-    obstacle_names(scene)
+    scene = tuple(_from_entry(e, i, path) for i, e in enumerate(entries))
+    try:
+        obstacle_names(scene)
+    except SceneError as exc:
+        raise SceneError(f"{path}: {exc}") from None
     return scene
 
 
@@ -333,6 +377,6 @@ def coal_geometry(obstacle: Obstacle) -> list[tuple[coal.CollisionGeometry, pin.
     if isinstance(obstacle, PointCloud):
         return [(coal.Sphere(obstacle.radius), pin.SE3(np.eye(3), p.copy())) for p in obstacle.points]
     if isinstance(obstacle, Mesh):
-        mesh = coal.MeshLoader().load(str(obstacle.path), np.asarray(obstacle.scale, dtype=float).copy())
+        mesh = _load_mesh(obstacle.path, obstacle.scale, f"mesh {str(obstacle.path)!r}")
         return [(mesh, pin.SE3(obstacle.pose))]
     raise TypeError(f"not an obstacle: {type(obstacle).__name__}")

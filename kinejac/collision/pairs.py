@@ -22,11 +22,19 @@ from pathlib import Path
 import numpy as np
 import pinocchio as pin
 
-from .._checks import positive
+from .._checks import check_memory, positive
 from ..errors import KinejacError, NotFoundError
 from .geometry import adjacent_links, geometry_links
 
-__all__ = ["DEFAULT_SAMPLES", "LinkNotFound", "SRDFError", "generate_disabled_pairs", "read_srdf", "write_srdf"]
+__all__ = [
+    "DEFAULT_SAMPLES",
+    "LinkNotFound",
+    "SRDFError",
+    "check_samples",
+    "generate_disabled_pairs",
+    "read_srdf",
+    "write_srdf",
+]
 
 DEFAULT_SAMPLES = 10_000  #: configurations sampled by :func:`generate_disabled_pairs` (MoveIt's default)
 
@@ -74,6 +82,8 @@ def read_srdf(robot, path: str | Path) -> dict[tuple[str, str], str]:
     Raises :class:`SRDFError` for an unreadable file or an element without both links, and
     :class:`LinkNotFound` (listing the robot's links) for a link the robot does not have.
     """
+    if not isinstance(path, (str, Path)):
+        raise SRDFError(f"an SRDF file name must be a str or pathlib.Path, got {type(path).__name__}")
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
@@ -83,6 +93,11 @@ def read_srdf(robot, path: str | Path) -> dict[tuple[str, str], str]:
         raise SRDFError(f"{path}: not well-formed XML: {exc}") from None
     if root.tag != "robot":
         raise SRDFError(f"{path}: the root element is <{root.tag}>, expected <robot>")
+    if root.find("link") is not None or root.find("joint") is not None:  # an SRDF has neither
+        raise SRDFError(
+            f"{path}: this is a URDF (it has <link>/<joint> elements), not an SRDF; give the SRDF file with the "
+            "<disable_collisions> elements (kinejac srdf ROBOT --out FILE writes one)"
+        )
     raw: dict[tuple[str, str], str] = {}
     for el in root.iter("disable_collisions"):
         a, b = el.get("link1"), el.get("link2")
@@ -104,6 +119,14 @@ def write_srdf(robot, pairs: Mapping[tuple[str, str], str], path: str | Path) ->
     return path
 
 
+def check_samples(robot, samples) -> int:
+    """``samples`` for :func:`generate_disabled_pairs`: an integer >= 1 whose configurations fit in
+    the memory limit (:class:`~kinejac.errors.ResourceLimitError` otherwise)."""
+    samples = positive("samples", samples, integer=True)
+    check_memory(8.0 * samples * (robot.nq + 1), f"disabled pairs from {samples} samples", "take fewer samples")
+    return samples
+
+
 def generate_disabled_pairs(
     robot, samples: int = DEFAULT_SAMPLES, seed: int = 0, geom_model: pin.GeometryModel | None = None
 ) -> dict[tuple[str, str], str]:
@@ -117,7 +140,7 @@ def generate_disabled_pairs(
     A pair stops being checked once it has been seen both colliding and free, so the cost falls
     as sampling goes on. Links with no geometry are not listed (they cannot collide).
     """
-    samples = positive("samples", samples, integer=True)
+    samples = check_samples(robot, samples)
     gm = robot.collision_model if geom_model is None else geom_model
     links = geometry_links(robot.model, gm)
     have = sorted(set(links))

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .analytic import AnalyticIK, IKSolutions, IKSolutionsBatch, SolutionsReason, solve_ik_all
 from .cached import solve_ik
 from .differential import joint_velocities, velocity_bounds
@@ -21,7 +19,7 @@ from .manipulability import Manipulability
 from .objectives import JointLimitDistance, Objective, Posture
 from .problem import Problem
 from .result import IKBatchResult, IKReason, IKResult
-from .solvers import METHODS, IKSolver, Method
+from .solvers import METHODS, IKSolver, Method, check_options
 from .structure import FAMILIES, IKStructure, ik_structure
 from .targets import FrameTarget
 
@@ -65,5 +63,5 @@ def solve_ik_batch(
     whatever the number of ``threads`` (default: every core); ``options`` are :class:`IKSolver`
     options (``timeout`` is ignored).
     """
-    solver = IKSolver(robot, frame, seed=seed, **options)
-    return solver.solve_batch(np.asarray(targets, dtype=float), q0, threads=threads)
+    solver = IKSolver(robot, frame, seed=seed, **check_options("solve_ik_batch", options))
+    return solver.solve_batch(targets, q0, threads=threads)

@@ -3,16 +3,14 @@ robot and settings (and unknown options caught with a suggestion)."""
 
 from __future__ import annotations
 
-import difflib
-import inspect
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..errors import InvalidChoiceError, InvalidValueError, UnknownOptionError
+from ..errors import InvalidChoiceError, InvalidValueError
 from ..robot import Robot
 from .seeds import check_seed
-from .solvers import METHODS, IKSolver, Method
+from .solvers import METHODS, IKSolver, Method, check_options
 
 _ANALYTIC_OPTIONS = ("fixed", "tolerance")
 
@@ -21,24 +19,14 @@ if TYPE_CHECKING:
 
 __all__ = ["solve_ik"]
 
-_SOLVER_OPTIONS = tuple(
-    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
-)
 _CACHE_KEY = "ik.solve_ik"  # robot.cache[_CACHE_KEY]: {(frame, method, *options): IKSolver}
 _CACHE_SIZE = 32
 
 
-def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
-    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
-    ``position_tolerance``, ``rotation_tolerance``)."""
-
-    def score(option: str) -> float:
-        words = [option, *option.split("_")]
-        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
-
-    scores = {o: score(o) for o in options}
-    best = max(scores.values(), default=0.0)
-    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
+def _check_method(method) -> None:
+    """An unknown method raises, listing every method ``solve_ik`` takes (the closed form too)."""
+    if not (isinstance(method, str) and method.lower() in METHODS):
+        raise InvalidChoiceError("IK method", method, (*METHODS, "analytic"))
 
 
 def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver:
@@ -54,11 +42,8 @@ def _cached_solver(robot: Robot, frame, method, seed, options: dict) -> IKSolver
     except TypeError:  # an unhashable frame or option value: build afresh
         solvers = None
     if solver is None:
-        if not (isinstance(method, str) and method.lower() in METHODS):
-            raise InvalidChoiceError("IK method", method, (*METHODS, "analytic"))
-        for name in options:
-            if name not in _SOLVER_OPTIONS:
-                raise UnknownOptionError("solve_ik", name, _suggest(name, _SOLVER_OPTIONS), _SOLVER_OPTIONS)
+        _check_method(method)
+        check_options("solve_ik", options)
         solver = IKSolver(robot, frame, method=method, seed=seed if solvers is None else 0, **options)
         if solvers is not None:
             if len(solvers) >= _CACHE_SIZE:
@@ -117,10 +102,7 @@ def _analytic(robot: Robot, target, frame, q0, weights, mask, relative_to, optio
     """``solve_ik(..., method="analytic")``: the closed-form solution nearest ``q0``."""
     from .analytic import analytic_solver
 
-    for name in options:
-        if name not in _ANALYTIC_OPTIONS:
-            close = _suggest(name, _ANALYTIC_OPTIONS)
-            raise UnknownOptionError("solve_ik(method='analytic')", name, close, _ANALYTIC_OPTIONS)
+    check_options("solve_ik(method='analytic')", options, _ANALYTIC_OPTIONS)
     if weights is not None or mask is not None:
         raise InvalidValueError("method 'analytic' solves full poses: weights and mask do not apply")
     if frame is None:

@@ -39,6 +39,8 @@ afterwards, in Python.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
@@ -47,8 +49,9 @@ import numpy as np
 import pinocchio as pin
 
 from .. import core
+from .._checks import check_memory
 from .._checks import positive as _positive
-from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
+from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
 from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
@@ -60,7 +63,7 @@ from .targets import FrameTarget, as_targets, check_pose_batch
 if TYPE_CHECKING:
     from .analytic import AnalyticIK
 
-__all__ = ["METHODS", "IKSolver", "Method"]
+__all__ = ["MAX_COUNT", "METHODS", "SOLVER_OPTIONS", "IKSolver", "Method", "check_options"]
 
 Method = Literal["lm", "gn", "dls"]
 METHODS: tuple[str, ...] = ("lm", "gn", "dls")
@@ -71,6 +74,9 @@ _REASONS = tuple(IKReason)  # in the core's order
 _U64 = np.uint64
 _solve = core.solve
 _INVALID_TARGET = core.INVALID_TARGET
+#: the most iterations, restarts or rounds an option may ask for: the native core runs without the
+#: GIL, so Ctrl-C reaches a solve only when it returns, and a batch or a map has no time budget
+MAX_COUNT = 100_000
 
 
 class IKSolver:
@@ -82,8 +88,9 @@ class IKSolver:
         method: ``"lm"``, ``"gn"`` or ``"dls"`` (see the module docstring for the update rules).
         position_tolerance: [m] success threshold on every target's position error.
         rotation_tolerance: [rad] success threshold on every target's rotation error.
-        max_iterations: per attempt (default 100; 500 for ``dls``).
-        max_restarts: random restarts after the first attempt (0: local solve only).
+        max_iterations: per attempt (default 100; 500 for ``dls``), at most :data:`MAX_COUNT`.
+        max_restarts: random restarts after the first attempt (0: local solve only), at most
+            :data:`MAX_COUNT` (as are the other counts: a batch has no time budget).
         timeout: [s] wall-clock budget of one solve (``None``: no limit; batches ignore it).
         stall_iterations: abandon an attempt whose best cost has not dropped enough (LM: 10 %, else 1 %)
             in this many iterations (default 3 for LM, 5 otherwise).
@@ -160,26 +167,30 @@ class IKSolver:
         self.rotation_tolerance = _positive("rotation_tolerance", rotation_tolerance)
         if max_iterations is None:  # DLS converges only linearly where it is damped
             max_iterations = 500 if method == "dls" else 100
-        self.max_iterations = _positive("max_iterations", max_iterations, integer=True)
-        self.max_restarts = _positive("max_restarts", max_restarts, integer=True, zero=True)
+        self.max_iterations = _positive("max_iterations", max_iterations, integer=True, maximum=MAX_COUNT)
+        self.max_restarts = _positive("max_restarts", max_restarts, integer=True, zero=True, maximum=MAX_COUNT)
         self.timeout = _positive("timeout", timeout, allow_none=True)
         if stall_iterations is None:  # LM's damping already rejects bad steps: give up on an attempt sooner
             stall_iterations = 3 if method == "lm" else 5
-        self.stall_iterations = _positive("stall_iterations", stall_iterations, integer=True)
-        self.objective_iterations = _positive("objective_iterations", objective_iterations, integer=True, zero=True)
+        self.stall_iterations = _positive("stall_iterations", stall_iterations, integer=True, maximum=MAX_COUNT)
+        self.objective_iterations = _positive("objective_iterations", objective_iterations, integer=True, zero=True,
+                                              maximum=MAX_COUNT)  # fmt: skip
         self.lm_tau = _positive("lm_tau", lm_tau)
         self.dls_epsilon = _positive("dls_epsilon", dls_epsilon)
         self.dls_max_damping = _positive("dls_max_damping", dls_max_damping)
         self.max_step = _positive("max_step", max_step)
         self.dls_error_scale = 0.1
         self.objective, self.seed, self.record_history = objective, check_seed(seed), bool(history)
+        if self.record_history:  # the iterates of one attempt are kept: (max_iterations + 1, nq)
+            check_memory(8.0 * (self.max_iterations + 1) * robot.nq, "history=True", "lower max_iterations")
         # restarts alternate between the middle half of each joint range and the full range
         self.restart_spreads = (0.5, 1.0)
         # an attempt makes progress when its best cost drops below this fraction of the previous best
         self.stall_progress = 0.9 if method == "lm" else 0.99
         self._avoid = self._avoidance(robot, method, obstacles, self_collision, clearance)
         self.clearance = float(clearance)
-        self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True)
+        self.collision_rounds = _positive("collision_rounds", collision_rounds, integer=True, zero=True,
+                                          maximum=MAX_COUNT)  # fmt: skip
         if not isinstance(polish, (bool, np.bool_)):
             raise InvalidValueError(f"polish must be True or False, got {polish!r}")
         self.polish = bool(polish)
@@ -329,6 +340,9 @@ class IKSolver:
             else:  # the start: not finite (check_q says where) or a zero quaternion (clip says which)
                 start = self.robot.clip(self.robot.check_q(start, "q0"))
             perr, rerr, _, _, it, restarts, reason, n_hist = self._run(tasks, T, start, key, index, q, hist)
+            if reason < 0:  # validated in Python but refused by the core: the two checks disagree
+                what = "target" if reason == _INVALID_TARGET else "q0"
+                raise InvalidValueError(f"the native core refused the {what} that the Python checks accepted")
         if self._avoid is not None and self._world is None and reason == 0 and not self._avoid.free(q):
             q, perr, rerr, reason, more = self._avoid_rounds(tasks, T, q, perr, rerr, (key, index), t0)
             n_hist = 0  # the rounds record no iterates
@@ -429,7 +443,7 @@ class IKSolver:
         seeds[:, 1] = np.arange(B, dtype=_U64)
         if threads is None:
             threads = core.default_threads()
-        threads = _positive("threads", threads, integer=True)
+        threads = _positive("threads", threads, integer=True, maximum=2**15)
         T4 = T.reshape(B, 1, 4, 4)
         if self._world is not None:  # candidates checked in the collision world, on threads
             out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 4), dtype=np.int64)
@@ -535,3 +549,31 @@ class IKSolver:
                 break
         _, _, p, r = problem.evaluate(q)
         return q, float(p), float(r)
+
+
+#: the names of the options of :class:`IKSolver` (what ``solve_ik(**options)`` and friends take)
+SOLVER_OPTIONS: tuple[str, ...] = tuple(
+    p for p in inspect.signature(IKSolver.__init__).parameters if p not in ("self", "robot", "frame")
+)
+
+
+def _suggest(name: str, options: tuple[str, ...]) -> list[str]:
+    """The options closest to ``name``, as a whole or by one of their words (``tolerence`` →
+    ``position_tolerance``, ``rotation_tolerance``)."""
+
+    def score(option: str) -> float:
+        words = [option, *option.split("_")]
+        return max(difflib.SequenceMatcher(None, name, w).ratio() for w in words)
+
+    scores = {o: score(o) for o in options}
+    best = max(scores.values(), default=0.0)
+    return [o for o in options if scores[o] >= max(0.6, best - 0.05)]
+
+
+def check_options(where: str, options, allowed: tuple[str, ...] = SOLVER_OPTIONS) -> dict:
+    """``options`` (a mapping of :class:`IKSolver` options, or of ``allowed`` ones) as a dict; an
+    unknown name raises :class:`~kinejac.UnknownOptionError` from ``where`` with the closest names."""
+    for name in options:
+        if name not in allowed:
+            raise UnknownOptionError(where, name, _suggest(str(name), allowed), allowed)
+    return dict(options)

@@ -16,8 +16,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pinocchio as pin
 
+from .._checks import as_real_array
 from ..errors import InvalidValueError, ShapeError
-from ..spatial import as_transform, check_rotations, nearest_rotation, orthonormality_error
+from ..spatial import (
+    MAX_COORDINATE,
+    as_transform,
+    check_points,
+    check_rotations,
+    check_transforms,
+    nearest_rotation,
+    orthonormality_error,
+)
 
 __all__ = ["FrameTarget", "as_targets", "check_pose_batch", "quick_pose"]
 
@@ -37,7 +46,7 @@ def _weights(weights, mask, what: str) -> np.ndarray:
         weights = m.astype(float)
     if weights is None:
         return _ONES6
-    w = np.array(weights, dtype=float)
+    w = as_real_array(weights, f"weights of {what}").astype(float, copy=True)
     if w.shape != (6,):
         raise ShapeError(f"expected weights of shape (6,) [x, y, z, rx, ry, rz] for {what}, got {w.shape}")
     if not np.isfinite(w).all() or (w < 0).any():
@@ -75,12 +84,8 @@ class FrameTarget:
     def position(cls, frame: str, p, *, weights=None, relative_to: str | None = None) -> FrameTarget:
         """Position only: ``p`` ``(3,)`` [m]; optional ``weights`` ``(3,)`` on x, y, z (world axes)."""
         what = f"position target of frame {frame!r}"
-        p = np.asarray(p, dtype=float)
-        if p.shape != (3,):
-            raise ShapeError(f"expected {what} of shape (3,) [m], got {p.shape}")
-        if not np.isfinite(p).all():
-            raise InvalidValueError(f"{what} contains NaN or inf: {p.tolist()}")
-        w3 = np.ones(3) if weights is None else np.asarray(weights, dtype=float)
+        p = check_points(p, what)
+        w3 = np.ones(3) if weights is None else as_real_array(weights, f"position weights of {what}")
         if w3.shape != (3,):
             raise ShapeError(f"expected position weights of shape (3,) for {what}, got {w3.shape}")
         T = np.eye(4)
@@ -91,11 +96,11 @@ class FrameTarget:
     def orientation(cls, frame: str, R, *, weights=None, relative_to: str | None = None) -> FrameTarget:
         """Orientation only: ``R`` ``(3, 3)`` rotation; optional ``weights`` ``(3,)`` on rx, ry, rz."""
         what = f"orientation target of frame {frame!r}"
-        R = np.asarray(R, dtype=float)
+        R = as_real_array(R, what)
         if R.shape != (3, 3):
             raise ShapeError(f"expected {what} of shape (3, 3), got {R.shape}")
         R = check_rotations(R, what)
-        w3 = np.ones(3) if weights is None else np.asarray(weights, dtype=float)
+        w3 = np.ones(3) if weights is None else as_real_array(weights, f"rotation weights of {what}")
         if w3.shape != (3,):
             raise ShapeError(f"expected rotation weights of shape (3,) for {what}, got {w3.shape}")
         T = np.eye(4)
@@ -125,12 +130,12 @@ def as_targets(
     if isinstance(target, pin.SE3):
         return (FrameTarget.pose(frame, target, weights=weights, mask=mask, relative_to=relative_to),)
     try:
-        arr = np.asarray(target, dtype=float)
-    except (TypeError, ValueError) as exc:
+        arr = as_real_array(target, "target")
+    except InvalidValueError as exc:
         raise InvalidValueError(
             f"target must be a 4x4 pose, a pinocchio.SE3, a (3,) position, a (3, 3) rotation or FrameTarget(s), "
-            f"got {type(target).__name__}"
-        ) from exc
+            f"got {type(target).__name__} ({exc})"
+        ) from None
     if arr.shape == (4, 4):
         return (FrameTarget.pose(frame, arr, weights=weights, mask=mask, relative_to=relative_to),)
     if mask is not None:
@@ -168,6 +173,8 @@ def quick_pose(T) -> pin.SE3 | None:
     (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = rows
     if not _isfinite(a0 + a1 + a2 + b0 + b1 + b2 + c0 + c1 + c2 + p[0] + p[1] + p[2]):
         return None
+    if max(abs(p[0]), abs(p[1]), abs(p[2])) > MAX_COORDINATE:
+        return None
     # columns orthonormal and right-handed
     dev = max(
         abs(a0 * a0 + b0 * b0 + c0 * c0 - 1.0),
@@ -186,22 +193,15 @@ def quick_pose(T) -> pin.SE3 | None:
 
 
 def check_pose_batch(targets) -> np.ndarray:
-    """``(B, 4, 4)`` rigid transforms as a C-contiguous float array; rotations within the tolerance of
-    :func:`~kinejac.spatial.as_transform` are re-orthonormalised."""
-    T = np.asarray(targets, dtype=float)
+    """``(B, 4, 4)`` rigid transforms (the pose door, :func:`~kinejac.spatial.check_transforms`) as a
+    C-contiguous float array; rotations within its tolerance are re-orthonormalised."""
+    T = as_real_array(targets, "targets")
     if T.ndim != 3 or T.shape[1:] != (4, 4):
         raise ShapeError(f"expected targets of shape (B, 4, 4), got {T.shape}")
-    if not np.isfinite(T).all():
-        first = int(np.argwhere(~np.isfinite(T))[0][0])
-        raise InvalidValueError(f"targets[{first}] contains NaN or inf")
-    R = T[:, :3, :3]
-    dev = orthonormality_error(R)
-    bad_rows = np.abs(T[:, 3] - (0.0, 0.0, 0.0, 1.0)).max(axis=1, initial=0.0) > 1e-6
-    bad = np.flatnonzero((dev > 1e-6) | (np.linalg.det(R) < 0) | bad_rows)
-    if len(bad):
-        as_transform(T[bad[0]], f"targets[{bad[0]}]")  # raises with the precise reason
+    check_transforms(T, "targets")
     T = np.array(T, dtype=float, order="C")
     T[:, 3] = (0.0, 0.0, 0.0, 1.0)
+    dev = orthonormality_error(T[:, :3, :3])
     fix = np.flatnonzero(dev > 1e-10)  # re-orthonormalise what the validation tolerated (as one solve does)
     if len(fix):
         T[fix, :3, :3] = nearest_rotation(T[fix, :3, :3])

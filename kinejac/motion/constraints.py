@@ -22,7 +22,7 @@ from ..errors import InvalidValueError
 if TYPE_CHECKING:
     from ..robot import Robot
 
-__all__ = ["LinearConstraint", "ObstacleDistance"]
+__all__ = ["LinearConstraint", "ObstacleDistance", "relax_to_limits"]
 
 
 class LinearConstraint:
@@ -32,10 +32,14 @@ class LinearConstraint:
     ``pinocchio.computeJointJacobians(robot.model, robot.data, q)``, so frame placements and
     Jacobians are read from ``robot.data`` without another kinematics pass. ``-inf``/``inf``
     bounds are allowed. Constraints that cannot be met together with the joint limits make the QP
-    infeasible (:class:`~kinejac.motion.qp.InfeasibleError`).
+    infeasible (:class:`~kinejac.motion.qp.InfeasibleError`), unless :attr:`relax_to_limits` is set:
+    then a row whose lower bound the joint limits of this step cannot reach is lowered to 90 % of
+    the most they allow (or, when they allow only a decrease, to 110 % of the least decrease), so
+    the row asks for the most it can get; each such row is then feasible on its own.
     """
 
     rows: int = 0
+    relax_to_limits: bool = False
 
     def bind(self, robot: Robot) -> None:
         """Resolve names against ``robot`` (called once when a solver is built)."""
@@ -43,6 +47,16 @@ class LinearConstraint:
     def fill(self, robot: Robot, q: np.ndarray, dt: float, C: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Write ``C`` ``(rows, nv)`` and the bounds ``(rows,)`` on ``C v`` at ``q`` for period ``dt`` [s]."""
         raise NotImplementedError(f"{type(self).__name__} must implement fill()")
+
+
+def relax_to_limits(C: np.ndarray, lower: np.ndarray, lo: np.ndarray, hi: np.ndarray, dt: float) -> None:
+    """Lower ``lower`` ``(rows,)`` [units of ``C v``] in place where the step's box ``lo ≤ v dt ≤ hi``
+    ``(nv,)`` cannot reach it: to 90 % of the largest ``C v`` the box allows (110 % when that is
+    negative), so each row on its own is feasible (see :attr:`LinearConstraint.relax_to_limits`)."""
+    with np.errstate(invalid="ignore"):  # 0 * inf where a joint has no limit and no part in the row
+        top = np.where(C > 0, C * hi, np.where(C < 0, C * lo, 0.0)).sum(axis=1) / dt
+    cap = np.where(np.isfinite(top), top - 0.1 * np.abs(top), np.inf)
+    np.minimum(lower, cap, out=lower)
 
 
 class ObstacleDistance(LinearConstraint):
@@ -53,14 +67,21 @@ class ObstacleDistance(LinearConstraint):
     ``ḋ = nᵀ Jₚ v ≥ -gain · (d - min_distance) / (influence - min_distance)`` [m/s] (``n``: the unit
     normal of the signed distance ``d`` at the sphere centre, ``Jₚ``: the centre's linear Jacobian),
     so a pair may approach at most at that speed and stops at ``min_distance``; a pair already
-    closer is pushed back out. The spheres cover the geometry, so the real distance is at least the
-    spheres'. Other rows are inactive. Self-collision is not constrained.
+    closer (inside the margin, or penetrating) is pushed back out, at that speed or, when the joint
+    limits of the step do not allow it, at 90 % of the fastest they allow
+    (:attr:`LinearConstraint.relax_to_limits`): the QP stays feasible unless several pairs push in
+    directions the limits cannot serve together. The spheres cover the geometry, so the real
+    distance is at least the spheres'. Other rows are inactive. Self-collision is not constrained.
 
     Args:
         obstacles: a scene (:mod:`kinejac.collision` obstacles, or a JSON file).
-        min_distance: [m] ``d_s`` >= 0; influence: [m] ``d_i > d_s``; gain: [1/s] > 0.
-        pairs: how many of the closest pairs are constrained each step (the QP's rows).
+        min_distance: [m] ``d_s`` >= 0; influence: [m] ``d_i > d_s``; gain: [m/s] > 0, the speed
+            at which a pair may approach at ``influence`` (and leaves at ``2 d_s - d_i``).
+        pairs: how many of the closest pairs are constrained each step (the QP's rows; at most the
+            number of sphere-obstacle pairs of the robot it is bound to).
     """
+
+    relax_to_limits = True
 
     def __init__(self, obstacles, *, min_distance: float = 0.01, influence: float = 0.1, gain: float = 10.0,
                  pairs: int = 8) -> None:  # fmt: skip
@@ -73,8 +94,9 @@ class ObstacleDistance(LinearConstraint):
             raise InvalidValueError(
                 f"influence ({self.influence} m) must be larger than min_distance ({self.min_distance} m)"
             )
-        self.gain = positive("gain [1/s]", gain)
-        self.rows = positive("pairs", pairs, integer=True)
+        self.gain = positive("gain [m/s]", gain)
+        self.pairs = positive("pairs", pairs, integer=True)
+        self.rows = self.pairs
         self._sph: Any = None  # the sphere model's arrays, set by bind()
 
     def bind(self, robot: Robot) -> None:
@@ -94,6 +116,7 @@ class ObstacleDistance(LinearConstraint):
         self._joints = np.unique(m.sphere_joint)
         self._model = core.model_of(robot, self._sph)
         n = len(m.obstacle_pairs)
+        self.rows = min(self.pairs, n)  # more rows than pairs would stay empty
         self._C, self._d, self._N = np.empty((len(m.sphere_radius), 3)), np.empty(n), np.empty((n, 3))
 
     def distances(self, robot: Robot) -> np.ndarray:

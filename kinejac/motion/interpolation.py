@@ -20,11 +20,23 @@ from typing import Literal
 import numpy as np
 import pinocchio as pin
 
-from .._checks import positive
-from ..errors import InvalidChoiceError, ShapeError
+from .._checks import check_memory, positive
+from ..errors import InvalidChoiceError, ResourceLimitError, ShapeError
 from ..spatial import as_se3, as_se3_list
 
-__all__ = ["INTERPOLATIONS", "Interpolation", "Segment", "as_pose_list", "interpolate_poses"]
+__all__ = [
+    "INTERPOLATIONS",
+    "MAX_POSES",
+    "Interpolation",
+    "Segment",
+    "as_pose_list",
+    "count_steps",
+    "interpolate_poses",
+]
+
+#: the default of ``interpolate_poses(max_poses=)``: more poses than this are refused before any is made
+MAX_POSES = 1_000_000
+_POSE_BYTES = 2 * 16 * 8  # one (4, 4) float pose in the output and one in the list it is gathered from
 
 Interpolation = Literal["se3", "decoupled"]
 INTERPOLATIONS: tuple[str, ...] = ("se3", "decoupled")
@@ -48,8 +60,14 @@ class Segment:
             self.angle = float(np.linalg.norm(self.w))
 
     def steps(self, max_step: float, max_rotation_step: float) -> int:
-        """Number of equal steps of ``s`` so that none exceeds ``max_step`` [m] or ``max_rotation_step`` [rad]."""
-        return max(1, math.ceil(max(self.length / max_step, self.angle / max_rotation_step) - 1e-9))
+        """Number of equal steps of ``s`` so that none exceeds ``max_step`` [m] or ``max_rotation_step`` [rad]
+        (callers bound it first with :func:`count_steps`: it can be astronomically large)."""
+        return max(1, math.ceil(self.raw_steps(max_step, max_rotation_step) - 1e-9))
+
+    def raw_steps(self, max_step: float, max_rotation_step: float) -> float:
+        """``max(L / max_step, θ / max_rotation_step)``, as a float (``inf`` when it overflows)."""
+        with np.errstate(over="ignore"):
+            return float(max(np.float64(self.length) / max_step, np.float64(self.angle) / max_rotation_step))
 
     def at(self, s: float) -> pin.SE3:
         """The pose at ``s`` ∈ [0, 1] (``A`` at 0, ``B`` at 1, exactly)."""
@@ -82,24 +100,49 @@ def as_pose_list(poses, name: str = "poses") -> list[pin.SE3]:
     return [as_se3(T, f"{name}[{i}]") for i, T in enumerate(items)]  # mixed kinds: one by one
 
 
+def count_steps(segments: list[Segment], max_step: float, max_rotation_step: float) -> float:
+    """The number of interpolation steps of ``segments`` at these step sizes, as a float (so a count
+    too large to make, even ``inf``, can be refused before anything is made)."""
+    return float(sum(max(1.0, math.ceil(x - 1e-9)) if math.isfinite(x) else math.inf
+                     for x in (seg.raw_steps(max_step, max_rotation_step) for seg in segments)))  # fmt: skip
+
+
 def interpolate_poses(
-    poses, *, max_step: float = 0.005, max_rotation_step: float = 0.05, interpolation: Interpolation = "se3"
+    poses,
+    *,
+    max_step: float = 0.005,
+    max_rotation_step: float = 0.05,
+    interpolation: Interpolation = "se3",
+    max_poses: int = MAX_POSES,
 ) -> np.ndarray:
     """Poses ``(N, 4, 4)`` through the waypoints ``poses`` (``(K, 4, 4)`` or a list), no two
     consecutive ones more than ``max_step`` [m] or ``max_rotation_step`` [rad] apart; every
-    waypoint is kept exactly."""
+    waypoint is kept exactly.
+
+    ``N`` is counted first: more than ``max_poses`` (default :data:`MAX_POSES`), or more memory than
+    :func:`kinejac.memory_limit` allows, raises :class:`~kinejac.errors.ResourceLimitError` naming the
+    count, before any pose is made."""
     max_step, max_rotation_step = (
         positive("max_step [m]", max_step),
         positive("max_rotation_step [rad]", max_rotation_step),
     )
+    max_poses = positive("max_poses", max_poses, integer=True)
     if interpolation not in INTERPOLATIONS:
         raise InvalidChoiceError("interpolation", interpolation, INTERPOLATIONS)
     waypoints = as_pose_list(poses)
     if not waypoints:
         raise ShapeError("interpolate_poses needs at least one pose, got none")
+    segments = [Segment(A, B, interpolation) for A, B in pairwise(waypoints)]
+    n_poses = 1.0 + count_steps(segments, max_step, max_rotation_step)
+    if n_poses > max_poses:
+        raise ResourceLimitError(
+            f"interpolate_poses would make {n_poses:.3g} poses at max_step={max_step:g} m and "
+            f"max_rotation_step={max_rotation_step:g} rad, more than max_poses={max_poses}: take larger steps "
+            "or raise max_poses"
+        )
+    check_memory(n_poses * _POSE_BYTES, f"interpolate_poses ({n_poses:.0f} poses)", "take larger steps (max_step)")
     out = [waypoints[0].homogeneous]
-    for A, B in pairwise(waypoints):
-        seg = Segment(A, B, interpolation)
+    for seg in segments:
         n = seg.steps(max_step, max_rotation_step)
         out.extend(seg.at(k / n).homogeneous for k in range(1, n + 1))
     return np.array(out)

@@ -28,16 +28,23 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pinocchio as pin
 
-from .._checks import positive
-from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
+from .._checks import as_real_array, check_memory, positive
+from ..errors import InvalidChoiceError, InvalidValueError, ResourceLimitError, ShapeError
 from ..ik.result import IKReason
 from ..ik.solvers import IKSolver
-from .interpolation import INTERPOLATIONS, Interpolation, Segment, as_pose_list
+from ..robot import require_robot
+from .interpolation import INTERPOLATIONS, Interpolation, Segment, as_pose_list, count_steps
 
 if TYPE_CHECKING:
     from ..robot import Robot
 
-__all__ = ["PathReason", "PathResult", "solve_ik_path", "time_parameterize"]
+__all__ = ["MAX_WAYPOINTS", "PathReason", "PathResult", "solve_ik_path", "time_parameterize"]
+
+#: the default of ``solve_ik_path(max_waypoints=)``: the most configurations a path may hold
+MAX_WAYPOINTS = 100_000
+#: [m or rad] a step of the path parameter moving the pose less than this is not tried: halving
+#: stops there (below it, and well above the resolution of ``s``, the step no longer shrinks)
+MIN_STEP = 1e-12
 
 
 class PathReason(str, Enum):
@@ -48,11 +55,17 @@ class PathReason(str, Enum):
       current configuration, even at the smallest Cartesian step (another branch: a jump).
     - ``IK_FAILED``: no solution near the current configuration (out of reach, joint limits, a
       singularity: see ``PathResult.ik_reason``).
+    - ``WAYPOINT_LIMIT``: the path already holds ``max_waypoints`` configurations (halved steps
+      add rows) and stopped there.
+
+    The last two also end a path whose step was halved ``max_bisections`` times, or down to
+    :data:`MIN_STEP` [m or rad], where it stops shrinking.
     """
 
     COMPLETED = "completed"
     JOINT_JUMP = "joint_jump"
     IK_FAILED = "ik_failed"
+    WAYPOINT_LIMIT = "waypoint_limit"
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ class PathResult:
         p = self.failed_pose[:3, 3].round(4).tolist() if self.failed_pose is not None else None
         if self.reason is PathReason.JOINT_JUMP:
             why = "the next pose needs a joint jump (another IK branch)"
+        elif self.reason is PathReason.WAYPOINT_LIMIT:
+            why = f"the path reached its limit of {len(self)} configurations (max_waypoints)"
         else:
             why = f"no IK solution near the current configuration ({self.ik_reason.value if self.ik_reason else '?'})"
         return f"stopped at {self.fraction:.1%} of the path {where}, at position {p}: {why}"
@@ -140,6 +155,7 @@ def solve_ik_path(
     relative_to: str | None = None,
     velocity_scale: float | None = None,
     hold_branch: bool = False,
+    max_waypoints: int = MAX_WAYPOINTS,
 ) -> PathResult:
     """Follow the Cartesian path from ``T(q0)`` through ``poses`` with ``frame``, never jumping.
 
@@ -170,25 +186,29 @@ def solve_ik_path(
             chain needs a family, and ``mask`` does not apply), keeping the solution on the start's
             branch (elbow, shoulder and wrist configuration) nearest the previous configuration:
             where that branch ends (a singularity, the limits) the path stops rather than flip.
+        max_waypoints: the most configurations the result may hold (default :data:`MAX_WAYPOINTS`).
+            A path whose interpolation alone needs more raises
+            :class:`~kinejac.errors.ResourceLimitError` before anything is solved; one that gets
+            there by halving its steps stops with reason ``WAYPOINT_LIMIT``.
 
     Returns a :class:`PathResult`; a path that cannot be followed is ``success=False``, never an exception.
     """
     t_start = _time.perf_counter()
+    require_robot(robot, "solve_ik_path")
     interpolation = _check_interpolation(interpolation, mask)
-    limits = _check_limits(max_joint_step, max_cartesian_step, max_rotation_step, max_bisections)
+    limits = _check_limits(max_joint_step, max_cartesian_step, max_rotation_step, max_bisections, max_waypoints)
     velocity_scale = _check_velocity_scale(velocity_scale)
     q0 = _checked_start(robot, q0)
     waypoints = as_pose_list(poses)
     if not waypoints:
         raise ShapeError("solve_ik_path needs at least one waypoint, got none")
-    solver = IKSolver(robot, frame, position_tolerance=position_tolerance, rotation_tolerance=rotation_tolerance,
-                      max_iterations=max_iterations, stall_iterations=stall_iterations, max_restarts=0,
-                      timeout=None)  # fmt: skip
-    if hold_branch:
-        solver = _branch_follower(robot, frame, q0, mask, relative_to)
+    solver = _branch_follower(robot, frame, q0, mask, relative_to) if hold_branch else IKSolver(
+        robot, frame, position_tolerance=position_tolerance, rotation_tolerance=rotation_tolerance,
+        max_iterations=max_iterations, stall_iterations=stall_iterations, max_restarts=0, timeout=None)  # fmt: skip
     extra = {key: value for key, value in (("mask", mask), ("relative_to", relative_to)) if value is not None}
     T0 = _start_pose(robot, q0, frame, relative_to)
     segments = [Segment(A, B, interpolation) for A, B in zip([T0, *waypoints[:-1]], waypoints)]
+    _check_size(robot, segments, limits)
     walk, joint_step = _Walk(q0, T0.homogeneous, limits, segments), _step_fn(robot)
     for i, segment in enumerate(segments):
         if not walk.follow(segment, solver, extra, joint_step):
@@ -199,8 +219,13 @@ def solve_ik_path(
 
 def _check_interpolation(interpolation: Interpolation | None, mask) -> Interpolation:
     """The interpolation asked for, or the default: ``"decoupled"`` when ``mask`` frees a rotation axis."""
+    if mask is not None:
+        m = as_real_array(mask, "mask")
+        if m.shape != (6,):
+            raise ShapeError(f"expected mask of shape (6,) [x, y, z, rx, ry, rz], got {m.shape}")
+        mask = m
     if interpolation is None:
-        free_rotation = mask is not None and not np.asarray(mask, dtype=bool).reshape(-1)[3:].all()
+        free_rotation = mask is not None and not np.asarray(mask != 0).reshape(-1)[3:].all()
         return "decoupled" if free_rotation else "se3"
     if interpolation not in INTERPOLATIONS:
         raise InvalidChoiceError("interpolation", interpolation, INTERPOLATIONS)
@@ -208,21 +233,38 @@ def _check_interpolation(interpolation: Interpolation | None, mask) -> Interpola
 
 
 class _Limits(NamedTuple):
-    """The step limits of a path: ``joint`` [rad or m], ``cartesian`` [m], ``rotation`` [rad], ``bisections``."""
+    """The step limits of a path: ``joint`` [rad or m], ``cartesian`` [m], ``rotation`` [rad],
+    ``bisections``, ``waypoints`` (the most rows)."""
 
     joint: float
     cartesian: float
     rotation: float
     bisections: int
+    waypoints: int
 
 
-def _check_limits(max_joint_step, max_cartesian_step, max_rotation_step, max_bisections) -> _Limits:
+def _check_limits(max_joint_step, max_cartesian_step, max_rotation_step, max_bisections, max_waypoints) -> _Limits:
     return _Limits(
         positive("max_joint_step", max_joint_step),
         positive("max_cartesian_step [m]", max_cartesian_step),
         positive("max_rotation_step [rad]", max_rotation_step),
         positive("max_bisections", max_bisections, integer=True, zero=True),
+        positive("max_waypoints", max_waypoints, integer=True, maximum=2**62),
     )
+
+
+def _check_size(robot: Robot, segments: list[Segment], lim: _Limits) -> None:
+    """Refuse a path whose interpolation alone needs more than ``max_waypoints`` rows (or more
+    memory than the limit), before anything is solved."""
+    rows = 1.0 + count_steps(segments, lim.cartesian, lim.rotation)
+    if rows > lim.waypoints:
+        raise ResourceLimitError(
+            f"solve_ik_path would need {rows:.3g} configurations at max_cartesian_step={lim.cartesian:g} m and "
+            f"max_rotation_step={lim.rotation:g} rad, more than max_waypoints={lim.waypoints}: take larger steps "
+            "or raise max_waypoints"
+        )
+    check_memory(lim.waypoints * (robot.nq + 20) * 8.0, f"solve_ik_path ({lim.waypoints} configurations at most)",
+                 "lower max_waypoints")  # fmt: skip
 
 
 def _check_velocity_scale(velocity_scale: float | None) -> float | None:
@@ -264,6 +306,7 @@ class _Miss(NamedTuple):
     success: bool  # IK converged (the joints would jump too far) or not
     reason: IKReason
     failed_pose: np.ndarray  # (4, 4)
+    full: bool = False  # the path stopped at max_waypoints rows
 
 
 class _Walk:
@@ -290,12 +333,17 @@ class _Walk:
         weight = self._weight(segment)
         ds_nominal = 1.0 / segment.steps(lim.cartesian, lim.rotation)
         s = 0.0
+        min_ds = MIN_STEP / max(segment.length, segment.angle, MIN_STEP)  # [1] the smallest step of s tried
         while s < 1.0:
+            if len(self.q) >= lim.waypoints:
+                self.followed += s * weight
+                self.miss = _Miss(False, IKReason.MAX_ITERATIONS, segment.at(s).homogeneous, True)
+                return False
             ds = min(ds_nominal, 1.0 - s)
             if 1.0 - (s + ds) < 1e-12:
                 ds = 1.0 - s
             accepted, miss = _bisected_step(solver, segment, s, ds, self.q[-1], extra, joint_step, lim.joint,
-                                            lim.bisections)  # fmt: skip
+                                            lim.bisections, min_ds)  # fmt: skip
             if accepted is None:
                 self.followed += s * weight
                 self.miss = miss
@@ -317,6 +365,8 @@ class _Walk:
         else:  # solved but too far from the previous configuration: a jump
             reason = PathReason.JOINT_JUMP if miss.success else PathReason.IK_FAILED
             ik_reason = IKReason.CONVERGED if miss.success else miss.reason
+            if miss.full:
+                reason, ik_reason = PathReason.WAYPOINT_LIMIT, None
             fraction = self.followed / self.total if self.total > 0 else 0.0
         Q = np.array(self.q).reshape(len(self.q), robot.nq)
         return PathResult(
@@ -336,13 +386,16 @@ class _Walk:
         )
 
 
-def _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max_bisections):
+def _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max_bisections, min_ds):
     """Step the path parameter from ``s`` by ``ds`` (to exactly 1 at the end), halving ``ds`` up to
-    ``max_bisections`` times until the local solve converges within ``max_joint_step`` of ``q``.
+    ``max_bisections`` times, and never below ``min_ds`` (a step of :data:`MIN_STEP`), until the
+    local solve converges within ``max_joint_step`` of ``q``.
     Returns ``((s_new, T, result, step), None)`` or ``(None, _Miss)``."""
-    miss = None
-    for _ in range(max_bisections + 1):
+    miss = _Miss(False, IKReason.STALLED, seg.at(min(1.0, s + ds)).homogeneous)  # replaced by the first try
+    for k in range(max_bisections + 1):
         s_new = 1.0 if ds == 1.0 - s else s + ds
+        if k and (ds < min_ds or s_new <= s):  # the step no longer shrinks: the last miss stands
+            break
         T = seg.at(s_new)
         result = solver.solve(T, q, **extra)
         step = joint_step(q, result.q)
@@ -374,7 +427,7 @@ def time_parameterize(robot: Robot, q, *, velocity_scale: float = 1.0, velocity_
     Q = robot.check_q(q, "q")
     if Q.ndim != 2:
         raise ShapeError(f"expected a path q of shape (N, {robot.nq}), got {Q.shape}")
-    vmax = robot.velocity_limit if velocity_limit is None else np.asarray(velocity_limit, dtype=float)
+    vmax = robot.velocity_limit if velocity_limit is None else as_real_array(velocity_limit, "velocity_limit")
     if vmax.shape != (robot.nv,) or np.isnan(vmax).any() or (vmax <= 0).any():
         raise InvalidValueError(f"velocity_limit must be ({robot.nv},) values > 0, got {np.asarray(vmax).tolist()}")
     if len(Q) < 2:

@@ -36,10 +36,10 @@ from typing import ClassVar
 import numpy as np
 import pinocchio as pin
 
-from .._checks import as_real_array, positive
+from .._checks import as_real_array, check_memory, positive
 from ..errors import InvalidValueError, KinejacError, ShapeError
 from ..robot import Robot
-from .constraints import LinearConstraint
+from .constraints import LinearConstraint, relax_to_limits
 from .limits import JointBounds
 from .tasks import Task
 
@@ -154,13 +154,16 @@ class VelocityIK:
         velocity_limit: ``True``: ``robot.velocity_limit``; ``False``: none; or a number / ``(nv,)`` [rad/s].
         acceleration_limit: ``None`` (none), or a number / ``(nv,)`` [rad/s²], enforced relative to
             the previous velocity passed to :meth:`solve`.
-        constraints: :class:`~kinejac.motion.constraints.LinearConstraint` rows (the obstacle hook).
+        constraints: :class:`~kinejac.motion.constraints.LinearConstraint` rows (the obstacle hook):
+            one, a sequence, or ``None`` (none).
         rank_tolerance: the first level's null space is spanned by the eigenvectors of its tasks'
             Hessian ``Σ JᵢᵀCᵢ²Jᵢ`` with eigenvalues below this fraction of the largest.
 
     Tasks are bound to ``robot`` here (a task serves one robot at a time); change their targets
-    between steps with their ``set_target`` methods. One instance must not be used from several
-    threads (it uses ``robot.data``).
+    between steps with their ``set_target`` methods. :attr:`push_scale` says how much of the
+    relaxable rows' push (:class:`ObstacleDistance` inside its margin) the last step kept: 1 all of
+    it, less when the pushes could not be met together within the limits (see :meth:`_solve_first`).
+    One instance must not be used from several threads (it uses ``robot.data``).
     """
 
     def __init__(
@@ -181,10 +184,8 @@ class VelocityIK:
         self.robot = robot
         self.tasks = _check_tasks(tasks, "tasks", allow_empty=False)
         self.secondary = _check_tasks(secondary, "secondary", allow_empty=True)
-        self.constraints = tuple(constraints)
+        self.constraints = _check_constraints(constraints)
         for c in self.constraints:
-            if not isinstance(c, LinearConstraint):
-                raise InvalidValueError(f"constraints must be LinearConstraint objects, got {type(c).__name__}")
             c.bind(robot)
         for t in (*self.tasks, *self.secondary):
             t.bind(robot)
@@ -196,14 +197,17 @@ class VelocityIK:
         nv = robot.nv
         self._constant_costs()
         self._f0 = np.zeros(nv)
-        mc = sum(int(c.rows) for c in self.constraints)
+        mc = _constraint_rows(self.constraints, nv)
         self._C = np.zeros((mc, nv))
         self._c_lo, self._c_hi = np.zeros(mc), np.zeros(mc)
         self._c_slices = []
+        self._relax = np.zeros(mc, dtype=bool)  # the rows of constraints with relax_to_limits
         r = 0
         for c in self.constraints:
             self._c_slices.append(slice(r, r + int(c.rows)))
+            self._relax[r : r + int(c.rows)] = bool(c.relax_to_limits)
             r += int(c.rows)
+        self.push_scale = 1.0  # the scale of the relaxable rows' positive lower bounds at the last step
         self._qp1 = DenseQP(nv, mc, "velocity IK")
         self._qp2: dict[int, DenseQP] = {}
 
@@ -258,13 +262,41 @@ class VelocityIK:
             C, c_lo, c_hi = self._C, self._c_lo, self._c_hi
             for c, sl in zip(self.constraints, self._c_slices):
                 c.fill(robot, q, dt, C[sl], c_lo[sl], c_hi[sl])
+                if c.relax_to_limits:
+                    relax_to_limits(C[sl], c_lo[sl], lo, hi, dt)
             c_lo, c_hi = c_lo * dt, c_hi * dt
-        x = self._qp1.solve(H, f, lo, hi, C, c_lo, c_hi)
+        x, c_lo = self._solve_first(H, f, lo, hi, C, c_lo, c_hi)
         # DAQP meets bounds to its tolerance (1e-6 relative); make them exact
         _minimum(_maximum(x, lo, out=x), hi, out=x)
         if self.secondary:
             x = self._second_level(q, H, self.damping + mu, x, lo, hi, C, c_lo, c_hi)
         return x / dt
+
+    def _solve_first(self, H, f, lo, hi, C, c_lo, c_hi) -> tuple[np.ndarray, np.ndarray | None]:
+        """The first level's QP and the lower bounds it met. When its rows cannot be met together and
+        some are relaxable (pushes out of a margin, :attr:`LinearConstraint.relax_to_limits`), their
+        positive lower bounds are scaled by 1/2, 1/4, 1/8, then 0 (do not get closer) until it is
+        feasible; the scale is kept in :attr:`push_scale`. Still infeasible: :class:`InfeasibleError`."""
+        self.push_scale = 1.0
+        try:
+            return self._qp1.solve(H, f, lo, hi, C, c_lo, c_hi), c_lo
+        except InfeasibleError:
+            pushing = self._relax & (c_lo > 0) if c_lo is not None else None
+            if pushing is None or not pushing.any():
+                raise
+        for scale in (0.5, 0.25, 0.125, 0.0):
+            relaxed = c_lo.copy()
+            relaxed[pushing] *= scale  # (only there: elsewhere a bound may be -inf)
+            try:
+                x = self._qp1.solve(H, f, lo, hi, C, relaxed, c_hi)
+            except InfeasibleError:
+                continue
+            self.push_scale = scale
+            return x, relaxed
+        raise InfeasibleError(
+            "the velocity IK QP is infeasible even without pushing out of the obstacle margins: its linear "
+            "constraints cannot be met within the joint limits"
+        )
 
     def _second_level(self, q, H1, diagonal, x1, lo, hi, C, c_lo, c_hi) -> np.ndarray:
         robot, nv, lam = self.robot, self.robot.nv, self.damping
@@ -313,6 +345,34 @@ def _check_tasks(tasks, name: str, allow_empty: bool) -> tuple[Task, ...]:
         if not isinstance(t, Task):
             raise InvalidValueError(f"{name} must hold tasks (FrameTask, PostureTask), got {type(t).__name__}: {t!r}")
     return out
+
+
+def _check_constraints(constraints) -> tuple[LinearConstraint, ...]:
+    """``constraints`` as a tuple: one :class:`LinearConstraint`, a sequence of them, or ``None``."""
+    if constraints is None:
+        return ()
+    if isinstance(constraints, LinearConstraint):
+        return (constraints,)
+    try:
+        out = tuple(constraints)
+    except TypeError:
+        raise InvalidValueError(
+            f"constraints must be LinearConstraint objects (a sequence, one, or None), got {constraints!r}"
+        ) from None
+    for c in out:
+        if not isinstance(c, LinearConstraint):
+            raise InvalidValueError(f"constraints must be LinearConstraint objects, got {type(c).__name__}")
+    return out
+
+
+def _constraint_rows(constraints: tuple[LinearConstraint, ...], nv: int) -> int:
+    """The constraints' rows in all (each a non-negative integer), refused when the QP's matrices
+    would not fit in the memory limit."""
+    rows = 0
+    for c in constraints:
+        rows += positive(f"{type(c).__name__}.rows", c.rows, integer=True, zero=True)
+    check_memory(8.0 * rows * (nv + 4), f"the velocity QP's {rows} constraint rows", "give fewer constraint rows")
+    return rows
 
 
 def _constant_hessian(tasks: tuple[Task, ...], robot: Robot) -> np.ndarray:

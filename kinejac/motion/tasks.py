@@ -54,17 +54,33 @@ def _gain(gain) -> float:
     return g
 
 
+#: the largest cost a task takes: its square, which the QP's Hessian holds, stays far from overflowing
+MAX_COST = 1e100
+
+
 def _costs(cost, n: int | None, name: str, *, allow_all_zero: bool = False) -> np.ndarray:
-    """A cost: a number or ``(n,)`` numbers, finite and >= 0 (not all 0 unless ``allow_all_zero``)."""
+    """A cost: a number or ``(n,)`` numbers, finite, >= 0 and at most :data:`MAX_COST` (not all 0
+    unless ``allow_all_zero``)."""
     c = as_real_array(cost, name)
     if n is not None and c.ndim == 0:
         c = np.full(n, float(c))
     if n is not None and c.shape != (n,):
         raise ShapeError(f"expected {name} to be a number or of shape ({n},), got shape {c.shape}")
-    if not np.isfinite(c).all() or (c < 0).any() or not (allow_all_zero or (c > 0).any()):
-        what = ">= 0" if allow_all_zero else ">= 0 and not all 0"
+    if not (np.abs(c) <= MAX_COST).all() or (c < 0).any() or not (allow_all_zero or (c > 0).any()):
+        what = f">= 0 (at most {MAX_COST:g})" if allow_all_zero else f">= 0 (at most {MAX_COST:g}) and not all 0"
         raise InvalidValueError(f"{name} must be finite and {what}, got {np.asarray(cost).tolist()!r}")
     return c.astype(float)
+
+
+def _q_ref(q_ref) -> np.ndarray:
+    """A reference configuration before the task knows its robot: real, finite, one or a batch axis
+    (the shape is checked against the robot when the task is bound)."""
+    q = as_real_array(q_ref, "q_ref").astype(float, copy=True)
+    if q.ndim != 1:
+        raise ShapeError(f"expected q_ref of shape (nq,), got {q.shape}")
+    if not np.isfinite(q).all():
+        raise InvalidValueError(f"q_ref contains NaN or inf: {q.tolist()}")
+    return q
 
 
 class Task:
@@ -138,6 +154,8 @@ class FrameTask(Task):
     ) -> None:
         if not isinstance(frame, str):
             raise InvalidValueError(f"frame must be a frame name (str), got {type(frame).__name__}")
+        if relative_to is not None and not isinstance(relative_to, str):
+            raise InvalidValueError(f"relative_to must be a frame name (str) or None, got {type(relative_to).__name__}")
         self.frame, self.relative_to = frame, relative_to
         self.gain = _gain(gain)
         self.lm_damping = positive("lm_damping", lm_damping, zero=True)
@@ -312,7 +330,7 @@ class PostureTask(Task):
             raise ShapeError(f"expected the posture cost to be a number or of shape (nv,), got {self._cost.shape}")
         self.gain = _gain(gain)
         self.lm_damping = positive("lm_damping", lm_damping, zero=True)
-        self._q_ref_raw = None if q_ref is None else np.array(q_ref, dtype=float)
+        self._q_ref_raw = None if q_ref is None else _q_ref(q_ref)
         self.q_ref: np.ndarray | None = None
         self._robot: Robot | None = None
 
@@ -344,7 +362,7 @@ class PostureTask(Task):
     def set_target(self, q_ref) -> None:
         """A new reference configuration ``(nq,)``."""
         if self._robot is None:
-            self._q_ref_raw = np.array(q_ref, dtype=float)
+            self._q_ref_raw = _q_ref(q_ref)
             return
         q = self._robot.check_q(q_ref, "q_ref")
         if q.ndim != 1:

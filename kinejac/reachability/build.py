@@ -43,16 +43,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .._checks import positive
+from .._checks import check_memory, positive
 from ..analysis.measures import check_measure
 from ..analysis.rows import check_part
 from ..collision.obstacles import as_scene
 from ..errors import InvalidValueError, KinejacError
-from ..ik.solvers import IKSolver
+from ..ik.solvers import MAX_COUNT, IKSolver, check_options
 from ..parallel import ChunkRun, job_digest, run_chunks, thread_cache, worker_robot
 from ..robot import Robot
 from .chunk import solve_chunk
-from .grid import check_bounds, check_orientations, lattice, reach_sphere, voxel_centres
+from .grid import check_bounds, check_orientations, lattice, reach_sphere, voxel_centres, voxel_count
 from .result import ReachabilityMap
 
 __all__ = ["IK_DEFAULTS", "RESTARTS", "map_chunk", "reachability"]
@@ -89,7 +89,7 @@ def _collision_options(self_collision, obstacles, client, workers) -> dict:
 
 def _ik_options(robot: Robot, frame: str, restarts, ik_options, collision: dict) -> dict:
     """The validated IKSolver options of a map."""
-    restarts = positive("restarts", restarts, integer=True, zero=True)
+    restarts = positive("restarts", restarts, integer=True, zero=True, maximum=MAX_COUNT)
     if not isinstance(ik_options, (dict, type(None))):
         raise InvalidValueError(f"ik_options must be a dict of IKSolver options, got {type(ik_options).__name__}")
     if ik_options and "max_restarts" in ik_options:
@@ -97,9 +97,20 @@ def _ik_options(robot: Robot, frame: str, restarts, ik_options, collision: dict)
             "ik_options: pass the restarts of a map as restarts=N, not ik_options={'max_restarts': ...} "
             f"(got max_restarts={ik_options['max_restarts']!r})"
         )
-    options = {**IK_DEFAULTS, **(ik_options or {}), "max_restarts": restarts, **collision}
+    options = {**IK_DEFAULTS, **check_options("reachability(ik_options=...)", ik_options or {}),
+               "max_restarts": restarts, **collision}  # fmt: skip
     IKSolver(robot, frame, **options)  # validates the options here rather than in every worker
     return options
+
+
+def _check_size(bounds: np.ndarray, resolution: float, orientations: int, nq: int, chunk: int) -> None:
+    """Refuse a map whose arrays would not fit in the memory limit, before any is made: per voxel its
+    centre and the lattice's temporaries (96 bytes), ``reached`` and its copy (2 per orientation),
+    the best configuration (``8 nq``); per chunk the orientation bound (32 bytes per voxel and orientation)."""
+    n = voxel_count(bounds, resolution)
+    need = n * (96.0 + 2.0 * orientations + 8.0 * nq) + 32.0 * min(float(chunk), n) * orientations
+    check_memory(need, f"a reachability map of {n:.3g} voxels x {orientations} orientations at resolution "
+                 f"{resolution:g} m", "take a coarser resolution, smaller bounds or fewer orientations")  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +138,8 @@ def _plan(robot: Robot, frame: str, *, resolution, orientations, bounds, self_co
     """Validate the arguments of :func:`reachability` and lay out its chunks."""
     if not isinstance(robot, Robot):
         raise InvalidValueError(f"reachability needs a kinejac.Robot, got {type(robot).__name__}")
+    if not isinstance(frame, str):
+        raise InvalidValueError(f"frame must be a frame name (str), got {type(frame).__name__}")
     robot.frame_id(frame)
     collision = _collision_options(self_collision, obstacles, client, workers)
     resolution = positive("resolution", resolution)
@@ -138,6 +151,7 @@ def _plan(robot: Robot, frame: str, *, resolution, orientations, bounds, self_co
     options = _ik_options(robot, frame, restarts, ik_options, collision)
     centre, radius = reach_sphere(robot, frame)
     b = check_bounds(bounds, centre, radius, robot, frame)
+    _check_size(b, resolution, 1 if R is None else len(R), robot.nq, chunk)
     k_lo, shape = lattice(b, resolution)
     centres = voxel_centres(k_lo, shape, resolution)
     tol = float(options.get("position_tolerance", 1e-6))

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pinocchio as pin
 
-from .._checks import as_real_array, positive
+from .._checks import as_real_array, check_memory, positive
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError
-from ..spatial import check_rotations
+from ..spatial import check_points, check_rotations
 
 if TYPE_CHECKING:
     from ..robot import Robot
@@ -31,8 +31,11 @@ __all__ = [
     "reach_sphere",
     "so3_grid",
     "voxel_centres",
+    "voxel_count",
 ]
 
+#: [bytes] the memory one rotation of :func:`so3_grid` takes while it is made (the result and temporaries)
+_ROTATION_BYTES = 200
 # Alexa 2022: phi = sqrt(2) and psi, the real root of psi**4 = psi + 4 (> 1)
 _PHI = np.sqrt(2.0)
 _PSI = 1.533751168755204288118041
@@ -47,6 +50,7 @@ def so3_grid(n: int) -> np.ndarray:
     quaternion is read as ``(x, y, z, w)``; any fixed reading gives an equally even set.
     """
     n = positive("n", n, integer=True)
+    check_memory(_ROTATION_BYTES * n, f"so3_grid({n})", "ask for fewer rotations")
     s = np.arange(n) + 0.5
     r, R = np.sqrt(s / n), np.sqrt(1.0 - s / n)
     a, b = 2 * np.pi * s / _PHI, 2 * np.pi * s / _PSI
@@ -177,6 +181,14 @@ def orientation_bound(robot: Robot, frame: str, P: np.ndarray, R: np.ndarray) ->
     return distance <= limit + 1e-9 * max(1.0, limit)
 
 
+def voxel_count(bounds: np.ndarray, resolution: float) -> float:
+    """How many voxels :func:`lattice` would give, as a float (no integer overflow, however small
+    ``resolution``): compare it with a limit before making them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        per_axis = np.floor(bounds[1] / resolution + 0.5) - np.floor(bounds[0] / resolution + 0.5) + 1.0
+        return float(np.prod(per_axis))
+
+
 def lattice(bounds: np.ndarray, resolution: float) -> tuple[np.ndarray, np.ndarray]:
     """(k_lo (3,) int, shape (3,) int) of the voxels meeting ``bounds`` (2, 3)."""
     k_lo = np.floor(bounds[0] / resolution + 0.5).astype(np.int64)
@@ -206,6 +218,7 @@ def check_bounds(bounds, centre: np.ndarray, radius: float, robot: Robot, frame:
         raise ShapeError(f"expected bounds of shape (2, 3), [[xmin, ymin, zmin], [xmax, ymax, zmax]], got {b.shape}")
     if not np.isfinite(b).all():
         raise InvalidValueError(f"bounds must be finite, got {b.tolist()}")
+    b = check_points(b, "bounds", (2, 3))  # and within kinejac.spatial.MAX_COORDINATE
     if (b[1] < b[0]).any():
         axes = ", ".join("xyz"[a] for a in np.flatnonzero(b[1] < b[0]))
         raise InvalidValueError(f"bounds are empty: upper < lower along {axes} (got {b.tolist()})")
@@ -224,6 +237,7 @@ def check_orientations(orientations) -> np.ndarray | None:
             raise InvalidValueError(
                 f"orientations must be >= 1 (or 'position' for a position-only map), got {orientations}"
             )
+        check_memory(_ROTATION_BYTES * float(orientations), f"{orientations} orientations", "take fewer orientations")
         return so3_grid(int(orientations))
     R = as_real_array(orientations, "orientations")
     if R.ndim != 3 or R.shape[1:] != (3, 3) or R.shape[0] == 0:

@@ -13,9 +13,9 @@ from typing import Protocol
 import numpy as np
 import pinocchio as pin
 
-from .._checks import as_real_array, positive
+from .._checks import as_real_array, check_memory, positive
 from ..errors import InvalidValueError, ShapeError
-from ..spatial import as_transform
+from ..spatial import MAX_COORDINATE, as_transform, check_points
 
 __all__ = ["InverseReachability", "MapLookup", "inverse_reachability"]
 
@@ -104,16 +104,12 @@ def inverse_reachability(
     ``target``: a pose ``(4, 4)`` / ``pinocchio.SE3``, or a point ``(3,)`` for a position map.
     Returns an :class:`InverseReachability`; its ``score`` is the fraction of headings that reach.
     """
-    if isinstance(target, pin.SE3):
-        target = target.homogeneous
-    t = as_real_array(target, "target")
+    t = target.homogeneous if isinstance(target, pin.SE3) else as_real_array(target, "target")
     if t.shape == (3,):
         if not reach_map.position_only:
             raise ShapeError("this map has orientations: give the target as a pose (4, 4), not a point (3,)")
-        if not np.isfinite(t).all():
-            raise InvalidValueError("target contains NaN or inf")
         T_world_target = np.eye(4)
-        T_world_target[:3, 3] = t
+        T_world_target[:3, 3] = check_points(t, "target")
     else:
         T_world_target = as_transform(t, "target")
     yaws = positive("yaws", yaws, integer=True)
@@ -122,8 +118,17 @@ def inverse_reachability(
         if not np.isfinite(reach_map.reach_radius):
             raise InvalidValueError("the map's reach is unbounded: pass extent= (half-width of the base grid [m])")
         extent = reach_map.reach_radius + res
-    extent = positive("extent", extent)
-    z = float(as_real_array(z, "z"))
+    extent = positive("extent", extent, maximum=MAX_COORDINATE)
+    if np.ndim(z) != 0:
+        raise InvalidValueError(f"z must be a number [m] (the height of the base), got {z!r}")
+    z = float(check_points(np.full(3, z), "z")[0])
+    side = 2.0 * float(np.floor(extent / res)) + 1.0  # candidates per side (Python floats: inf, no warning)
+    rotations = getattr(reach_map, "orientations", None)
+    m = 1 if rotations is None else len(rotations)
+    # per candidate and heading: its position, rotation, value and the look-up's (·, M) scores
+    what = f"inverse reachability over {side:.3g} x {side:.3g} base positions x {yaws} headings"
+    knob = "take a coarser resolution, a smaller extent or fewer yaws"
+    check_memory(side * side * yaws * (128.0 + 8.0 * m), what, knob)
     n = int(np.floor(extent / res))
     offsets = np.arange(-n, n + 1) * res
     X, Y = np.meshgrid(T_world_target[0, 3] + offsets, T_world_target[1, 3] + offsets, indexing="ij")
@@ -147,3 +152,4 @@ def inverse_reachability(
         robot=reach_map.robot,
         frame=reach_map.frame,
     )
+

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pinocchio as pin
 
-from .._checks import as_real_array
-from ..errors import InvalidChoiceError, InvalidValueError, KinejacError, ShapeError
-from ..spatial import as_transform
+from .._checks import as_real_array, check_memory
+from ..errors import InvalidChoiceError, KinejacError, ShapeError
+from ..spatial import check_points, check_transforms
 from ..urdf import RobotSource
+from .files import FORMAT, KIND, read_map_file
 from .inverse import inverse_reachability
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "ReachabilityMap"]
 
-#: version of the file format written by :meth:`ReachabilityMap.save`
-FORMAT = 1
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
@@ -112,7 +111,7 @@ class ReachabilityMap:
     # -- look-ups --------------------------------------------------------------------------------
     def voxel_of(self, points) -> np.ndarray:
         """Voxel numbers ``(N,)`` of points ``(N, 3)`` [m] (``-1`` outside the map)."""
-        P = as_real_array(points, "points").reshape(-1, 3)
+        P = check_points(points, "points", None).reshape(-1, 3)
         k = np.floor(P / self.resolution + 0.5).astype(np.int64) - self.lattice_origin
         inside = ((k >= 0) & (k < self.shape)).all(axis=1)
         flat = np.ravel_multi_index(tuple(np.clip(k, 0, self.shape - 1).T), tuple(self.shape))
@@ -134,15 +133,13 @@ class ReachabilityMap:
         if isinstance(x, pin.SE3):
             x = x.homogeneous
         a = as_real_array(x, "pose_or_point")
+        M = 1 if self.orientations is None else len(self.orientations)
         if a.shape[-2:] == (4, 4) and a.ndim in (2, 3):
-            T = a.reshape(-1, 4, 4)
-            for i in range(len(T)):  # validate each pose (shape, rotation, last row)
-                as_transform(T[i], f"pose_or_point[{i}]")
+            T = check_transforms(a, "pose_or_point").reshape(-1, 4, 4)
+            check_memory(len(T) * (8.0 * M + 64.0), f"querying {len(T)} poses", "query fewer poses at once")
             values = self.lookup(T[:, :3, 3], T[:, :3, :3])
         elif a.shape[-1:] == (3,) and a.ndim in (1, 2):
-            if not np.isfinite(a).all():
-                raise InvalidValueError("pose_or_point contains NaN or inf")
-            values = self.lookup(a.reshape(-1, 3), None)
+            values = self.lookup(check_points(a, "pose_or_point", None).reshape(-1, 3), None)
         else:
             raise ShapeError(f"expected a point (3,) or (N, 3), or a pose (4, 4) or (N, 4, 4), got {a.shape}")
         return float(values[0]) if a.shape in ((3,), (4, 4)) else values
@@ -181,7 +178,7 @@ class ReachabilityMap:
         src = self.source
         meta = {
             "format": FORMAT,
-            "kind": "kinejac reachability map",
+            "kind": KIND,
             "robot": self.robot,
             "frame": self.frame,
             "source": None
@@ -220,65 +217,38 @@ class ReachabilityMap:
 
     @classmethod
     def load(cls, path: str | Path) -> ReachabilityMap:
-        """Read a file written by :meth:`save`."""
-        path = Path(path)
-        names = ("centres", "reached", "manipulability", "configurations", "computed", "bounds", "lattice_origin",
-                 "shape", "reach_centre")  # fmt: skip
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                meta = json.loads(str(f["meta"]))
-                arrays = {k: np.array(f[k]) for k in names}
-                orientations = np.array(f["orientations"]) if "orientations" in f.files else None
-        except FileNotFoundError:
-            raise
-        except (KeyError, ValueError, OSError) as exc:
-            raise KinejacError(f"{path} is not a kinejac reachability map: {exc}") from exc
-        if not isinstance(meta, dict) or meta.get("kind") != "kinejac reachability map":
-            raise KinejacError(f"{path} is not a kinejac reachability map")
-        if meta.get("format") != FORMAT:
-            got = meta.get("format")
-            raise KinejacError(f"{path}: unsupported reachability map format {got!r} (expected {FORMAT})")
-        n = arrays["centres"].shape[0]
-        M = 1 if orientations is None else orientations.shape[0]
-        ok = (
-            arrays["centres"].shape == (n, 3)
-            and arrays["reached"].shape == (n, M)
-            and arrays["manipulability"].shape == (n,)
-            and arrays["computed"].shape == (n,)
-            and arrays["configurations"].ndim == 2
-            and arrays["configurations"].shape[0] == n
-            and int(np.prod(arrays["shape"])) == n
-        )
-        if not ok:
-            raise ShapeError(f"{path}: inconsistent array shapes {[a.shape for a in arrays.values()]}")
+        """Read a file written by :meth:`save`. Everything is checked first
+        (:func:`~kinejac.reachability.files.read_map_file`): a missing, truncated, corrupted, foreign
+        or inconsistent file raises :class:`~kinejac.reachability.files.MapFileError` naming the file."""
+        meta, arrays, orientations = read_map_file(path)
         s = meta["source"]
         source = None
         if s is not None:
             locked = tuple((j, tuple(float(x) for x in v)) for j, v in s["locked_joints"])
             source = RobotSource(name=s["name"], urdf=s["urdf"], root_joint=s["root_joint"], locked_joints=locked)
         return cls(
-            centres=arrays["centres"],
+            centres=arrays["centres"].astype(float),
             reached=arrays["reached"].astype(bool),
-            manipulability=arrays["manipulability"],
-            configurations=arrays["configurations"],
-            orientations=orientations,
+            manipulability=arrays["manipulability"].astype(float),
+            configurations=arrays["configurations"].astype(float),
+            orientations=None if orientations is None else orientations.astype(float),
             computed=arrays["computed"].astype(bool),
-            resolution=float(meta["resolution"]),
-            bounds=arrays["bounds"],
+            resolution=meta["resolution"],
+            bounds=arrays["bounds"].astype(float),
             lattice_origin=arrays["lattice_origin"].astype(np.int64),
             shape=arrays["shape"].astype(np.int64),
-            reach_centre=arrays["reach_centre"],
-            reach_radius=float(meta["reach_radius"]),
+            reach_centre=arrays["reach_centre"].astype(float),
+            reach_radius=meta["reach_radius"],
             robot=meta["robot"],
             frame=meta["frame"],
             source=source,
             measure=meta["measure"],
             part=meta["part"],
-            length_scale=float(meta["length_scale"]),
-            seed=int(meta["seed"]),
-            chunk=int(meta["chunk"]),
+            length_scale=meta["length_scale"],
+            seed=meta["seed"],
+            chunk=meta["chunk"],
             ik_options=dict(meta["ik_options"]),
-            complete=bool(meta["complete"]),
+            complete=meta["complete"],
         )
 
     # -- pictures --------------------------------------------------------------------------------

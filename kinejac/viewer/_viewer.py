@@ -150,16 +150,17 @@ class Viewer(RobotScene):
         it is ignored (it takes at most a few seconds), so it always finishes."""
         self._finalizer()
 
-    def wait(self, timeout: float | None = None) -> str | None:
-        """Keep the page served (for scripts): prints the URL and blocks until Ctrl-C, SIGTERM or
-        SIGHUP (in the main thread), or ``timeout`` [s]. Returns the name of the signal that
-        ended the wait (``"SIGINT"``, ``"SIGTERM"``, ``"SIGHUP"``), ``None`` after ``timeout``.
-        The viewer stays open: close it (or leave its ``with`` block) afterwards."""
+    def wait(self, timeout: float | None = None, *, quiet: bool = False) -> str | None:
+        """Keep the page served (for scripts): prints the URL (on stderr, unless ``quiet``) and blocks
+        until Ctrl-C, SIGTERM or SIGHUP (in the main thread), or ``timeout`` [s]. Returns the name of
+        the signal that ended the wait (``"SIGINT"``, ``"SIGTERM"``, ``"SIGHUP"``), ``None`` after
+        ``timeout``. The viewer stays open: close it (or leave its ``with`` block) afterwards."""
         if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
             raise InvalidValueError(f"timeout must be >= 0 [s] or None, got {timeout}")
         if self.closed:
             raise KinejacError("the viewer is closed")
-        print(f"viewer at {self.url}: press Ctrl-C to quit", file=sys.stderr, flush=True)
+        if not quiet:
+            print(f"viewer at {self.url}: press Ctrl-C to quit", file=sys.stderr, flush=True)
         deadline = None if timeout is None else time.monotonic() + timeout
         with stop_signals_raise() as received:
             try:
