@@ -71,6 +71,7 @@ METHODS: tuple[str, ...] = ("lm", "gn", "dls")
 _perf = time.perf_counter
 _F64 = np.dtype(np.float64)
 _REASONS = tuple(IKReason)  # in the core's order
+_REASON_ARRAY = np.array(_REASONS, dtype=object)  # indexed by the core's codes, for a batch
 _U64 = np.uint64
 _solve = core.solve
 _INVALID_TARGET = core.INVALID_TARGET
@@ -430,7 +431,10 @@ class IKSolver:
         task = self._pose_task
         if task is None:
             raise InvalidValueError("solve_batch needs a solver built with a frame")
-        T = check_pose_batch(targets)
+        # targets as given when they are a C float64 (B, 4, 4) array: the core checks each one (on the
+        # threads); what it refuses goes through check_pose_batch below, which names it or repairs it
+        plain = type(targets) is np.ndarray and targets.dtype is _F64 and targets.shape[1:] == (4, 4)
+        T = targets if plain and targets.ndim == 3 and targets.flags.c_contiguous else check_pose_batch(targets)
         B, nq = T.shape[0], self.robot.nq
         if q0 is None:
             Q0 = np.broadcast_to(self._mid, (B, nq))
@@ -445,14 +449,13 @@ class IKSolver:
             threads = core.default_threads()
         threads = _positive("threads", threads, integer=True, maximum=2**15)
         T4 = T.reshape(B, 1, 4, 4)
-        if self._world is not None:  # candidates checked in the collision world, on threads
-            out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 4), dtype=np.int64)
-            core.solve_free_batch(
-                self._model, task, self._batch_opts, self._world, self.clearance, self.collision_rounds,
-                T4, Q0, seeds, out_q, out_f, out_i, threads,
-            )  # fmt: skip
-        else:
-            out_q, out_f, out_i = self._plain_batch(task, T, Q0, seeds, threads)
+        out_q, out_f, out_i = self._batch_rows(task, T, Q0, seeds, threads)
+        refused = np.flatnonzero(out_i[:, 2] < 0)
+        if len(refused):  # not rigid to the core's 1e-10: named (raises) or repaired, then solved
+            T = check_pose_batch(targets)
+            T4 = T.reshape(B, 1, 4, 4)
+            got = self._batch_rows(task, T[refused], Q0[refused], seeds[refused], threads)
+            out_q[refused], out_f[refused], out_i[refused] = got
         reason = out_i[:, 2]
         if self._avoid is not None and self._world is None:  # coal decides; answers in collision get more rounds
             for i in np.flatnonzero(reason == 0):
@@ -472,9 +475,21 @@ class IKSolver:
             rotation_error=out_f[:, 1].copy(),
             iterations=out_i[:, 0].copy(),
             restarts=out_i[:, 1].copy(),
-            reason=np.array([_REASONS[r] for r in reason.tolist()], dtype=object),
+            reason=_REASON_ARRAY[reason],
             time=_perf() - t0,
         )
+
+    def _batch_rows(self, task: core.Tasks, T: np.ndarray, Q0: np.ndarray, seeds: np.ndarray, threads: int):
+        """Rows of a batch through the core: ``out_q (B, nq)``, ``out_f (B, 4)``, ``out_i (B, 3 or 4)``."""
+        if self._world is None:
+            return self._plain_batch(task, T, Q0, seeds, threads)
+        B, nq = T.shape[0], self.robot.nq  # candidates checked in the collision world, on threads
+        out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 4), dtype=np.int64)
+        core.solve_free_batch(
+            self._model, task, self._batch_opts, self._world, self.clearance, self.collision_rounds,
+            np.ascontiguousarray(T.reshape(B, 1, 4, 4)), Q0, seeds, out_q, out_f, out_i, threads,
+        )  # fmt: skip
+        return out_q, out_f, out_i
 
     def _plain_batch(self, task: core.Tasks, T: np.ndarray, Q0: np.ndarray, seeds: np.ndarray, threads: int):
         """A batch without collision avoidance: the closed forms first (``analytic_seeds``), the
