@@ -103,6 +103,7 @@ Tree make_tree(In<double> jf, In<int64_t> ji, In<int64_t> cj, In<double> ff, In<
         std::copy(f + 12, f + 15, J.axis);
         J.scale = f[15];
         J.offset = f[16];
+        J.unrotated = J.identity_placement();
         in_range(i[0], 0, j, "the parent of joint " + std::to_string(j));
         in_range(i[1], REVOLUTE, TRANSLATION + 1, "the type of joint " + std::to_string(j));
         in_range(i[4], -1, 3, "the aligned axis of joint " + std::to_string(j));

@@ -40,6 +40,7 @@ Tree panda() {
     for (int j = 1; j <= 7; ++j) {
         Joint& J = t.joints[j];
         rpy(origin[j - 1][3], 0, 0, J.R);
+        J.unrotated = J.identity_placement();
         for (int a = 0; a < 3; ++a) J.p[a] = origin[j - 1][a];
         J.axis[2] = 1.0;
         J.aligned = 2;

@@ -25,6 +25,14 @@ struct Joint {
     int parent = -1, type = REVOLUTE;
     int iq = -1, iv = -1;  // first coordinate in q and in v (a mimic joint: those it follows)
     int aligned = -1;      // the axis is e_aligned (0, 1, 2), or -1
+    bool unrotated = false;  // R is exactly the identity (set by whoever sets R: then B = R_parent)
+
+    // Whether R is exactly the identity (call after setting R).
+    bool identity_placement() const {
+        for (int a = 0; a < 9; ++a)
+            if (R[a] != (a % 4 == 0 ? 1.0 : 0.0)) return false;
+        return true;
+    }
 };
 
 // A joint that owns coordinates (all but mimic joints).
@@ -149,8 +157,10 @@ inline void forward(const Tree& tree, const double* q, const int* joints, int n,
             const int k = J.aligned, k1 = (k + 1) % 3, k2 = (k + 2) % 3;
             for (int a = 0; a < 3; ++a) {
                 const double r0 = Rp[3 * a], r1 = Rp[3 * a + 1], r2 = Rp[3 * a + 2];
-                const double b[3] = {r0 * P[0] + r1 * P[3] + r2 * P[6], r0 * P[1] + r1 * P[4] + r2 * P[7],
-                                     r0 * P[2] + r1 * P[5] + r2 * P[8]};
+                // B = R_parent · R_placement (row a); an unrotated placement leaves R_parent's row (exactly)
+                const double b[3] = {J.unrotated ? r0 : r0 * P[0] + r1 * P[3] + r2 * P[6],
+                                     J.unrotated ? r1 : r0 * P[1] + r1 * P[4] + r2 * P[7],
+                                     J.unrotated ? r2 : r0 * P[2] + r1 * P[5] + r2 * P[8]};
                 pj[a] = pp[a] + r0 * J.p[0] + r1 * J.p[1] + r2 * J.p[2];
                 Rj[3 * a + k] = b[k];
                 Rj[3 * a + k1] = c * b[k1] + s * b[k2];
