@@ -264,6 +264,24 @@ AnalyticWork& thread_analytic_work() {
     return w;
 }
 
+// The arrays of a batch of B problems (returned): targets Ts (B, nt, 4, 4), starts Q0 (B, nq), seeds
+// (B, 2), outputs out_q (B, nq), out_f (B, 4), out_i (B, width); and threads >= 1.
+int64_t check_batch(const Model& model, const Tasks& tasks, const In<double>& Ts, const In<double>& Q0,
+                    const In<uint64_t>& seeds, const Out<double>& out_q, const Out<double>& out_f,
+                    const Out<int64_t>& out_i, int64_t width, int threads) {
+    const int64_t nq = model.tree.nq, nt = static_cast<int64_t>(tasks.tasks.size());
+    expect(Ts, "Ts", {-1, nt, 4, 4});
+    const int64_t B = static_cast<int64_t>(Ts.shape(0));
+    expect(Q0, "Q0", {B, nq});
+    expect(seeds, "seeds", {B, 2});
+    expect(out_q, "out_q", {B, nq});
+    expect(out_f, "out_f", {B, 4});
+    expect(out_i, "out_i", {B, width});
+    need_rows(tasks, model);
+    if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
+    return B;
+}
+
 Workspace& thread_workspace() {
     thread_local Workspace ws;
     return ws;
@@ -367,24 +385,15 @@ NB_MODULE(_core, m) {
         },
         "model"_a, "tasks"_a, "options"_a, "T"_a, "q0"_a, "key"_a, "index"_a, "out_q"_a.noconvert(),
         "hist"_a.noconvert() = nb::none(),
-        "Solve one problem: targets T (nt, 4, 4) (one task: also (4, 4)) from q0 (nq,) (clipped into the limits), restarts from stream (key, index); the answer "
-        "into out_q, the returned attempt's iterates into hist (H, nq) when recording. Returns (position "
+        "Solve one problem: targets T (nt, 4, 4) (one task: also (4, 4)) from q0 (nq,) (clipped into the "
+        "limits), restarts from stream (key, index); the answer into out_q, the returned attempt's iterates into hist (H, nq) when recording. Returns (position "
         "error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, history rows).");
 
     m.def(
         "solve_batch",
         [](const Model& model, const Tasks& tasks, const Options& opts, In<double> Ts, In<double> Q0,
            In<uint64_t> seeds, Out<double> out_q, Out<double> out_f, Out<int64_t> out_i, int threads) {
-            const int64_t nq = model.tree.nq, nt = static_cast<int64_t>(tasks.tasks.size());
-            expect(Ts, "Ts", {-1, nt, 4, 4});
-            const int64_t B = static_cast<int64_t>(Ts.shape(0));
-            expect(Q0, "Q0", {B, nq});
-            expect(seeds, "seeds", {B, 2});
-            expect(out_q, "out_q", {B, nq});
-            expect(out_f, "out_f", {B, 4});
-            expect(out_i, "out_i", {B, 3});
-            need_rows(tasks, model);
-            if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
+            const int64_t B = check_batch(model, tasks, Ts, Q0, seeds, out_q, out_f, out_i, 3, threads);
             nb::gil_scoped_release release;
             solve_batch(model, tasks, opts, Ts.data(), Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(),
                         out_f.data(), out_i.data(), threads);
@@ -823,16 +832,7 @@ void bind_collision(nb::module_& m) {
            int candidates, In<double> Ts, In<double> Q0, In<uint64_t> seeds, Out<double> out_q, Out<double> out_f,
            Out<int64_t> out_i, int threads) {
             need_world(world, model);
-            const int64_t nq = model.tree.nq, nt = static_cast<int64_t>(tasks.tasks.size());
-            expect(Ts, "Ts", {-1, nt, 4, 4});
-            const int64_t B = static_cast<int64_t>(Ts.shape(0));
-            expect(Q0, "Q0", {B, nq});
-            expect(seeds, "seeds", {B, 2});
-            expect(out_q, "out_q", {B, nq});
-            expect(out_f, "out_f", {B, 4});
-            expect(out_i, "out_i", {B, 4});
-            need_rows(tasks, model);
-            if (threads < 1) fail("kinejac core: threads must be >= 1, got " + std::to_string(threads));
+            const int64_t B = check_batch(model, tasks, Ts, Q0, seeds, out_q, out_f, out_i, 4, threads);
             if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
             nb::gil_scoped_release release;
             solve_free_batch(model, tasks, opts, world.world, {clearance, candidates}, Ts.data(),
