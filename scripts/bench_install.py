@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"Fresh virtual environments on this machine (Python {platform.python_version()}, {platform.machine()}, "
             f"{os.cpu_count()} cores; dependencies from pip's cache, so these are install and build times, not "
-            "download times). Nothing is compiled or written when kinejac runs: the first use costs what every "
-            "use costs.",
+            "download times). Nothing is compiled when kinejac runs and nothing is written into the installed "
+            "package: the first use costs what every use costs.",
             "",
             "| step | wall time | goal |",
             "|---|---|---|",
