@@ -264,6 +264,20 @@ AnalyticWork& thread_analytic_work() {
     return w;
 }
 
+// The arrays of one problem: targets T (nt, 4, 4) (one task: also (4, 4)), start q0 (nq,), answer
+// out_q (nq,).
+void check_single(const Model& model, const Tasks& tasks, const In<double>& T, const In<double>& q0,
+                  const Out<double>& out_q) {
+    const int64_t nq = model.tree.nq;
+    if (T.ndim() == 2 && tasks.tasks.size() == 1)
+        expect(T, "T", {4, 4});
+    else
+        expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
+    expect(q0, "q0", {nq});
+    expect(out_q, "out_q", {nq});
+    need_rows(tasks, model);
+}
+
 // The arrays of a batch of B problems (returned): targets Ts (B, nt, 4, 4), starts Q0 (B, nq), seeds
 // (B, 2), outputs out_q (B, nq), out_f (B, 4), out_i (B, width); and threads >= 1.
 int64_t check_batch(const Model& model, const Tasks& tasks, const In<double>& Ts, const In<double>& Q0,
@@ -361,13 +375,7 @@ NB_MODULE(_core, m) {
         [](const Model& model, const Tasks& tasks, const Options& opts, In<double> T, In<double> q0, uint64_t key,
            uint64_t index, Out<double> out_q, std::optional<Out<double>> hist) {
             const int64_t nq = model.tree.nq;
-            if (T.ndim() == 2 && tasks.tasks.size() == 1)
-                expect(T, "T", {4, 4});
-            else
-                expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
-            expect(q0, "q0", {nq});
-            expect(out_q, "out_q", {nq});
-            need_rows(tasks, model);
+            check_single(model, tasks, T, q0, out_q);
             if (hist) expect(*hist, "hist", {-1, nq});
             Workspace& ws = thread_workspace();
             Result r;
@@ -800,14 +808,7 @@ void bind_collision(nb::module_& m) {
         [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
            int candidates, In<double> T, In<double> q0, uint64_t key, uint64_t index, Out<double> out_q) {
             need_world(world, model);
-            const int64_t nq = model.tree.nq;
-            if (T.ndim() == 2 && tasks.tasks.size() == 1)
-                expect(T, "T", {4, 4});
-            else
-                expect(T, "T", {static_cast<int64_t>(tasks.tasks.size()), 4, 4});
-            expect(q0, "q0", {nq});
-            expect(out_q, "out_q", {nq});
-            need_rows(tasks, model);
+            check_single(model, tasks, T, q0, out_q);
             if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
             Workspace& ws = thread_workspace();
             thread_local CollisionWork cw;
