@@ -33,7 +33,6 @@ except ImportError as exc:  # a source tree without a build (shadowing an instal
     ) from exc
 
 __all__ = [
-    "CONVERGED",
     "INVALID_TARGET",
     "METHOD_CODES",
     "Analytic",
@@ -83,7 +82,7 @@ world_distances = _core.world_distances
 METHOD_CODES = {"lm": 0, "gn": 1, "dls": 2}
 #: reasons: the core returns the index of :class:`kinejac.ik.IKReason` (0: converged), or
 #: ``INVALID_TARGET`` for a target that is not a finite rigid transform (the Python side explains it)
-CONVERGED, INVALID_TARGET = 0, -1
+INVALID_TARGET = -1
 _BATCH_THREADS_FROM = 2048  # a batch of kinematics this large is cut across threads
 
 _trees: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
