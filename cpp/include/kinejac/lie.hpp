@@ -48,6 +48,47 @@ inline void sincos(double x, double& s, double& c) {
     }
 }
 
+// atan(t) for t ≥ 0: reduced to |t| ≤ 0.66 by atan(t) = π/4 + atan((t - 1)/(t + 1)) and
+// atan(t) = π/2 - atan(1/t), then the rational minimax approximation of Cephes' atan.c (Moshier,
+// as above; the constants are π/2 and π/4 with their rounding error added back): within one unit
+// in the last place of the C library, inline and with no data-dependent call.
+inline double atan_nonnegative(double t) {
+    constexpr double kTan3Pi8 = 2.41421356237309504880, kMoreBits = 6.123233995736765886130e-17;
+    double base = 0.0, extra = 0.0;
+    if (t > kTan3Pi8) {
+        base = 0.5 * kPi;
+        extra = kMoreBits;
+        t = -1.0 / t;
+    } else if (t > 0.66) {
+        base = 0.25 * kPi;
+        extra = 0.5 * kMoreBits;
+        t = (t - 1.0) / (t + 1.0);
+    }
+    const double z = t * t;
+    const double p = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z - 7.500855792314704667340e1) * z -
+                      1.228866684490136173410e2) * z - 6.485021904942025371773e1;
+    const double q = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z + 4.328810604912902668951e2) * z +
+                      4.853903996359136964868e2) * z + 1.945506571482613964425e2;
+    return base + (t + t * z * p / q + extra);
+}
+
+// atan2(y, x) [rad] in [-π, π], as std::atan2 to a few units in the last place; zeros, infinities
+// and nan go to the C library.
+inline double fast_atan2(double y, double x) {
+    const double ax = std::fabs(x), ay = std::fabs(y);
+    if (!(ax > 0.0) || !(ax < std::numeric_limits<double>::infinity()) || !(ay < std::numeric_limits<double>::infinity()))
+        return std::atan2(y, x);
+    double r = atan_nonnegative(ay / ax);
+    if (std::signbit(x)) r = kPi - r;
+    return std::copysign(r, y);
+}
+
+// acos(c) [rad] for c in [-1, 1] (clamped), as atan2(√((1 - c)(1 + c)), c).
+inline double fast_acos(double c) {
+    c = std::fmin(1.0, std::fmax(-1.0, c));
+    return fast_atan2(std::sqrt((1.0 - c) * (1.0 + c)), c);
+}
+
 // ω = log3(R) into w (3); returns the angle θ = ‖ω‖ in [0, π].
 inline double log3(const double* R, double* w) {
     constexpr double kNearPi = 3.0;

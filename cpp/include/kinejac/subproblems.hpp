@@ -97,7 +97,7 @@ inline double sp1(const V3& p, const V3& q, const V3& k, double free_angle, bool
     const V3 pp = p - dot(k, p) * k, qq = q - dot(k, q) * k;
     const double scale = std::fmax(norm(p), norm(q));
     degenerate = !(norm(pp) > kSubproblemEps * scale) || !(norm(qq) > kSubproblemEps * scale);
-    return degenerate ? free_angle : std::atan2(dot(k, cross(pp, qq)), dot(pp, qq));
+    return degenerate ? free_angle : fast_atan2(dot(k, cross(pp, qq)), dot(pp, qq));
 }
 
 // Up to two angles; `tangent` when the two roots merged (the equation is at its extremum) or were
@@ -131,7 +131,7 @@ inline Angles sp4(const V3& h, const V3& p, const V3& k, double d, double scale,
         out.theta[0] = free_angle;
         return out;
     }
-    const double phi = std::atan2(B, A);
+    const double phi = fast_atan2(B, A);
     if (std::fabs(c) >= rho) {
         if (std::fabs(c) - rho > std::fmax(tol, slack * scale)) return out;  // out of reach
         out.n = 1;
@@ -140,7 +140,7 @@ inline Angles sp4(const V3& h, const V3& p, const V3& k, double d, double scale,
         out.theta[0] = c > 0.0 ? phi : phi + kPi;
         return out;
     }
-    const double a = std::acos(c / rho);
+    const double a = fast_acos(c / rho);
     out.n = 2;
     out.theta[0] = phi + a;
     out.theta[1] = phi - a;

@@ -139,6 +139,20 @@ inline void joint_motion(const Joint& J, const double* q, double* Rm, double* pm
     }
 }
 
+namespace detail {
+// R = B · Rot(e_K, θ) (3x3 row-major) from c = cos θ, s = sin θ: column K of B stays, the other two turn.
+template <int K>
+inline void turn_about(const double* B, double c, double s, double* R) {
+    constexpr int K1 = (K + 1) % 3, K2 = (K + 2) % 3;
+    for (int a = 0; a < 3; ++a) {
+        const double b1 = B[3 * a + K1], b2 = B[3 * a + K2];
+        R[3 * a + K] = B[3 * a + K];
+        R[3 * a + K1] = c * b1 + s * b2;
+        R[3 * a + K2] = c * b2 - s * b1;
+    }
+}
+}  // namespace detail
+
 // T_world_joint of `joints` (n of them, sorted: parents first) at q into `pl`.
 inline void forward(const Tree& tree, const double* q, const int* joints, int n, Placements& pl) {
     double* oR = pl.R.data();
@@ -154,17 +168,20 @@ inline void forward(const Tree& tree, const double* q, const int* joints, int n,
         if (J.type == REVOLUTE && J.aligned >= 0) {  // the common joint: R = B · Rot(e_k, θ), no translation
             double s, c;
             sincos(J.scale * q[J.iq] + J.offset, s, c);
-            const int k = J.aligned, k1 = (k + 1) % 3, k2 = (k + 2) % 3;
-            for (int a = 0; a < 3; ++a) {
-                const double r0 = Rp[3 * a], r1 = Rp[3 * a + 1], r2 = Rp[3 * a + 2];
-                // B = R_parent · R_placement (row a); an unrotated placement leaves R_parent's row (exactly)
-                const double b[3] = {J.unrotated ? r0 : r0 * P[0] + r1 * P[3] + r2 * P[6],
-                                     J.unrotated ? r1 : r0 * P[1] + r1 * P[4] + r2 * P[7],
-                                     J.unrotated ? r2 : r0 * P[2] + r1 * P[5] + r2 * P[8]};
-                pj[a] = pp[a] + r0 * J.p[0] + r1 * J.p[1] + r2 * J.p[2];
-                Rj[3 * a + k] = b[k];
-                Rj[3 * a + k1] = c * b[k1] + s * b[k2];
-                Rj[3 * a + k2] = c * b[k2] - s * b[k1];
+            for (int a = 0; a < 3; ++a) pj[a] = pp[a] + Rp[3 * a] * J.p[0] + Rp[3 * a + 1] * J.p[1] + Rp[3 * a + 2] * J.p[2];
+            // B = R_parent · R_placement; an unrotated placement leaves R_parent (exactly)
+            double Bm[9];
+            const double* B = Rp;
+            if (!J.unrotated) {
+                for (int a = 0; a < 3; ++a)
+                    for (int b = 0; b < 3; ++b)
+                        Bm[3 * a + b] = Rp[3 * a] * P[b] + Rp[3 * a + 1] * P[3 + b] + Rp[3 * a + 2] * P[6 + b];
+                B = Bm;
+            }
+            switch (J.aligned) {
+                case 0: detail::turn_about<0>(B, c, s, Rj); break;
+                case 1: detail::turn_about<1>(B, c, s, Rj); break;
+                default: detail::turn_about<2>(B, c, s, Rj);
             }
             continue;
         }
