@@ -59,11 +59,11 @@ class Options:
 
 def solve(
     model: Model, tasks: Tasks, options: Options, T: _F, q0: _F, key: int, index: int, out_q: _F,
-    hist: _F | None = None,
+    hist: _F | None = None, closed: Analytic | None = None,
 ) -> tuple[float, float, float, float, int, int, int, int]: ...
 def solve_batch(
     model: Model, tasks: Tasks, options: Options, Ts: _F, Q0: _F, seeds: _U, out_q: _F, out_f: _F, out_i: _I,
-    threads: int = 1,
+    threads: int = 1, closed: Analytic | None = None,
 ) -> None: ...
 def frames(
     model: Model, Q: _F, frame: int, point: _F, reference: int, out_T: _F, out_J: _F | None = None, threads: int = 1

@@ -303,6 +303,63 @@ def test_numeric_solver_seeded_by_the_closed_form():
     assert planar.solve(np.array([1.2, 0.5, 0.0])).success
 
 
+@pytest.mark.parametrize("spec", ["ur5", *ERD_UR[1:2]])
+def test_solvers_start_from_the_nearest_closed_form_solution_by_default(spec):
+    """IKSolver's default on a chain with a closed form: the answer is the solution nearest the start
+    (solve_ik_all's first row), in zero iterations, single and batched alike; a start that already
+    solves the target is kept; False runs the iterations from the start itself."""
+    robot = kinejac.load(spec)
+    default, numeric = kinejac.IKSolver(robot, "tool0"), kinejac.IKSolver(robot, "tool0", analytic_seeds=False)
+    rng = np.random.default_rng(31)
+    Q = robot.random_configuration(rng, size=40)
+    starts = robot.random_configuration(rng, size=40)
+    T = kinejac.pose(robot, Q, "tool0")
+    iterations = []
+    for t, q0 in zip(T, starts):
+        r = default.solve(t, q0)
+        nearest = kinejac.solve_ik_all(robot, t, "tool0", q0=q0).nearest
+        assert r.success and r.iterations == 0 and r.restarts == 0
+        np.testing.assert_allclose(r.q, nearest, rtol=0, atol=1e-12)
+        assert max(_pose_errors(robot, r.q, "tool0", t)) < 1e-12 and robot.within_limits(r.q)
+        iterations.append(numeric.solve(t, q0).iterations)
+    assert np.mean(iterations) > 3  # the numeric path does iterate (so the default is not it)
+    batch = default.solve_batch(T, starts)
+    np.testing.assert_array_equal(batch.q, np.array([default.solve(t, q0).q for t, q0 in zip(T, starts)]))
+    assert batch.success.all() and (batch.iterations == 0).all()
+    # a start that already meets the tolerances is returned as it is
+    kept = default.solve(T[0], Q[0])
+    np.testing.assert_array_equal(kept.q, Q[0])
+    # the history: the start, then the closed form's solution
+    rec = kinejac.IKSolver(robot, "tool0", history=True).solve(T[1], starts[1])
+    np.testing.assert_array_equal(rec.history[0], starts[1])
+    np.testing.assert_array_equal(rec.history[-1], rec.q)
+    assert len(rec.history) == 2
+
+
+def test_closed_form_start_falls_back_to_the_iterations():
+    """No closed-form solution (an unreachable target): the usual attempts and restarts, as without it."""
+    ur5 = kinejac.load("ur5")
+    far = np.eye(4)
+    far[:3, 3] = [2.0, 0.0, 0.0]
+    r = kinejac.IKSolver(ur5, "tool0").solve(far)
+    assert not r.success and r.restarts > 0 and ur5.within_limits(r.q)
+    # the closed form has nothing within reach: the closest configuration, as the numeric solver finds it
+    numeric = kinejac.IKSolver(ur5, "tool0", analytic_seeds=False).solve(far)
+    np.testing.assert_array_equal(r.q, numeric.q)
+    assert r.iterations == numeric.iterations and r.reason is numeric.reason
+
+
+def test_core_refuses_a_closed_form_of_another_task():
+    ur5, planar = kinejac.load("ur5"), kinejac.load("planar_3r")
+    closed = AnalyticIK(ur5, "tool0")._core
+    solver = kinejac.IKSolver(planar, "tool")
+    model, tasks = solver._model, solver._pose_task
+    out = np.empty(planar.nq)
+    with pytest.raises(kinejac.KinejacError, match="closed form was built for another"):
+        kinejac.core.solve(model, tasks, kinejac.core.Options(), np.eye(4), np.zeros(planar.nq), 0, 0, out, None,
+                           closed)  # fmt: skip
+
+
 def test_analytic_ik_object_and_branches():
     ur5 = kinejac.load("ur5")
     ik = AnalyticIK(ur5, "tool0")

@@ -210,6 +210,17 @@ void need_rows(const Tasks& tasks, const Model& model) {
     if (!ok) fail("kinejac core: these tasks were built for another robot");
 }
 
+// A closed form given to the solver must be of these tasks (one full-pose task of its frame, in its
+// reference) on this model.
+void need_closed(const Analytic* a, const Model& model, const Tasks& tasks) {
+    if (a == nullptr) return;
+    const Task& u = a->tasks.tasks[0];
+    const bool same = tasks.tasks.size() == 1 && tasks.tasks[0].full && tasks.tasks[0].frame == u.frame &&
+                      tasks.tasks[0].ref == u.ref && a->tree.nq == model.tree.nq && a->tree.nv == model.tree.nv &&
+                      a->tree.njoints() == model.tree.njoints();
+    if (!same) fail("kinejac core: the closed form was built for another robot or task (it solves one full-pose task of its frame)");
+}
+
 Analytic make_analytic(const Model& model, const Tasks& tasks, int family, int placement, bool reversed, int searched,
                        int samples, In<double> h, In<double> o, In<int64_t> iq, In<int64_t> iv, In<int64_t> continuous,
                        In<int64_t> fixed, In<double> T0) {
@@ -373,15 +384,16 @@ NB_MODULE(_core, m) {
     m.def(
         "solve",
         [](const Model& model, const Tasks& tasks, const Options& opts, In<double> T, In<double> q0, uint64_t key,
-           uint64_t index, Out<double> out_q, std::optional<Out<double>> hist) {
+           uint64_t index, Out<double> out_q, std::optional<Out<double>> hist, const Analytic* closed) {
             const int64_t nq = model.tree.nq;
             check_single(model, tasks, T, q0, out_q);
             if (hist) expect(*hist, "hist", {-1, nq});
+            need_closed(closed, model, tasks);
             Workspace& ws = thread_workspace();
             Result r;
             {
                 nb::gil_scoped_release release;
-                r = solve_one(model, tasks, opts, T.data(), q0.data(), key, index, ws, out_q.data());
+                r = solve_one(model, tasks, opts, T.data(), q0.data(), key, index, ws, out_q.data(), closed);
             }
             int n_hist = 0;
             if (opts.history && hist) {
@@ -392,24 +404,27 @@ NB_MODULE(_core, m) {
                                   r.reason, n_hist);
         },
         "model"_a, "tasks"_a, "options"_a, "T"_a, "q0"_a, "key"_a, "index"_a, "out_q"_a.noconvert(),
-        "hist"_a.noconvert() = nb::none(),
+        "hist"_a.noconvert() = nb::none(), "closed"_a = nb::none(),
         "Solve one problem: targets T (nt, 4, 4) (one task: also (4, 4)) from q0 (nq,) (clipped into the "
-        "limits), restarts from stream (key, index); the answer into out_q, the returned attempt's iterates into hist (H, nq) when recording. Returns (position "
-        "error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, history rows).");
+        "limits), restarts from stream (key, index); the answer into out_q, the returned attempt's iterates into hist (H, nq) when recording. "
+        "closed: an Analytic of the one full-pose task, whose solution nearest q0 replaces a start that does not solve the task. "
+        "Returns (position error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, history rows).");
 
     m.def(
         "solve_batch",
         [](const Model& model, const Tasks& tasks, const Options& opts, In<double> Ts, In<double> Q0,
-           In<uint64_t> seeds, Out<double> out_q, Out<double> out_f, Out<int64_t> out_i, int threads) {
+           In<uint64_t> seeds, Out<double> out_q, Out<double> out_f, Out<int64_t> out_i, int threads,
+           const Analytic* closed) {
             const int64_t B = check_batch(model, tasks, Ts, Q0, seeds, out_q, out_f, out_i, 3, threads);
+            need_closed(closed, model, tasks);
             nb::gil_scoped_release release;
             solve_batch(model, tasks, opts, Ts.data(), Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(),
-                        out_f.data(), out_i.data(), threads);
+                        out_f.data(), out_i.data(), threads, closed);
         },
         "model"_a, "tasks"_a, "options"_a, "Ts"_a, "Q0"_a, "seeds"_a, "out_q"_a.noconvert(), "out_f"_a.noconvert(),
-        "out_i"_a.noconvert(), "threads"_a = 1,
+        "out_i"_a.noconvert(), "threads"_a = 1, "closed"_a = nb::none(),
         "Solve B problems on `threads` threads: out_q (B, nq), out_f (B, 4) [position error, rotation error, "
-        "cost, smallest sphere distance], out_i (B, 3) [iterations, restarts, reason].");
+        "cost, smallest sphere distance], out_i (B, 3) [iterations, restarts, reason]; closed: as for solve.");
 
     nb::class_<Analytic>(m, "Analytic",
                          "A chain in a family with a closed form (or a 1-D search): every IK solution of a target.")

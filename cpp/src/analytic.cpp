@@ -42,6 +42,12 @@ double angle_about(const V3& h, const double* R) {
 // x - 2πk in [-π, π] (std::remainder is exact but ten times slower; this is exact enough for angles)
 double wrap_pi(double x) { return x - kTwoPi * std::floor(x * (1.0 / kTwoPi) + 0.5); }
 
+// |x - y| modulo 2π below tol (the wrap only when the plain difference is not already small).
+bool close_angles(double x, double y, double tol) {
+    const double d = std::fabs(x - y);
+    return d < tol || (d > kPi && std::fabs(wrap_pi(x - y)) < tol);
+}
+
 // The chain with its fixed joints folded in at their values in q: with G the motion of the fixed
 // joints met so far, each later line is moved by G, and so is the tool; index[i] is the chain
 // joint that becomes joint i of the 6-joint chain.
@@ -717,23 +723,13 @@ void AnalyticWork::prepare(const Analytic& a) {
     sorted.assign(static_cast<size_t>(a.capacity()) * (nq + 3), 0.0);
 }
 
-AllResult solve_all(const Analytic& a, const double* T, const double* q0, AnalyticWork& w, double* out) {
-    AllResult res;
-    if (!valid_pose(T)) {
-        res.reason = -1;
-        return res;
-    }
-    w.prepare(a);
-    const Tree& tree = a.tree;
-    const int nq = tree.nq, row = nq + 3;
-    double* qs = w.start.data();
-    if (!clip_start(tree, q0, qs)) {
-        res.reason = -2;
-        return res;
-    }
+namespace {
+
+// The closed form's (or search's) candidates for T from the start qs (within the limits) into cand,
+// in the solved chain's order; index[i]: the chain joint that is joint i of the 6-joint chain.
+int candidates_of(const Analytic& a, const double* T, const double* qs, AnalyticWork& w, Candidate* cand, int* index) {
     // the chain with its fixed joints folded in, in the orientation its family was found in
     Chain6 c;
-    int index[6];
     fold(a, qs, c, index);
     c.slack = a.slack;
     double fr[6], Rt[9] = {T[0], T[1], T[2], T[4], T[5], T[6], T[8], T[9], T[10]};
@@ -748,18 +744,110 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
         std::copy(Ri, Ri + 9, Rt);
         std::reverse(fr, fr + 6);
     }
-    Candidate cand[kMaxCandidates];
-    int nc = 0;
     switch (a.family) {
         case SPHERICAL_WRIST:
-            nc = solve_spherical_wrist(a, c, Rt, pt, fr, cand, w);
-            break;
+            return solve_spherical_wrist(a, c, Rt, pt, fr, cand, w);
         case THREE_PARALLEL:
-            nc = solve_three_parallel(c, Rt, pt, fr, cand);
-            break;
+            return solve_three_parallel(c, Rt, pt, fr, cand);
         default:
-            nc = solve_two_intersecting(a, c, Rt, pt, fr, cand, w);
+            return solve_two_intersecting(a, c, Rt, pt, fr, cand, w);
     }
+}
+
+// Candidate k's angles into q (a copy of qs with the chain's angles set).
+void put_candidate(const Analytic& a, const Candidate& k, const int* index, const double* qs, double* q) {
+    std::copy(qs, qs + a.tree.nq, q);
+    for (int j = 0; j < 6; ++j) set_angle(a.joints[index[j]], k.q[a.reversed ? 5 - j : j], q);
+}
+
+// The chain's revolute angles of q moved to their equivalents nearest qs within the limits; false
+// when one has none.
+bool nearest_inside(const Analytic& a, const int* index, const double* qs, double* q) {
+    for (int j = 0; j < 6; ++j) {
+        const ChainJoint& J = a.joints[index[j]];
+        if (!J.continuous && !nearest_equivalent(q[J.iq], a.tree.lo[J.iq], a.tree.hi[J.iq], qs[J.iq], q[J.iq]))
+            return false;
+    }
+    return true;
+}
+
+// The squared distance from qs to q over the chain's free joints (continuous ones modulo 2π).
+double chain_distance(const Analytic& a, const int* index, const double* qs, const double* q) {
+    double d = 0.0;
+    for (int j = 0; j < 6; ++j) {
+        const ChainJoint& J = a.joints[index[j]];
+        const double x = J.continuous ? wrap_pi(angle_of(J, q) - angle_of(J, qs)) : q[J.iq] - qs[J.iq];
+        d += x * x;
+    }
+    return d;
+}
+
+}  // namespace
+
+AllResult solve_nearest(const Analytic& a, const double* T, const double* qs, AnalyticWork& w, double* q_out) {
+    AllResult res;
+    w.prepare(a);
+    const int nq = a.tree.nq;
+    Candidate cand[kMaxCandidates];
+    int index[6];
+    const int nc = candidates_of(a, T, qs, w, cand, index);
+    res.candidates = nc;
+    // every candidate at its equivalents nearest qs, ordered by the distance (stable)
+    double* rows = w.sorted.data();  // (nc, nq): the candidates in the robot's configuration
+    double* dist = w.dist.data();
+    int* order = w.order.data();
+    int n = 0;
+    for (int k = 0; k < nc; ++k) {
+        double* q = rows + static_cast<size_t>(k) * nq;
+        put_candidate(a, cand[k], index, qs, q);
+        if (!nearest_inside(a, index, qs, q)) {
+            ++res.outside_limits;
+            continue;
+        }
+        dist[k] = chain_distance(a, index, qs, q);
+        int j = n++;
+        for (; j > 0 && dist[order[j - 1]] > dist[k]; --j) order[j] = order[j - 1];
+        order[j] = k;
+    }
+    // the first that refines to the tolerance and stays within the limits
+    for (int m = 0; m < n; ++m) {
+        const int k = order[m];
+        double* q = rows + static_cast<size_t>(k) * nq;
+        const PoseErrors e = refine(a, T, index, w, q);
+        if (!(e.position <= a.tolerance && e.rotation <= a.tolerance)) {
+            ++res.not_converged;
+            continue;
+        }
+        if (!nearest_inside(a, index, qs, q)) {
+            ++res.outside_limits;
+            continue;
+        }
+        std::copy(q, q + nq, q_out);
+        res.count = 1;
+        res.singular = cand[k].singular;
+        return res;
+    }
+    res.reason = res.outside_limits ? OUTSIDE_LIMITS : res.not_converged ? NOT_CONVERGED : UNREACHABLE;
+    return res;
+}
+
+AllResult solve_all(const Analytic& a, const double* T, const double* q0, AnalyticWork& w, double* out) {
+    AllResult res;
+    if (!valid_pose(T)) {
+        res.reason = -1;
+        return res;
+    }
+    w.prepare(a);
+    const Tree& tree = a.tree;
+    const int nq = tree.nq, row = nq + 3;
+    double* qs = w.start.data();
+    if (!clip_start(tree, q0, qs)) {
+        res.reason = -2;
+        return res;
+    }
+    Candidate cand[kMaxCandidates];
+    int index[6];
+    const int nc = candidates_of(a, T, qs, w, cand, index);
     res.candidates = nc;
     // each candidate into the robot: refined, within the limits, not a duplicate
     double* found = w.found.data();
@@ -767,19 +855,13 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
     double angles[kMaxCandidates][6];  // the kept rows' chain angles, for the duplicate test
     int kept = 0;
     for (int k = 0; k < nc; ++k) {
-        std::copy(qs, qs + nq, q);
-        for (int j = 0; j < 6; ++j) set_angle(a.joints[index[j]], cand[k].q[a.reversed ? 5 - j : j], q);
+        put_candidate(a, cand[k], index, qs, q);
         const PoseErrors e = refine(a, T, index, w, q);
         if (!(e.position <= a.tolerance && e.rotation <= a.tolerance)) {
             ++res.not_converged;
             continue;
         }
-        bool inside = true;
-        for (int j = 0; j < 6 && inside; ++j) {
-            const ChainJoint& J = a.joints[index[j]];
-            if (!J.continuous) inside = nearest_equivalent(q[J.iq], tree.lo[J.iq], tree.hi[J.iq], qs[J.iq], q[J.iq]);
-        }
-        if (!inside) {
+        if (!nearest_inside(a, index, qs, q)) {
             ++res.outside_limits;
             continue;
         }
@@ -787,9 +869,9 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
         for (int j = 0; j < 6; ++j) th[j] = angle_of(a.joints[index[j]], q);
         int same = -1;
         for (int m = 0; m < kept && same < 0; ++m) {
-            double d = 0.0;
-            for (int j = 0; j < 6; ++j) d = std::max(d, std::fabs(wrap_pi(th[j] - angles[m][j])));
-            if (d < a.same) same = m;
+            int j = 0;
+            while (j < 6 && close_angles(th[j], angles[m][j], a.same)) ++j;
+            if (j == 6) same = m;
         }
         const double err = std::max(e.position, e.rotation);
         const int slot = same >= 0 ? same : kept;
@@ -833,14 +915,7 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
     double* dist = w.dist.data();
     int* order = w.order.data();
     for (int m = 0; m < count; ++m) {
-        double d = 0.0;
-        for (int j = 0; j < 6; ++j) {
-            const ChainJoint& J = a.joints[index[j]];
-            const double x = J.continuous ? wrap_pi(angle_of(J, out + m * row) - angle_of(J, qs))
-                                          : out[m * row + J.iq] - qs[J.iq];
-            d += x * x;
-        }
-        dist[m] = d;
+        dist[m] = chain_distance(a, index, qs, out + m * row);
         order[m] = m;
     }
     for (int m = 1; m < count; ++m) {  // insertion sort (stable): a handful of rows

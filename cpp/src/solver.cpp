@@ -389,7 +389,7 @@ void Workspace::prepare(const Model& model, int rows, int history_length) {
 }
 
 Result solve_one(const Model& model, const Tasks& tasks, const Options& opts, const double* T, const double* q0,
-                 uint64_t key, uint64_t index, Workspace& ws, double* q_out) {
+                 uint64_t key, uint64_t index, Workspace& ws, double* q_out, const Analytic* closed) {
     const double t0 = now();
     const double deadline = std::isfinite(opts.timeout) ? t0 + opts.timeout : kInf;
     if (!valid_targets(T, tasks.tasks.size())) return {kNaN, kNaN, kNaN, kNaN, 0, 0, INVALID_TARGET};
@@ -407,6 +407,10 @@ Result solve_one(const Model& model, const Tasks& tasks, const Options& opts, co
         std::copy(q0, q0 + tree.nq, q_out);
         return {r.perr, r.rerr, r.F, r.dmin, 0, 0, Solve::converged(r, opts) ? CONVERGED : STALLED};
     }
+    // the closed form's solution nearest the start replaces a start that does not already solve it
+    bool seeded = false;
+    if (closed != nullptr && !Solve::converged(solve.measure(ws.q[0].data(), 0, opts), opts))
+        seeded = solve_nearest(*closed, T, q0, ws.closed, ws.q[0].data()).count == 1;
     Result best{kInf, kInf, kInf, kInf, 0, 0, MAX_ITERATIONS};
     double best_F = kInf;
     bool best_stuck = false, timed_out = false;
@@ -426,6 +430,7 @@ Result solve_one(const Model& model, const Tasks& tasks, const Options& opts, co
         }
         if (record) {
             ws.hist_n[0] = 0;
+            if (k == 0 && seeded) solve.record(q0);  // the start, then the closed form's solution
             solve.record(ws.q[0].data());
         }
         const Attempt a = solve.attempt(opts, deadline, record);
@@ -476,11 +481,11 @@ Result solve_one(const Model& model, const Tasks& tasks, const Options& opts, co
 
 void solve_range(const Model& model, const Tasks& tasks, const Options& opts, const double* Ts, const double* Q0,
                  const uint64_t* seeds, int start, int stop, double* out_q, double* out_f, int64_t* out_i,
-                 Workspace& ws) {
+                 Workspace& ws, const Analytic* closed) {
     const size_t nq = model.tree.nq, nT = 16 * tasks.tasks.size();
     for (int b = start; b < stop; ++b) {
         const Result r = solve_one(model, tasks, opts, Ts + b * nT, Q0 + b * nq, seeds[2 * b], seeds[2 * b + 1], ws,
-                                   out_q + b * nq);
+                                   out_q + b * nq, closed);
         double* f = out_f + 4 * static_cast<size_t>(b);
         f[0] = r.position_error;
         f[1] = r.rotation_error;
@@ -494,13 +499,14 @@ void solve_range(const Model& model, const Tasks& tasks, const Options& opts, co
 }
 
 void solve_batch(const Model& model, const Tasks& tasks, const Options& opts, const double* Ts, const double* Q0,
-                 const uint64_t* seeds, int B, double* out_q, double* out_f, int64_t* out_i, int threads) {
+                 const uint64_t* seeds, int B, double* out_q, double* out_f, int64_t* out_i, int threads,
+                 const Analytic* closed) {
     Options batch = opts;
     batch.history = false;
     const int chunk = std::max(1, std::min(256, (B + 8 * threads - 1) / (8 * std::max(threads, 1))));
     std::vector<Workspace> work(std::max(1, std::min(threads, B)));
     parallel_chunks(B, threads, chunk, [&](int a, int b, int worker) {
-        solve_range(model, tasks, batch, Ts, Q0, seeds, a, b, out_q, out_f, out_i, work[worker]);
+        solve_range(model, tasks, batch, Ts, Q0, seeds, a, b, out_q, out_f, out_i, work[worker], closed);
     });
 }
 

@@ -111,11 +111,14 @@ class IKSolver:
         polish: when no attempt converged, continue with a patient local solve from the best
             configuration found (the closest answer); ``False`` skips it when only success matters
             (reachability maps), which makes failures cheaper.
-        analytic_seeds: for pose targets of ``frame`` on a chain with a closed form
-            (:func:`~kinejac.ik_structure`), list every solution first (:mod:`kinejac.ik.analytic`)
-            and return the one nearest the start (with collision avoidance: the nearest the exact
-            check finds free); the iterations run only when there is none (an unreachable target,
-            every solution in collision). Ignored for other targets and chains.
+        analytic_seeds: for pose targets of ``frame`` on a chain in a known family
+            (:func:`~kinejac.ik_structure`), start from the closed form's solution nearest the start
+            (:mod:`kinejac.ik.analytic`; with collision avoidance: the nearest the exact check finds
+            free), unless the start already meets the tolerances; the iterations run from there, and
+            from the usual restarts when there is none (an unreachable target, every solution outside
+            the limits or in collision). ``None`` (default): where the family has a closed form (a UR
+            or a spherical-wrist arm; not the 1-D searches, which cost hundreds of µs); ``True``: for
+            every family; ``False``: never. Ignored for other targets and chains.
 
     With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), converged candidates from
     diverse seeded starts are checked exactly in the native collision world until one is free
@@ -148,7 +151,7 @@ class IKSolver:
         clearance: float = 0.0,
         collision_rounds: int = 500,
         polish: bool = True,
-        analytic_seeds: bool = False,
+        analytic_seeds: bool | None = None,
     ) -> None:
         # Long on purpose: every documented option is validated here, in signature order, once.
         if not isinstance(robot, Robot):
@@ -195,9 +198,9 @@ class IKSolver:
         if not isinstance(polish, (bool, np.bool_)):
             raise InvalidValueError(f"polish must be True or False, got {polish!r}")
         self.polish = bool(polish)
-        if not isinstance(analytic_seeds, (bool, np.bool_)):
-            raise InvalidValueError(f"analytic_seeds must be True or False, got {analytic_seeds!r}")
-        self.analytic_seeds = bool(analytic_seeds)
+        if analytic_seeds is not None and not isinstance(analytic_seeds, (bool, np.bool_)):
+            raise InvalidValueError(f"analytic_seeds must be None, True or False, got {analytic_seeds!r}")
+        self.analytic_seeds = None if analytic_seeds is None else bool(analytic_seeds)
         self._prepare_core()
 
     @staticmethod
@@ -235,12 +238,16 @@ class IKSolver:
         if self.frame is not None:
             self._pose_task = tasks_of(robot, (FrameTarget.pose(self.frame, np.eye(4)),), self._joints)
         self._analytic: AnalyticIK | None = None  # every solution by closed forms, for pose targets of `frame`
-        if self.analytic_seeds and self.frame is not None:
+        if self.analytic_seeds is not False and self.frame is not None:
             from .analytic import analytic_solver
             from .structure import ik_structure
 
-            if ik_structure(robot, self.frame).family is not None:
+            structure = ik_structure(robot, self.frame)
+            if structure.method == "closed_form" or (self.analytic_seeds and structure.family is not None):
                 self._analytic = analytic_solver(robot, self.frame)
+        # the closed form the core starts plain solves of the pose task from (collision avoidance
+        # goes through _from_analytic: each solution is checked)
+        self._closed = self._analytic._core if self._analytic is not None and self._avoid is None else None
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()
@@ -324,7 +331,7 @@ class IKSolver:
         if T is None or tasks is None:
             tasks, T = self._problem(target, frame, weights, mask, relative_to)
         start = self._mid if q0 is None else self._start(q0)
-        if self._analytic is not None and tasks is self._pose_task:
+        if self._closed is None and self._analytic is not None and tasks is self._pose_task:
             found = self._from_analytic(T, start, t0)
             if found is not None:
                 return found
@@ -382,7 +389,8 @@ class IKSolver:
         """One solve in the core: plain, or by candidates in the collision world (then no history is
         recorded). Returns the core's ``(perr, rerr, cost, distance, iterations, restarts, reason, rows)``."""
         if self._world is None:
-            return _solve(self._model, tasks, self._opts, T, start, key, index, q, hist)
+            closed = self._closed if tasks is self._pose_task else None
+            return _solve(self._model, tasks, self._opts, T, start, key, index, q, hist, closed)
         got = core.solve_free(
             self._model, tasks, self._opts, self._world, self.clearance, self.collision_rounds, T, start, key, index, q,
         )  # fmt: skip
@@ -492,29 +500,14 @@ class IKSolver:
         return out_q, out_f, out_i
 
     def _plain_batch(self, task: core.Tasks, T: np.ndarray, Q0: np.ndarray, seeds: np.ndarray, threads: int):
-        """A batch without collision avoidance: the closed forms first (``analytic_seeds``), the
-        iterations for the rest. Returns ``out_q (B, nq)``, ``out_f (B, 4)``, ``out_i (B, 3)``."""
+        """A batch without collision avoidance (each start replaced by the closed form's nearest
+        solution with ``analytic_seeds``, in the core). Returns ``out_q (B, nq)``, ``out_f (B, 4)``,
+        ``out_i (B, 3)``."""
         B, nq = T.shape[0], self.robot.nq
-        T4 = T.reshape(B, 1, 4, 4)
         out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 3), dtype=np.int64)
-        todo = np.arange(B)
-        if self._analytic is not None and self._avoid is None:  # closed forms first; iterate the rest
-            sols = self._analytic.solve_batch(T, Q0, threads=threads)
-            ok = (sols.count > 0) & (sols.position_error[:, 0] <= self.position_tolerance)
-            ok[ok] &= sols.rotation_error[ok, 0] <= self.rotation_tolerance
-            out_q[ok], out_f[ok, :2], out_f[ok, 2:] = sols.q[ok, 0], sols.position_error[ok, :1], np.nan
-            out_f[ok, 1] = sols.rotation_error[ok, 0]
-            out_i[ok] = 0
-            todo = np.flatnonzero(~ok)
-        if len(todo) == B:
-            core.solve_batch(self._model, task, self._batch_opts, T4, Q0, seeds, out_q, out_f, out_i, threads)
-        elif len(todo):
-            n = len(todo)
-            sub_q, sub_f, sub_i = np.empty((n, nq)), np.empty((n, 4)), np.empty((n, 3), np.int64)
-            core.solve_batch(self._model, task, self._batch_opts, np.ascontiguousarray(T4[todo]),
-                             np.ascontiguousarray(Q0[todo]), np.ascontiguousarray(seeds[todo]), sub_q, sub_f, sub_i,
-                             threads)  # fmt: skip
-            out_q[todo], out_f[todo], out_i[todo] = sub_q, sub_f, sub_i
+        closed = self._closed if task is self._pose_task else None
+        core.solve_batch(self._model, task, self._batch_opts, T.reshape(B, 1, 4, 4), Q0, seeds, out_q, out_f, out_i,
+                         threads, closed)  # fmt: skip
         return out_q, out_f, out_i
 
     # -- secondary objective --------------------------------------------------------------------------

@@ -134,6 +134,13 @@ struct AllResult {
 // rotation error [rad] and the branch, sorted by the distance to q0.
 AllResult solve_all(const Analytic& a, const double* T, const double* q0, AnalyticWork& w, double* out);
 
+// The solution nearest qs alone (a start within the limits, as clip_start leaves it) into q_out (nq):
+// the candidates at their angles' equivalents nearest qs within the limits, ordered by the distance
+// to qs, and the first that refines to `tolerance` (one refinement, where solve_all refines every
+// candidate). count is 1 when one was found; reason, candidates, outside limits and not converged
+// as for solve_all. T must be a valid pose (solve_all's check).
+AllResult solve_nearest(const Analytic& a, const double* T, const double* qs, AnalyticWork& w, double* q_out);
+
 // Targets Ts (B, 4, 4) from starts Q0 (B, nq) into out (B, capacity, nq + 3) (rows past a target's
 // count are NaN) and info (B, 6) [count, reason, singular, candidates, outside limits, not
 // converged], on `threads` threads; a target's answer does not depend on the thread count.

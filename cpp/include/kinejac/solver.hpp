@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "kinejac/analytic.hpp"
 #include "kinejac/configuration.hpp"
 #include "kinejac/linalg.hpp"
 #include "kinejac/residual.hpp"
@@ -73,6 +74,7 @@ struct Workspace {
     std::vector<double> H[2], b[2];  // the penalty's Gauss-Newton terms: (nv, nv), (nv)
     std::vector<double> hist[2];     // (hist_len, nq): the attempt's iterates, the kept ones
     int hist_n[2] = {0, 0};
+    AnalyticWork closed;  // the closed form's work arrays (sized on first use)
     uint64_t rng = 0;
 
     // Size for `model` and `rows` error rows (a no-op when already sized so).
@@ -81,19 +83,25 @@ struct Workspace {
 
 // One problem: attempts from q0 (clipped into the limits first), then from the seeded stream
 // (key, index); the best configuration by cost goes to q_out (nq). T: the targets (nt, 4, 4).
+// With `closed` (the closed form of the tasks' one full-pose task, kinejac.ik.analytic), a start
+// that does not already meet the tolerances is replaced by the closed form's solution nearest it
+// (solve_nearest), and the attempts run from there: zero iterations when it meets the tolerances
+// (its error is ~1e-15), the usual attempts and restarts when there is none (an unreachable
+// target, every solution outside the limits).
 Result solve_one(const Model& model, const Tasks& tasks, const Options& opts, const double* T, const double* q0,
-                 uint64_t key, uint64_t index, Workspace& ws, double* q_out);
+                 uint64_t key, uint64_t index, Workspace& ws, double* q_out, const Analytic* closed = nullptr);
 
 // Problems start:stop of a batch: targets Ts (B, nt, 4, 4), starts Q0 (B, nq), seeds (B, 2)
 // [key, index]; results into out_q (B, nq), out_f (B, 4) [position error, rotation error, cost,
 // smallest sphere distance] and out_i (B, 3) [iterations, restarts, reason].
 void solve_range(const Model& model, const Tasks& tasks, const Options& opts, const double* Ts, const double* Q0,
                  const uint64_t* seeds, int start, int stop, double* out_q, double* out_f, int64_t* out_i,
-                 Workspace& ws);
+                 Workspace& ws, const Analytic* closed = nullptr);
 
 // A whole batch on `threads` threads (chunks handed out in order; every problem's result depends
 // only on its own inputs and seed, so the thread count changes nothing but the speed).
 void solve_batch(const Model& model, const Tasks& tasks, const Options& opts, const double* Ts, const double* Q0,
-                 const uint64_t* seeds, int B, double* out_q, double* out_f, int64_t* out_i, int threads);
+                 const uint64_t* seeds, int B, double* out_q, double* out_f, int64_t* out_i, int threads,
+                 const Analytic* closed = nullptr);
 
 }  // namespace kinejac
