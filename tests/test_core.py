@@ -145,6 +145,21 @@ def test_sincos_matches_the_c_library_in_every_quadrant():
     assert np.isnan(out[0]).all() and np.isnan(out[1]).all()
 
 
+def test_atan2_matches_the_c_library_in_every_quadrant():
+    """The inline atan2 of the closed forms: within two units in the last place of numpy's."""
+    rng = np.random.default_rng(8)
+    r = 10.0 ** rng.uniform(-8, 8, 40_000)
+    t = rng.uniform(-np.pi, np.pi, 40_000)
+    y = np.concatenate([r * np.sin(t), [0.0, 1.0, -1.0, 1e-300, 3.0, -3.0, 1.0, -1.0], rng.uniform(-1, 1, 1000)])
+    x = np.concatenate([r * np.cos(t), [1.0, 0.0, 0.0, -1.0, -1.0, -1.0, 2.414213562373095, 0.66], rng.uniform(-1, 1, 1000)])
+    out = np.empty_like(y)
+    _core.atan2(y, x, out)
+    ref = np.arctan2(y, x)
+    assert (np.abs(out - ref) <= 2 * np.spacing(np.abs(ref))).all()
+    _core.atan2(np.array([np.nan, 1.0, np.inf]), np.array([1.0, np.nan, np.inf]), out[:3])
+    assert np.isnan(out[:2]).all() and out[2] == np.arctan2(np.inf, np.inf)
+
+
 def test_exp_maps_and_quaternions_match_pinocchio():
     rng = np.random.default_rng(1)
     for s in (0.0, 1e-8, 1e-4, 0.5, 3.0):

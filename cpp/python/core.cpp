@@ -572,6 +572,11 @@ NB_MODULE(_core, m) {
         expect(c, "c", {static_cast<int64_t>(x.size())});
         for (size_t i = 0; i < x.size(); ++i) sincos(x.data()[i], s.data()[i], c.data()[i]);
     }, "x"_a, "s"_a.noconvert(), "c"_a.noconvert());
+    m.def("atan2", [](In<double> y, In<double> x, Out<double> out) {
+        expect(x, "x", {static_cast<int64_t>(y.size())});
+        expect(out, "out", {static_cast<int64_t>(y.size())});
+        for (size_t i = 0; i < y.size(); ++i) out.data()[i] = fast_atan2(y.data()[i], x.data()[i]);
+    }, "y"_a, "x"_a, "out"_a.noconvert());
     m.def("log3", [](In<double> R, Out<double> w) {
         expect(R, "R", {3, 3});
         expect(w, "w", {3});
