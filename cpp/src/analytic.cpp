@@ -665,6 +665,10 @@ PoseErrors refine(const Analytic& a, const double* T, const int* index, Analytic
 
 // The equivalent x + 2πk of a revolute angle inside [lo, hi] nearest `ref`; false if there is none.
 bool nearest_equivalent(double x, double lo, double hi, double ref, double& out) {
+    if (std::fabs(x - ref) < kPi && x >= lo && x <= hi) {  // x itself (the common case)
+        out = x;
+        return true;
+    }
     double y = x + kTwoPi * std::floor((ref - x) * (1.0 / kTwoPi) + 0.5);  // the nearest to ref
     if (y > hi + kLimitSlack) y -= kTwoPi * std::ceil((y - hi - kLimitSlack) * (1.0 / kTwoPi));
     if (y < lo - kLimitSlack) y += kTwoPi * std::ceil((lo - kLimitSlack - y) * (1.0 / kTwoPi));

@@ -12,6 +12,7 @@
 // (an axis along the vector it should turn): the caller decides the free angle.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "kinejac/lie.hpp"
@@ -95,8 +96,9 @@ inline constexpr double kSubproblemEps = 1e-9;
 // an answer: `degenerate` is set and `free_angle` returned (the caller's preferred value).
 inline double sp1(const V3& p, const V3& q, const V3& k, double free_angle, bool& degenerate) {
     const V3 pp = p - dot(k, p) * k, qq = q - dot(k, q) * k;
-    const double scale = std::fmax(norm(p), norm(q));
-    degenerate = !(norm(pp) > kSubproblemEps * scale) || !(norm(qq) > kSubproblemEps * scale);
+    // ‖p'‖ > ε max(‖p‖, ‖q‖) and the same for q', compared squared (no square roots)
+    const double floor2 = kSubproblemEps * kSubproblemEps * std::max(dot(p, p), dot(q, q));
+    degenerate = !(dot(pp, pp) > floor2) || !(dot(qq, qq) > floor2);
     return degenerate ? free_angle : fast_atan2(dot(k, cross(pp, qq)), dot(pp, qq));
 }
 
