@@ -287,6 +287,11 @@ class AnalyticIK:
             self._mid = self._with_fixed(mid, self._fixed_default)
         self._q_shape = (robot.nq,)
 
+    @property
+    def native(self) -> core.Analytic:
+        """The native closed form this solver runs (what the collision-free solves take candidates from)."""
+        return self._core
+
     # -- inputs ----------------------------------------------------------------------------------
     def _with_fixed(self, q: np.ndarray, values: Mapping[str, float]) -> np.ndarray:
         """``q`` (copied) with the fixed joints at ``values`` [rad] (checked: fixed joints, finite,
