@@ -208,8 +208,7 @@ def test_a_malformed_model_is_refused_with_a_kinejac_error(panda):
 
 
 def test_the_closed_form_the_candidates_come_from(panda):
-    from kinejac.ik.analytic import analytic_solver
-    from kinejac.ik.avoidance import candidate_closed_form
+    from kinejac.ik.analytic import analytic_solver, candidate_closed_form
 
     # the Panda: 7 joints; fixing joint 7 (nearest the frame) or 4 leaves a closed form, the others a search
     assert candidate_closed_form(panda, FRAME) is analytic_solver(panda, FRAME, fixed=("panda_joint7",)).native

@@ -2,11 +2,11 @@
 in, the sphere model it can push apart, and the exact check that decides.
 
 The solvers look for collision-free answers by candidates (``cpp/include/kinejac/free_ik.hpp``):
-after the plain answer, the exact solutions of the frame's closed form (:func:`candidate_closed_form`:
-with a joint held fixed, that joint swept over its range), then converged answers from diverse
-seeded starts, each checked in the native collision world (:mod:`kinejac.collision.world`:
-covering spheres, then GJK on the meshes' convex pieces) as soon as it is found, until one is free
-with at least ``clearance`` [m] between every checked pair. A
+after the plain answer, the exact solutions of the frame's closed form
+(:func:`~kinejac.ik.analytic.candidate_closed_form`: with a joint held fixed, that joint swept over
+its range), then converged answers from diverse seeded starts, each checked in the native collision
+world (:mod:`kinejac.collision.world`: covering spheres, then GJK on the meshes' convex pieces) as
+soon as it is found, until one is free with at least ``clearance`` [m] between every checked pair. A
 pair the world cannot decide (within a mesh's slack) counts as a collision there, so an answer
 marked successful is free for coal too. For geometry the world does not support, the older rounds
 run instead: the robot's fitted spheres (:mod:`kinejac.collision.spheres`) pushed apart by a
@@ -24,10 +24,9 @@ from .._checks import positive
 from ..errors import InvalidValueError
 
 if TYPE_CHECKING:
-    from .. import core
     from ..robot import Robot
 
-__all__ = ["MARGIN", "Avoidance", "candidate_closed_form"]
+__all__ = ["MARGIN", "Avoidance"]
 
 MARGIN = 0.005  #: [m] pairs closer than clearance + MARGIN are pushed apart during the solve
 
@@ -76,21 +75,3 @@ class Avoidance:
     def free(self, q: np.ndarray) -> bool:
         """Whether ``q (nq,)`` is free by the exact check, with at least ``clearance`` between pairs."""
         return bool(self.checker.free(q, self.clearance))
-
-
-def candidate_closed_form(robot: Robot, frame: str) -> core.Analytic | None:
-    """The closed form whose solutions the collision-free solves of ``frame``'s pose check as
-    candidates (before random starts): the chain's own when its 6 free joints have one, else, for 7
-    free joints, the one with the joint nearest the frame held fixed among those that leave a
-    closed form (not a 1-D search); the solves sweep that joint over its range. ``None`` when there
-    is none."""
-    from .analytic import analytic_solver
-    from .structure import ik_structure
-
-    structure = ik_structure(robot, frame)
-    if structure.family is not None:
-        return analytic_solver(robot, frame).native if structure.method == "closed_form" else None
-    for name in reversed(structure.joints):  # the joint nearest the frame first
-        if name in structure.fixable and ik_structure(robot, frame, fixed=(name,)).method == "closed_form":
-            return analytic_solver(robot, frame, fixed=(name,)).native
-    return None

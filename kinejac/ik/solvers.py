@@ -53,7 +53,7 @@ from .._checks import check_memory
 from .._checks import positive as _positive
 from ..errors import InvalidChoiceError, InvalidValueError, ShapeError, UnknownOptionError
 from ..robot import Robot
-from .avoidance import MARGIN, Avoidance, candidate_closed_form
+from .avoidance import MARGIN, Avoidance
 from .objectives import Objective
 from .problem import Problem, tasks_of
 from .result import IKBatchResult, IKReason, IKResult
@@ -251,9 +251,11 @@ class IKSolver:
         # goes through _from_analytic: each solution is checked)
         self._closed = self._analytic._core if self._analytic is not None and self._avoid is None else None
         # the closed form that gives exact candidates to the collision-free solves (None: random starts only)
-        self._free_analytic = (
-            None if self._world is None or self.frame is None else candidate_closed_form(robot, self.frame)
-        )
+        self._free_analytic: core.Analytic | None = None
+        if self._world is not None and self.frame is not None:
+            from .analytic import candidate_closed_form
+
+            self._free_analytic = candidate_closed_form(robot, self.frame)
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()
