@@ -89,13 +89,17 @@ def test_compiled_penalty_and_gradient_match_the_reference(case, panda):
 
 
 def _free_targets(robot, scene, n, seed):
+    return _free_targets_of(robot, FRAME, scene, n, seed)
+
+
+def _free_targets_of(robot, frame, scene, n, seed):
     rng = np.random.default_rng(seed)
     Q = []
     while len(Q) < n:
         q = robot.random_configuration(rng)
         if not in_collision(robot, q, scene, self_collision=True):
             Q.append(q)
-    return np.array(Q), kinejac.pose(robot, np.array(Q), FRAME)
+    return np.array(Q), kinejac.pose(robot, np.array(Q), frame)
 
 
 def test_successful_answers_are_free_and_plain_ik_is_not(panda):
@@ -260,3 +264,17 @@ def test_bad_closed_form_options_are_refused_by_the_core(panda):
     ur5 = kinejac.load("ur5")
     with pytest.raises(kinejac.KinejacError, match="closed form was built for another robot"):
         core.solve_free(*args, analytic_solver(ur5, "tool0").native)
+
+
+def test_batch_equals_one_by_one_with_obstacles_on_a_six_joint_closed_form():
+    ur5 = kinejac.load("ur5")
+    scene = [Box([0.2, 0.2, 0.6], _T([0.35, 0.2, 0.3]), name="post"), Sphere(0.1, [0.3, -0.3, 0.4], name="ball")]
+    _, T = _free_targets_of(ur5, "tool0", scene, 40, seed=6)
+    solver = IKSolver(ur5, "tool0", obstacles=scene, self_collision=True, timeout=None)
+    batch = solver.solve_batch(T, seed=7, threads=2)
+    assert batch.success.mean() >= 0.95
+    for i in range(len(T)):
+        one = solver.solve(T[i], seed=(7, i))
+        assert one.success == batch.success[i] and np.array_equal(one.q, batch.q[i])
+        if one.success:
+            assert not in_collision(ur5, one.q, scene, self_collision=True)

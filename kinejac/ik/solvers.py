@@ -115,7 +115,8 @@ class IKSolver:
         analytic_seeds: for pose targets of ``frame`` on a chain in a known family
             (:func:`~kinejac.ik_structure`), start from the closed form's solution nearest the start
             (:mod:`kinejac.ik.analytic`; with collision avoidance: the nearest the exact check finds
-            free), unless the start already meets the tolerances; the iterations run from there, and
+            free, or with the native collision world, its solutions are candidates after the plain
+            answer, as in a batch), unless the start already meets the tolerances; the iterations run from there, and
             from the usual restarts when there is none (an unreachable target, every solution outside
             the limits or in collision). ``None`` (default): where the family has a closed form (a UR
             or a spherical-wrist arm; not the 1-D searches, which cost hundreds of µs); ``True``: for
@@ -339,7 +340,9 @@ class IKSolver:
         if T is None or tasks is None:
             tasks, T = self._problem(target, frame, weights, mask, relative_to)
         start = self._mid if q0 is None else self._start(q0)
-        if self._closed is None and self._analytic is not None and tasks is self._pose_task:
+        # with the native collision world, the core tries the closed form's solutions as candidates
+        # (as in a batch); otherwise they are listed and checked here
+        if self._closed is None and self._world is None and self._analytic is not None and tasks is self._pose_task:
             found = self._from_analytic(T, start, t0)
             if found is not None:
                 return found
