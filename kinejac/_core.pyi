@@ -127,9 +127,9 @@ def world_distances(
 ) -> None: ...
 def solve_free(
     model: Model, tasks: Tasks, options: Options, world: World, clearance: float, candidates: int, T: _F, q0: _F,
-    key: int, index: int, out_q: _F,
+    key: int, index: int, out_q: _F, analytic: Analytic | None = None, sweeps: int = 64,
 ) -> tuple[float, float, float, float, int, int, int, int]: ...
 def solve_free_batch(
     model: Model, tasks: Tasks, options: Options, world: World, clearance: float, candidates: int, Ts: _F, Q0: _F,
-    seeds: _U, out_q: _F, out_f: _F, out_i: _I, threads: int = 1,
+    seeds: _U, out_q: _F, out_f: _F, out_i: _I, threads: int = 1, analytic: Analytic | None = None, sweeps: int = 64,
 ) -> None: ...

@@ -13,6 +13,7 @@ from kinejac.collision import Box, Capsule, Cylinder, Sphere, in_collision
 from kinejac.collision import reference as ref
 from kinejac.collision.spheres import sphere_model
 from kinejac.ik import IKReason, IKSolver
+from kinejac.ik.seeds import stream_key
 
 FRAME = "panda_hand_tcp"
 
@@ -88,13 +89,17 @@ def test_compiled_penalty_and_gradient_match_the_reference(case, panda):
 
 
 def _free_targets(robot, scene, n, seed):
+    return _free_targets_of(robot, FRAME, scene, n, seed)
+
+
+def _free_targets_of(robot, frame, scene, n, seed):
     rng = np.random.default_rng(seed)
     Q = []
     while len(Q) < n:
         q = robot.random_configuration(rng)
         if not in_collision(robot, q, scene, self_collision=True):
             Q.append(q)
-    return np.array(Q), kinejac.pose(robot, np.array(Q), FRAME)
+    return np.array(Q), kinejac.pose(robot, np.array(Q), frame)
 
 
 def test_successful_answers_are_free_and_plain_ik_is_not(panda):
@@ -204,3 +209,72 @@ def test_a_malformed_model_is_refused_with_a_kinejac_error(panda):
     tree[1][3, 0] = 5  # joint 3's parent after it
     with pytest.raises(kinejac.KinejacError, match="the parent of joint 3 is 5"):
         core._build(core.Tree(*tree), core._NO_SPHERES)
+
+
+def test_the_closed_form_the_candidates_come_from(panda):
+    from kinejac.ik.analytic import analytic_solver, candidate_closed_form
+
+    # the Panda: 7 joints; fixing joint 7 (nearest the frame) or 4 leaves a closed form, the others a search
+    assert candidate_closed_form(panda, FRAME) is analytic_solver(panda, FRAME, fixed=("panda_joint7",)).native
+    ur5 = kinejac.load("ur5")
+    assert candidate_closed_form(ur5, "tool0") is analytic_solver(ur5, "tool0").native  # its own, nothing fixed
+    planar = kinejac.load("planar_2r")
+    assert candidate_closed_form(planar, planar.model.frames[-1].name) is None
+
+
+def test_candidates_from_the_closed_form_come_before_random_starts(panda):
+    _, T = _free_targets(panda, SCENE, 200, seed=5)
+    solver = IKSolver(panda, FRAME, obstacles=SCENE, self_collision=True, timeout=None)
+    plain = IKSolver(panda, FRAME, timeout=None)
+    model, task, world = core.model_of(panda), solver._pose_task, solver._world
+    closed = solver._free_analytic
+    q0 = (panda.lower + panda.upper) / 2
+    colliding = from_closed = 0
+    for i, Ti in enumerate(T):
+        first = plain.solve(Ti, q0=q0, seed=(0, i))
+        if not (first.success and in_collision(panda, first.q, SCENE, self_collision=True)):
+            continue
+        colliding += 1
+        got = {}
+        for name, analytic in (("closed", closed), ("random", None)):
+            q = np.empty(panda.nq)
+            perr, rerr, _, _, it, _, reason, checked = core.solve_free(
+                model, task, solver._opts, world, 0.0, 500, Ti, q0, stream_key(0), i, q, analytic
+            )
+            got[name] = (q, perr, rerr, it, reason, checked)
+        q, perr, rerr, it, reason, checked = got["closed"]
+        assert reason == 0 and checked >= 2
+        assert not in_collision(panda, q, SCENE, self_collision=True)
+        assert max(perr, rerr) <= 1e-6 and panda.within_limits(q, tol=0.0)
+        np.testing.assert_allclose(kinejac.pose(panda, q, FRAME), Ti, atol=1e-9)
+        from_closed += it == first.iterations  # no iteration after the first solve: an exact candidate was free
+        assert got["random"][3] > first.iterations or got["random"][4] != 0  # random starts iterate
+    assert colliding >= 8, colliding  # the scene matters
+    assert from_closed == colliding
+
+
+def test_bad_closed_form_options_are_refused_by_the_core(panda):
+    from kinejac.ik.analytic import analytic_solver
+
+    solver = IKSolver(panda, FRAME, obstacles=SCENE, self_collision=True)
+    T, q0, q = kinejac.pose(panda, panda.neutral(), FRAME), panda.neutral(), np.empty(panda.nq)
+    args = (core.model_of(panda), solver._pose_task, solver._opts, solver._world, 0.0, 10, T, q0, 0, 0, q)
+    with pytest.raises(kinejac.KinejacError, match="sweeps must be >= 1, got 0"):
+        core.solve_free(*args, solver._free_analytic, 0)
+    ur5 = kinejac.load("ur5")
+    with pytest.raises(kinejac.KinejacError, match="closed form was built for another robot"):
+        core.solve_free(*args, analytic_solver(ur5, "tool0").native)
+
+
+def test_batch_equals_one_by_one_with_obstacles_on_a_six_joint_closed_form():
+    ur5 = kinejac.load("ur5")
+    scene = [Box([0.2, 0.2, 0.6], _T([0.35, 0.2, 0.3]), name="post"), Sphere(0.1, [0.3, -0.3, 0.4], name="ball")]
+    _, T = _free_targets_of(ur5, "tool0", scene, 40, seed=6)
+    solver = IKSolver(ur5, "tool0", obstacles=scene, self_collision=True, timeout=None)
+    batch = solver.solve_batch(T, seed=7, threads=2)
+    assert batch.success.mean() >= 0.95
+    for i in range(len(T)):
+        one = solver.solve(T[i], seed=(7, i))
+        assert one.success == batch.success[i] and np.array_equal(one.q, batch.q[i])
+        if one.success:
+            assert not in_collision(ur5, one.q, scene, self_collision=True)

@@ -270,6 +270,20 @@ Analytic make_analytic(const Model& model, const Tasks& tasks, int family, int p
     return a;
 }
 
+// The options of a collision-free solve, checked: the closed form must be of this robot.
+FreeOptions free_options(const Model& model, double clearance, int candidates, const Analytic* analytic, int sweeps) {
+    if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+    if (sweeps < 1) fail("kinejac core: sweeps must be >= 1, got " + std::to_string(sweeps));
+    if (analytic != nullptr && (analytic->tree.nq != model.tree.nq || analytic->tree.nv != model.tree.nv))
+        fail("kinejac core: this closed form was built for another robot");
+    FreeOptions f;
+    f.clearance = clearance;
+    f.candidates = candidates;
+    f.analytic = analytic;
+    f.sweeps = sweeps;
+    return f;
+}
+
 AnalyticWork& thread_analytic_work() {
     thread_local AnalyticWork w;
     return w;
@@ -826,42 +840,45 @@ void bind_collision(nb::module_& m) {
     m.def(
         "solve_free",
         [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
-           int candidates, In<double> T, In<double> q0, uint64_t key, uint64_t index, Out<double> out_q) {
+           int candidates, In<double> T, In<double> q0, uint64_t key, uint64_t index, Out<double> out_q,
+           const Analytic* analytic, int sweeps) {
             need_world(world, model);
             check_single(model, tasks, T, q0, out_q);
-            if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+            const FreeOptions free = free_options(model, clearance, candidates, analytic, sweeps);
             Workspace& ws = thread_workspace();
-            thread_local CollisionWork cw;
+            thread_local FreeWork fw;
             FreeResult r;
             {
                 nb::gil_scoped_release release;
-                r = solve_free(model, tasks, opts, world.world, {clearance, candidates}, T.data(),
-                               q0.data(), key, index, ws, cw, out_q.data());
+                r = solve_free(model, tasks, opts, world.world, free, T.data(), q0.data(), key, index, ws, fw,
+                               out_q.data());
             }
             return nb::make_tuple(r.result.position_error, r.result.rotation_error, r.result.cost,
                                   r.result.min_distance, r.result.iterations, r.result.restarts, r.result.reason,
                                   r.candidates);
         },
         "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "T"_a, "q0"_a, "key"_a,
-        "index"_a, "out_q"_a.noconvert(),
-        "Solve one problem for an answer free in `world` with `clearance` [m] (free_ik.hpp): the answer into out_q; "
+        "index"_a, "out_q"_a.noconvert(), "analytic"_a.none() = nb::none(), "sweeps"_a = 64,
+        "Solve one problem for an answer free in `world` with `clearance` [m] (free_ik.hpp), with candidates from "
+        "the closed form `analytic` (its fixed joint at `sweeps` values) if given: the answer into out_q; "
         "returns (position error, rotation error, cost, smallest sphere distance, iterations, restarts, reason, "
         "candidates checked).");
     m.def(
         "solve_free_batch",
         [](const Model& model, const Tasks& tasks, const Options& opts, const World& world, double clearance,
            int candidates, In<double> Ts, In<double> Q0, In<uint64_t> seeds, Out<double> out_q, Out<double> out_f,
-           Out<int64_t> out_i, int threads) {
+           Out<int64_t> out_i, int threads, const Analytic* analytic, int sweeps) {
             need_world(world, model);
             const int64_t B = check_batch(model, tasks, Ts, Q0, seeds, out_q, out_f, out_i, 4, threads);
-            if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
+            const FreeOptions free = free_options(model, clearance, candidates, analytic, sweeps);
             nb::gil_scoped_release release;
-            solve_free_batch(model, tasks, opts, world.world, {clearance, candidates}, Ts.data(),
+            solve_free_batch(model, tasks, opts, world.world, free, Ts.data(),
                              Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(), out_f.data(), out_i.data(),
                              threads);
         },
         "model"_a, "tasks"_a, "options"_a, "world"_a, "clearance"_a, "candidates"_a, "Ts"_a, "Q0"_a, "seeds"_a,
         "out_q"_a.noconvert(), "out_f"_a.noconvert(), "out_i"_a.noconvert(), "threads"_a = 1,
-        "Solve B problems for free answers on `threads` threads: out_q (B, nq), out_f (B, 4), out_i (B, 4) "
+        "analytic"_a.none() = nb::none(), "sweeps"_a = 64,
+        "Solve B problems for free answers on `threads` threads (as solve_free): out_q (B, nq), out_f (B, 4), out_i (B, 4) "
         "[iterations, restarts, reason, candidates checked].");
 }

@@ -41,6 +41,7 @@ __all__ = [
     "IKSolutionsBatch",
     "SolutionsReason",
     "analytic_solver",
+    "candidate_closed_form",
     "solve_ik_all",
 ]
 
@@ -287,6 +288,11 @@ class AnalyticIK:
             self._mid = self._with_fixed(mid, self._fixed_default)
         self._q_shape = (robot.nq,)
 
+    @property
+    def native(self) -> core.Analytic:
+        """The native closed form this solver runs (what the collision-free solves take candidates from)."""
+        return self._core
+
     # -- inputs ----------------------------------------------------------------------------------
     def _with_fixed(self, q: np.ndarray, values: Mapping[str, float]) -> np.ndarray:
         """``q`` (copied) with the fixed joints at ``values`` [rad] (checked: fixed joints, finite,
@@ -509,6 +515,23 @@ def analytic_solver(robot: Robot, frame: str, *, base=None, fixed=None, **option
             solvers.pop(next(iter(solvers)))
         solvers[key] = solver
     return solver
+
+
+def candidate_closed_form(robot: Robot, frame: str) -> core.Analytic | None:
+    """The closed form whose solutions the collision-free solves of ``frame``'s pose check as
+    candidates (before random starts): the chain's own when its 6 free joints have one, else, for 7
+    free joints, the one with the joint nearest the frame held fixed among those that leave a
+    closed form (not a 1-D search); the solves sweep that joint over its range. ``None`` when there
+    is none."""
+    structure = plan_of(robot, frame, need=False).structure
+    if structure.family is not None:
+        return analytic_solver(robot, frame).native if structure.method == "closed_form" else None
+    for name in reversed(structure.joints):  # the joint nearest the frame first
+        if name not in structure.fixable:
+            continue
+        if plan_of(robot, frame, fixed=(name,), need=False).structure.method == "closed_form":
+            return analytic_solver(robot, frame, fixed=(name,)).native
+    return None
 
 
 def solve_ik_all(

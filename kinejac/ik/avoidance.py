@@ -2,9 +2,11 @@
 in, the sphere model it can push apart, and the exact check that decides.
 
 The solvers look for collision-free answers by candidates (``cpp/include/kinejac/free_ik.hpp``):
-converged answers from diverse seeded starts, each checked in the native collision world
-(:mod:`kinejac.collision.world`: covering spheres, then GJK on the meshes' convex pieces) as soon
-as it converges, until one is free with at least ``clearance`` [m] between every checked pair. A
+after the plain answer, the exact solutions of the frame's closed form
+(:func:`~kinejac.ik.analytic.candidate_closed_form`: with a joint held fixed, that joint swept over
+its range), then converged answers from diverse seeded starts, each checked in the native collision
+world (:mod:`kinejac.collision.world`: covering spheres, then GJK on the meshes' convex pieces) as
+soon as it is found, until one is free with at least ``clearance`` [m] between every checked pair. A
 pair the world cannot decide (within a mesh's slack) counts as a collision there, so an answer
 marked successful is free for coal too. For geometry the world does not support, the older rounds
 run instead: the robot's fitted spheres (:mod:`kinejac.collision.spheres`) pushed apart by a

@@ -106,24 +106,27 @@ class IKSolver:
         obstacles: a scene (:mod:`kinejac.collision` obstacles, or a JSON file) to keep out of.
         self_collision: keep the robot's links apart (needs collision geometry).
         clearance: [m] the distance to keep (with ``obstacles`` or ``self_collision``).
-        collision_rounds: with collision avoidance, how many more candidates (answers from new seeded
-            starts) may be checked after the plain answer, within ``timeout``.
+        collision_rounds: with collision avoidance, how many more candidates (solutions of the
+            frame's closed form, answers from new seeded starts) may be tried after the plain
+            answer, within ``timeout``.
         polish: when no attempt converged, continue with a patient local solve from the best
             configuration found (the closest answer); ``False`` skips it when only success matters
             (reachability maps), which makes failures cheaper.
         analytic_seeds: for pose targets of ``frame`` on a chain in a known family
             (:func:`~kinejac.ik_structure`), start from the closed form's solution nearest the start
             (:mod:`kinejac.ik.analytic`; with collision avoidance: the nearest the exact check finds
-            free), unless the start already meets the tolerances; the iterations run from there, and
+            free, or with the native collision world, its solutions are candidates after the plain
+            answer, as in a batch), unless the start already meets the tolerances; the iterations run from there, and
             from the usual restarts when there is none (an unreachable target, every solution outside
             the limits or in collision). ``None`` (default): where the family has a closed form (a UR
             or a spherical-wrist arm; not the 1-D searches, which cost hundreds of µs); ``True``: for
             every family; ``False``: never. Ignored for other targets and chains.
 
-    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), converged candidates from
-    diverse seeded starts are checked exactly in the native collision world until one is free
-    (:mod:`kinejac.ik.avoidance`): an answer in collision is never ``success``; its reason is
-    ``collision``.
+    With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), candidates (for a pose
+    target of ``frame`` with a closed form, possibly with a joint swept, its exact solutions first;
+    then converged answers from diverse seeded starts) are checked exactly in the native collision
+    world until one is free (:mod:`kinejac.ik.avoidance`): an answer in collision is never
+    ``success``; its reason is ``collision``.
     """
 
     def __init__(
@@ -248,6 +251,12 @@ class IKSolver:
         # the closed form the core starts plain solves of the pose task from (collision avoidance
         # goes through _from_analytic: each solution is checked)
         self._closed = self._analytic._core if self._analytic is not None and self._avoid is None else None
+        # the closed form that gives exact candidates to the collision-free solves (None: random starts only)
+        self._free_analytic: core.Analytic | None = None
+        if self._world is not None and self.frame is not None:
+            from .analytic import candidate_closed_form
+
+            self._free_analytic = candidate_closed_form(robot, self.frame)
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()
@@ -331,7 +340,9 @@ class IKSolver:
         if T is None or tasks is None:
             tasks, T = self._problem(target, frame, weights, mask, relative_to)
         start = self._mid if q0 is None else self._start(q0)
-        if self._closed is None and self._analytic is not None and tasks is self._pose_task:
+        # with the native collision world, the core tries the closed form's solutions as candidates
+        # (as in a batch); otherwise they are listed and checked here
+        if self._closed is None and self._world is None and self._analytic is not None and tasks is self._pose_task:
             found = self._from_analytic(T, start, t0)
             if found is not None:
                 return found
@@ -391,8 +402,10 @@ class IKSolver:
         if self._world is None:
             closed = self._closed if tasks is self._pose_task else None
             return _solve(self._model, tasks, self._opts, T, start, key, index, q, hist, closed)
+        closed = self._free_analytic if tasks is self._pose_task else None
         got = core.solve_free(
             self._model, tasks, self._opts, self._world, self.clearance, self.collision_rounds, T, start, key, index, q,
+            closed,
         )  # fmt: skip
         return (*got[:7], 0)
 
@@ -495,7 +508,7 @@ class IKSolver:
         out_q, out_f, out_i = np.empty((B, nq)), np.empty((B, 4)), np.empty((B, 4), dtype=np.int64)
         core.solve_free_batch(
             self._model, task, self._batch_opts, self._world, self.clearance, self.collision_rounds,
-            np.ascontiguousarray(T.reshape(B, 1, 4, 4)), Q0, seeds, out_q, out_f, out_i, threads,
+            np.ascontiguousarray(T.reshape(B, 1, 4, 4)), Q0, seeds, out_q, out_f, out_i, threads, self._free_analytic,
         )  # fmt: skip
         return out_q, out_f, out_i
 
