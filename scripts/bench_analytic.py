@@ -303,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| `IKSolver` | success | mean | median |",
         "|---|---|---|---|",
-        f"| LM alone (`analytic_seeds=False`) | {100 * sd['numeric']['success']:.2f} % | {fmt_us(sd['numeric']['mean'])} | "
-        f"{fmt_us(sd['numeric']['median'])} |",
+        f"| LM alone (`analytic_seeds=False`) | {100 * sd['numeric']['success']:.2f} % | "
+        f"{fmt_us(sd['numeric']['mean'])} | {fmt_us(sd['numeric']['median'])} |",
         f"| LM from the closed form's nearest solution (the default) | {100 * sd['seeded']['success']:.2f} % | "
         f"{fmt_us(sd['seeded']['mean'])} | "
         f"{fmt_us(sd['seeded']['median'])} |",

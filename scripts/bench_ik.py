@@ -493,8 +493,8 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(
                 f"The chain has a closed form (`kinejac.ik_structure`), so every solve starts from its solution "
                 f"nearest the start (`analytic_seeds`, the default). With the iterations alone "
-                f"(`analytic_seeds=False`): B = 10,000 at {numeric_rate[0]:,.0f} solves/s, {100 * numeric_rate[1]:.2f} % "
-                "solved."
+                f"(`analytic_seeds=False`): B = 10,000 at {numeric_rate[0]:,.0f} solves/s, "
+                f"{100 * numeric_rate[1]:.2f} % solved."
             )
         if one_thread is not None:
             lines.append(
@@ -549,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         "the solver's flag). Mean time counts each failure at the full budget; median and p95 are of the raw "
         "times. kinejac: `kinejac.solve_ik(robot, T, frame, q0=start, timeout=budget, position_tolerance=1e-5, "
         "rotation_tolerance=1e-5)`, otherwise its defaults (LM, active-set limits, random restarts; on a chain "
-        "with a closed form, the start replaced by the closed form's solution nearest it), in the native core. Robotics Toolbox's `ik_LM` runs on the first targets in alternation with kinejac on the "
+        "with a closed form, the start replaced by the closed form's solution nearest it), in the native core. "
+        "Robotics Toolbox's `ik_LM` runs on the first targets in alternation with kinejac on the "
         "same targets; its ratio is the mean of that kinejac run over ik_LM's. 'One core kept busy': the whole "
         "kinejac run again while another process burns a core. Batches cap restarts at 50 instead of a budget.",
         "",

@@ -150,8 +150,10 @@ def test_atan2_matches_the_c_library_in_every_quadrant():
     rng = np.random.default_rng(8)
     r = 10.0 ** rng.uniform(-8, 8, 40_000)
     t = rng.uniform(-np.pi, np.pi, 40_000)
-    y = np.concatenate([r * np.sin(t), [0.0, 1.0, -1.0, 1e-300, 3.0, -3.0, 1.0, -1.0], rng.uniform(-1, 1, 1000)])
-    x = np.concatenate([r * np.cos(t), [1.0, 0.0, 0.0, -1.0, -1.0, -1.0, 2.414213562373095, 0.66], rng.uniform(-1, 1, 1000)])
+    edges_y = [0.0, 1.0, -1.0, 1e-300, 3.0, -3.0, 2.414213562373095, 0.66]  # the reduction's switch points last
+    edges_x = [1.0, 0.0, 0.0, -1.0, -1.0, -1.0, 1.0, 1.0]
+    y = np.concatenate([r * np.sin(t), edges_y, rng.uniform(-1, 1, 1000)])
+    x = np.concatenate([r * np.cos(t), edges_x, rng.uniform(-1, 1, 1000)])
     out = np.empty_like(y)
     _core.atan2(y, x, out)
     ref = np.arctan2(y, x)

@@ -112,15 +112,16 @@ class IKSolver:
         polish: when no attempt converged, continue with a patient local solve from the best
             configuration found (the closest answer); ``False`` skips it when only success matters
             (reachability maps), which makes failures cheaper.
-        analytic_seeds: for pose targets of ``frame`` on a chain in a known family
-            (:func:`~kinejac.ik_structure`), start from the closed form's solution nearest the start
-            (:mod:`kinejac.ik.analytic`; with collision avoidance: the nearest the exact check finds
-            free, or with the native collision world, its solutions are candidates after the plain
-            answer, as in a batch), unless the start already meets the tolerances; the iterations run from there, and
-            from the usual restarts when there is none (an unreachable target, every solution outside
-            the limits or in collision). ``None`` (default): where the family has a closed form (a UR
-            or a spherical-wrist arm; not the 1-D searches, which cost hundreds of µs); ``True``: for
-            every family; ``False``: never. Ignored for other targets and chains.
+        analytic_seeds: use closed forms (:mod:`kinejac.ik.analytic`) for pose targets of ``frame``.
+            A plain solve on a chain in a known family (:func:`~kinejac.ik_structure`) starts from
+            the closed form's solution nearest the start (unless the start already meets the
+            tolerances) and iterates from the usual restarts only when there is none (an unreachable
+            target, every solution outside the limits). With collision avoidance in the native
+            world, the closed form's exact solutions (a 7-joint arm: with the joint nearest the
+            frame swept) are candidates after the plain answer; with the coal checker, the nearest
+            solution it finds free is returned. ``None`` (default): closed forms only (UR and
+            spherical-wrist arms; not the 1-D searches, which cost hundreds of µs); ``True``: every
+            family; ``False``: never.
 
     With ``obstacles`` or ``self_collision`` (methods ``lm`` and ``gn``), candidates (for a pose
     target of ``frame`` with a closed form, possibly with a joint swept, its exact solutions first;
@@ -253,7 +254,7 @@ class IKSolver:
         self._closed = self._analytic._core if self._analytic is not None and self._avoid is None else None
         # the closed form that gives exact candidates to the collision-free solves (None: random starts only)
         self._free_analytic: core.Analytic | None = None
-        if self._world is not None and self.frame is not None:
+        if self._world is not None and self.frame is not None and self.analytic_seeds is not False:
             from .analytic import candidate_closed_form
 
             self._free_analytic = candidate_closed_form(robot, self.frame)
