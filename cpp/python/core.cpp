@@ -271,11 +271,11 @@ Analytic make_analytic(const Model& model, const Tasks& tasks, int family, int p
 }
 
 // The options of a collision-free solve, checked: the closed form must be of this robot.
-FreeOptions free_options(const Model& model, double clearance, int candidates, const Analytic* analytic, int sweeps) {
+FreeOptions free_options(const Model& model, const Tasks& tasks, double clearance, int candidates,
+                         const Analytic* analytic, int sweeps) {
     if (candidates < 0) fail("kinejac core: candidates must be >= 0, got " + std::to_string(candidates));
     if (sweeps < 1) fail("kinejac core: sweeps must be >= 1, got " + std::to_string(sweeps));
-    if (analytic != nullptr && (analytic->tree.nq != model.tree.nq || analytic->tree.nv != model.tree.nv))
-        fail("kinejac core: this closed form was built for another robot");
+    need_closed(analytic, model, tasks);
     FreeOptions f;
     f.clearance = clearance;
     f.candidates = candidates;
@@ -844,7 +844,7 @@ void bind_collision(nb::module_& m) {
            const Analytic* analytic, int sweeps) {
             need_world(world, model);
             check_single(model, tasks, T, q0, out_q);
-            const FreeOptions free = free_options(model, clearance, candidates, analytic, sweeps);
+            const FreeOptions free = free_options(model, tasks, clearance, candidates, analytic, sweeps);
             Workspace& ws = thread_workspace();
             thread_local FreeWork fw;
             FreeResult r;
@@ -870,7 +870,7 @@ void bind_collision(nb::module_& m) {
            Out<int64_t> out_i, int threads, const Analytic* analytic, int sweeps) {
             need_world(world, model);
             const int64_t B = check_batch(model, tasks, Ts, Q0, seeds, out_q, out_f, out_i, 4, threads);
-            const FreeOptions free = free_options(model, clearance, candidates, analytic, sweeps);
+            const FreeOptions free = free_options(model, tasks, clearance, candidates, analytic, sweeps);
             nb::gil_scoped_release release;
             solve_free_batch(model, tasks, opts, world.world, free, Ts.data(),
                              Q0.data(), seeds.data(), static_cast<int>(B), out_q.data(), out_f.data(), out_i.data(),

@@ -14,7 +14,6 @@ namespace kinejac {
 namespace {
 
 constexpr uint64_t kCandidateKey = 0x9e3779b97f4a7c15ULL;  // the candidates' start stream, apart from the restarts'
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kGoldenFraction = 0.61803398874989485;  // (√5 - 1) / 2
 
 double now() {
