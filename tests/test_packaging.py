@@ -20,17 +20,23 @@ BUNDLED = ["kinejac_test_robot", "panda", "planar_2r", "planar_3r", "ur5"]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> tuple[Path, Path]:
-    """``(wheel, site)``: the built wheel and the folder it is installed in."""
+    """``(wheel, site)``: the built wheel (or the one ``KINEJAC_WHEEL`` names: CI builds it once from
+    this tree) and the folder it is installed in."""
     tmp = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run(  # in an isolated build environment, as `pip install .` does
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), "."],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert build.returncode == 0, build.stderr
-    (wheel,) = (tmp / "dist").glob("kinejac-*.whl")
+    given = os.environ.get("KINEJAC_WHEEL")
+    if given:
+        wheel = Path(given)
+        assert wheel.is_file() and wheel.name.startswith("kinejac-"), f"KINEJAC_WHEEL={given!r} is not a kinejac wheel"
+    else:
+        build = subprocess.run(  # in an isolated build environment, as `pip install .` does
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), "."],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert build.returncode == 0, build.stderr
+        (wheel,) = (tmp / "dist").glob("kinejac-*.whl")
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(tmp / "site"), str(wheel)],
         capture_output=True,
