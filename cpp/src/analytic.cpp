@@ -889,48 +889,45 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
         res.singular = res.singular || cand[k].singular;
         if (same < 0) ++kept;
     }
-    // every equivalent the limits admit (on request), then sorted by the distance to the start
-    int count = 0;
-    for (int m = 0; m < kept; ++m) {
-        const double* src = found + m * row;
-        if (!a.all_equivalents) {
-            std::copy(src, src + row, out + count++ * row);
-            continue;
+    // every equivalent the limits admit (on request) into `rows`, then sorted by the distance to the
+    // start into out (stable: equal distances keep the candidates' order)
+    int count = kept;
+    const double* rows = found;
+    if (a.all_equivalents) {
+        double* buf = w.sorted.data();
+        count = 0;
+        for (int m = 0; m < kept; ++m) {
+            const double* src = found + m * row;
+            // the product of each free revolute joint's equivalents, as an odometer
+            int sizes[6], digit[6] = {0, 0, 0, 0, 0, 0};
+            double values[6][64];
+            for (int j = 0; j < 6; ++j) {
+                const ChainJoint& J = a.joints[index[j]];
+                sizes[j] = J.continuous ? 1 : equivalents(src[J.iq], tree.lo[J.iq], tree.hi[J.iq], qs[J.iq], values[j], 64);
+                if (J.continuous) values[j][0] = 0.0;
+            }
+            for (;;) {
+                double* dst = buf + count++ * row;
+                std::copy(src, src + row, dst);
+                for (int j = 0; j < 6; ++j)
+                    if (!a.joints[index[j]].continuous) dst[a.joints[index[j]].iq] = values[j][digit[j]];
+                int j = 0;
+                while (j < 6 && ++digit[j] == sizes[j]) digit[j++] = 0;
+                if (j == 6) break;
+            }
         }
-        // the product of each free revolute joint's equivalents, as an odometer
-        int sizes[6], digit[6] = {0, 0, 0, 0, 0, 0};
-        double values[6][64];
-        for (int j = 0; j < 6; ++j) {
-            const ChainJoint& J = a.joints[index[j]];
-            sizes[j] = J.continuous ? 1 : equivalents(src[J.iq], tree.lo[J.iq], tree.hi[J.iq], qs[J.iq], values[j], 64);
-            if (J.continuous) values[j][0] = 0.0;
-        }
-        for (;;) {
-            double* dst = out + count++ * row;
-            std::copy(src, src + row, dst);
-            for (int j = 0; j < 6; ++j)
-                if (!a.joints[index[j]].continuous) dst[a.joints[index[j]].iq] = values[j][digit[j]];
-            int j = 0;
-            while (j < 6 && ++digit[j] == sizes[j]) digit[j++] = 0;
-            if (j == 6) break;
-        }
+        rows = buf;
     }
-    // sorted by the distance to the start (stable: equal distances keep the candidates' order)
     double* dist = w.dist.data();
     int* order = w.order.data();
     for (int m = 0; m < count; ++m) {
-        dist[m] = chain_distance(a, index, qs, out + m * row);
-        order[m] = m;
+        dist[m] = chain_distance(a, index, qs, rows + m * row);
+        int j = m;  // insertion sort (stable): a handful of rows
+        for (; j > 0 && dist[order[j - 1]] > dist[m]; --j) order[j] = order[j - 1];
+        order[j] = m;
     }
-    for (int m = 1; m < count; ++m) {  // insertion sort (stable): a handful of rows
-        const int x = order[m];
-        int j = m;
-        for (; j > 0 && dist[order[j - 1]] > dist[x]; --j) order[j] = order[j - 1];
-        order[j] = x;
-    }
-    double* buf = w.sorted.data();
-    for (int m = 0; m < count; ++m) std::copy(out + order[m] * row, out + order[m] * row + row, buf + m * row);
-    std::copy(buf, buf + static_cast<size_t>(count) * row, out);
+    for (int m = 0; m < count; ++m)
+        for (int c = 0; c < row; ++c) out[m * row + c] = rows[order[m] * row + c];
     res.count = count;
     if (count == 0) res.reason = res.outside_limits ? OUTSIDE_LIMITS : res.not_converged ? NOT_CONVERGED : UNREACHABLE;
     return res;
