@@ -102,8 +102,10 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def stop_group(pgid: int, grace: float = 3.0) -> None:
-    """SIGTERM to every process of group ``pgid``, SIGKILL to those left after ``grace`` seconds."""
+def stop_group(pgid: int, grace: float = 1.0) -> None:
+    """SIGTERM to every process of group ``pgid``, SIGKILL to those left after ``grace`` seconds (the
+    group is a headless browser on a temporary profile: nothing to save, so a loaded machine's slow
+    shutdown is cut short rather than waited for)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pgid, sig)
