@@ -14,6 +14,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kLimitSlack = 1e-12;  // [rad]: an angle this far past a limit is put on it
 constexpr int kFalsePositionSteps = 60;
+constexpr double kPrefilterMargin = 1e-9;  // [rad] far more than an exact chain's refinement moves
 
 // The point nearest to both lines o1 + s h1 and o2 + t h2 (their intersection when they meet): the
 // midpoint of the closest points, from the normal equations s - b t = h1·r, b s - t = h2·r,
@@ -775,6 +776,19 @@ bool nearest_inside(const Analytic& a, const int* index, const double* qs, doubl
     return true;
 }
 
+// Whether every revolute angle of the chain in q has an equivalent within its limits widened by
+// `margin` [rad] (q is left as it is).
+bool inside_by(const Analytic& a, const int* index, const double* qs, const double* q, double margin) {
+    for (int j = 0; j < 6; ++j) {
+        const ChainJoint& J = a.joints[index[j]];
+        double y;
+        if (!J.continuous &&
+            !nearest_equivalent(q[J.iq], a.tree.lo[J.iq] - margin, a.tree.hi[J.iq] + margin, qs[J.iq], y))
+            return false;
+    }
+    return true;
+}
+
 // The squared distance from qs to q over the chain's free joints (continuous ones modulo 2π).
 double chain_distance(const Analytic& a, const int* index, const double* qs, const double* q) {
     double d = 0.0;
@@ -853,13 +867,21 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
     int index[6];
     const int nc = candidates_of(a, T, qs, w, cand, index);
     res.candidates = nc;
-    // each candidate into the robot: refined, within the limits, not a duplicate
+    // each candidate into the robot: refined, within the limits, not a duplicate. A chain exactly in
+    // its family (no slack beyond rounding) is refined in place if at all (its candidates' errors
+    // are at rounding level), so a candidate outside the limits stays outside: it is dropped before
+    // the refinement's forward kinematics.
+    const bool prefilter = a.slack <= kSubproblemEps;
     double* found = w.found.data();
     double* q = w.q.data();
     double angles[kMaxCandidates][6];  // the kept rows' chain angles, for the duplicate test
     int kept = 0;
     for (int k = 0; k < nc; ++k) {
         put_candidate(a, cand[k], index, qs, q);
+        if (prefilter && !inside_by(a, index, qs, q, kPrefilterMargin)) {  // no forward kinematics for it
+            ++res.outside_limits;
+            continue;
+        }
         const PoseErrors e = refine(a, T, index, w, q);
         if (!(e.position <= a.tolerance && e.rotation <= a.tolerance)) {
             ++res.not_converged;
