@@ -213,12 +213,8 @@ void need_rows(const Tasks& tasks, const Model& model) {
 // A closed form given to the solver must be of these tasks (one full-pose task of its frame, in its
 // reference) on this model.
 void need_closed(const Analytic* a, const Model& model, const Tasks& tasks) {
-    if (a == nullptr) return;
-    const Task& u = a->tasks.tasks[0];
-    const bool same = tasks.tasks.size() == 1 && tasks.tasks[0].full && tasks.tasks[0].frame == u.frame &&
-                      tasks.tasks[0].ref == u.ref && a->tree.nq == model.tree.nq && a->tree.nv == model.tree.nv &&
-                      a->tree.njoints() == model.tree.njoints();
-    if (!same) fail("kinejac core: the closed form was built for another robot or task (it solves one full-pose task of its frame)");
+    if (a != nullptr && !solves(*a, model.tree, tasks))
+        fail("kinejac core: the closed form was built for another robot or task (it solves one full-pose task of its frame)");
 }
 
 Analytic make_analytic(const Model& model, const Tasks& tasks, int family, int placement, bool reversed, int searched,

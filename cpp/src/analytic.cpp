@@ -802,6 +802,18 @@ double chain_distance(const Analytic& a, const int* index, const double* qs, con
 
 }  // namespace
 
+bool solves(const Analytic& a, const Tree& tree, const Tasks& tasks) {
+    if (tasks.tasks.size() != 1 || a.tasks.tasks.size() != 1) return false;
+    const Task &t = tasks.tasks[0], &u = a.tasks.tasks[0];
+    return t.full && t.frame == u.frame && t.ref == u.ref && a.tree.nq == tree.nq && a.tree.nv == tree.nv &&
+           a.tree.njoints() == tree.njoints();
+}
+
+PoseErrors pose_errors(const Analytic& a, const double* T, const double* q, AnalyticWork& w) {
+    w.prepare(a);
+    return errors_at(a, T, q, w.scratch.pl);
+}
+
 AllResult solve_nearest(const Analytic& a, const double* T, const double* qs, AnalyticWork& w, double* q_out) {
     AllResult res;
     w.prepare(a);

@@ -51,13 +51,6 @@ class Candidates {
     int checked = 0, iterations = 0, restarts = 0;
 
   private:
-    // Whether the closed form solves the tasks: one full-pose target of its frame.
-    bool fits(const Analytic& a) const {
-        if (tasks_.tasks.size() != 1 || a.tasks.tasks.size() != 1) return false;
-        const Task &t = tasks_.tasks[0], &u = a.tasks.tasks[0];
-        return t.full && t.frame == u.frame && t.ref == u.ref && a.tree.nq == model_.tree.nq;
-    }
-
     const Model& model_;
     const Tasks& tasks_;
     const Options& opts_;
@@ -72,7 +65,7 @@ class Candidates {
 
 bool Candidates::closed_form(const double* q0, uint64_t& rng, double* q_out, Result& r) {
     const Analytic* a = free_.analytic;
-    if (a == nullptr || !fits(*a)) return false;
+    if (a == nullptr || !solves(*a, model_.tree, tasks_)) return false;
     const Tree& tree = model_.tree;
     const int nq = tree.nq, row = nq + 3;
     fw_.rows.resize(static_cast<size_t>(a->capacity()) * row);

@@ -408,9 +408,13 @@ Result solve_one(const Model& model, const Tasks& tasks, const Options& opts, co
         return {r.perr, r.rerr, r.F, r.dmin, 0, 0, Solve::converged(r, opts) ? CONVERGED : STALLED};
     }
     // the closed form's solution nearest the start replaces a start that does not already solve it
+    // (the errors at the start without the Jacobian: the attempt measures again wherever it starts)
     bool seeded = false;
-    if (closed != nullptr && !Solve::converged(solve.measure(ws.q[0].data(), 0, opts), opts))
-        seeded = solve_nearest(*closed, T, q0, ws.closed, ws.q[0].data()).count == 1;
+    if (closed != nullptr) {
+        const PoseErrors e = pose_errors(*closed, T, q0, ws.closed);
+        if (!(e.position <= opts.position_tolerance && e.rotation <= opts.rotation_tolerance))
+            seeded = solve_nearest(*closed, T, q0, ws.closed, ws.q[0].data()).count == 1;
+    }
     Result best{kInf, kInf, kInf, kInf, 0, 0, MAX_ITERATIONS};
     double best_F = kInf;
     bool best_stuck = false, timed_out = false;

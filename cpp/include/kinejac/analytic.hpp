@@ -134,6 +134,13 @@ struct AllResult {
 // rotation error [rad] and the branch, sorted by the distance to q0.
 AllResult solve_all(const Analytic& a, const double* T, const double* q0, AnalyticWork& w, double* out);
 
+// Whether `a` solves `tasks` on `tree`: one full-pose task of its frame, in its reference, on a tree
+// of the same shape (what a caller checks before handing a closed form to a solver).
+bool solves(const Analytic& a, const Tree& tree, const Tasks& tasks);
+
+// The pose errors of a's task at q (nq) for the target T (4, 4), without the Jacobian: [m], [rad].
+PoseErrors pose_errors(const Analytic& a, const double* T, const double* q, AnalyticWork& w);
+
 // The solution nearest qs alone (a start within the limits, as clip_start leaves it) into q_out (nq):
 // the candidates at their angles' equivalents nearest qs within the limits, ordered by the distance
 // to qs, and the first that refines to `tolerance` (one refinement, where solve_all refines every
