@@ -507,3 +507,72 @@ def test_a_reused_solver_answers_each_problem_as_a_fresh_one(robots, method):
         assert got.iterations == expected.iterations and got.restarts == expected.restarts
         assert np.array_equal(got.history, expected.history)
     assert answers[0].success and answers[2].success
+
+
+# -- the fast door: a plain pose solve in one native call (IKSolver.solve, solve_ik) ------------------
+_FIELDS = ("success", "position_error", "rotation_error", "iterations", "restarts", "reason", "history")
+
+
+@pytest.mark.parametrize("name", ["ur5", "panda"])
+def test_the_fast_door_gives_what_the_python_path_gives(robots, name):
+    robot, frame = robots[name], ARMS[name][0]
+    solver = IKSolver(robot, frame, timeout=None, max_restarts=3)
+    assert solver._door is not None
+    rng = np.random.default_rng(21)
+    far = np.eye(4)
+    far[:3, 3] = (3.0, 0.0, 0.5)  # out of reach: restarts, then the closest configuration
+    targets = [kinejac.pose(robot, robot.random_configuration(rng), frame) for _ in range(12)] + [far]
+    starts = [None, robot.random_configuration(rng)]
+    reasons = set()
+    for T in targets:
+        for q0 in starts:
+            door = solver._door(T, q0)
+            slow = solver.solve(pin.SE3(T), q0)  # an SE3: the door does not take it, the Python path does
+            assert type(door) is IKResult and door is not None
+            np.testing.assert_array_equal(door.q, slow.q)
+            assert [getattr(door, f) for f in _FIELDS] == [getattr(slow, f) for f in _FIELDS]
+            assert not door.q.flags.writeable and door.q.dtype == np.float64 and door.q.shape == (robot.nq,)
+            assert 0.0 < door.time < 1.0
+            reasons.add(door.reason)
+            # solve_ik (its cached solver) and IKSolver.solve both open the door
+            via = solve_ik(robot, T, frame, q0=q0, timeout=None, max_restarts=3)
+            np.testing.assert_array_equal(via.q, door.q)
+            np.testing.assert_array_equal(solver.solve(T, q0).q, door.q)
+    assert IKReason.CONVERGED in reasons and len(reasons) > 1  # failures come through the door too
+
+
+def test_the_fast_door_leaves_what_it_does_not_take_to_the_python_path(robots):
+    robot, frame = robots["ur5"], "tool0"
+    solver = IKSolver(robot, frame)
+    q = robot.random_configuration(np.random.default_rng(2))
+    T = kinejac.pose(robot, q, frame)
+    for target, q0 in [
+        (pin.SE3(T), q),  # not an array
+        (T.tolist(), q),
+        (T.astype(np.float32), q),
+        (np.asfortranarray(T), q),  # not C-contiguous
+        (T[None], q),  # another shape
+        (T, q.tolist()),
+        (T, q[:-1]),
+        (T, q.astype(np.float32)),
+        (T, np.full(robot.nq, np.nan)),  # the core refuses the start
+        (np.where(np.eye(4, dtype=bool), np.nan, T), q),  # the core refuses the target
+        (2.0 * T, q),  # not a rigid transform
+    ]:
+        assert solver._door(target, q0) is None
+    # ... and the Python path answers or explains each
+    assert solver.solve(T.tolist(), q).success and solver.solve(T, q.tolist()).success
+    with pytest.raises(ShapeError, match=r"\(6,\)"):
+        solver.solve(T, q[:-1])
+    with pytest.raises(KinejacError, match="q0"):
+        solve_ik(robot, T, frame, q0=np.full(robot.nq, np.nan))
+    with pytest.raises(KinejacError):
+        solve_ik(robot, 2.0 * T, frame, q0=q)
+
+
+def test_no_door_where_the_python_path_adds_work(robots):
+    robot, frame = robots["ur5"], "tool0"
+    assert IKSolver(robot, frame, history=True)._door is None
+    assert IKSolver(robot, frame, objective=Posture(robot.neutral()))._door is None
+    assert IKSolver(robot, frame, seed=np.random.SeedSequence(3))._door is None
+    assert IKSolver(robot, None)._door is None

@@ -407,3 +407,36 @@ def test_invalid_targets_in_a_batch_are_named_or_repaired():
         kinejac.solve_ik_all(ur5, T, "tool0")
     with pytest.raises(kinejac.ShapeError):
         kinejac.solve_ik_all(ur5, T[:, :3], "tool0")
+
+
+# -- the fast door: a pose in one native call ---------------------------------------------------------------
+def test_the_fast_door_gives_what_the_python_path_gives():
+    ur5 = kinejac.load("ur5")
+    ik = AnalyticIK(ur5, "tool0")
+    rng = np.random.default_rng(31)
+    Q = ur5.random_configuration(rng, size=10)
+    T = list(kinejac.pose(ur5, Q, "tool0"))
+    far = np.eye(4)
+    far[:3, 3] = (3.0, 0.0, 0.0)
+    reasons = set()
+    for target, q0 in [(t, q) for t, q in zip(T, Q)] + [(t, None) for t in T[:3]] + [(far, Q[0])]:
+        door = ik._door(target, q0)
+        slow = ik.solve(pin.SE3(target), q0)  # an SE3: the door does not take it, the Python path does
+        assert type(door) is type(slow)
+        assert np.array_equal(door.rows, slow.rows) and door.rows.shape == (len(slow), ur5.nq + 3)
+        fields = ("reason", "singular", "candidates", "outside_limits", "not_converged", "structure")
+        assert [getattr(door, f) for f in fields] == [getattr(slow, f) for f in fields]
+        assert 0.0 < door.time < 1.0
+        np.testing.assert_array_equal(kinejac.solve_ik_all(ur5, target, "tool0", q0=q0).q, slow.q)
+        reasons.add(door.reason)
+    assert reasons == {SolutionsReason.SOLVED, SolutionsReason.UNREACHABLE}
+    # what the door does not take goes the Python way, which converts or explains it
+    q, t = Q[0], T[0]
+    for target, q0 in [(t.tolist(), q), (t.astype(np.float32), q), (t, q[:-1]), (np.full((4, 4), np.nan), q),
+                       (t, np.full(6, np.nan))]:  # fmt: skip
+        assert ik._door(target, q0) is None
+    assert np.array_equal(ik.solve(t.tolist(), q).q, ik.solve(t, q).q)
+    with pytest.raises(kinejac.KinejacError):
+        kinejac.solve_ik_all(ur5, np.full((4, 4), np.nan), "tool0")
+    with pytest.raises(kinejac.ShapeError):
+        kinejac.solve_ik_all(ur5, t, "tool0", q0=q[:-1])

@@ -12,6 +12,12 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+// numpy's C API, for the fast doors only (see "Fast doors" below): checking an array and making one
+// cost ~10-50 ns through it, against ~260 ns per array through nanobind's ndarray caster.
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -322,11 +328,145 @@ Workspace& thread_workspace() {
     return ws;
 }
 
+// ---- Fast doors --------------------------------------------------------------------------------
+// The hot single calls (IKSolver.solve and AnalyticIK.solve on a plain pose) in one crossing: the
+// arrays are checked with numpy's C API, the core runs, and the Python result object is built here
+// the way its of_fields/of_rows class methods build it (object.__new__ and the instance dict; the
+// frozen dataclass's __setattr__ refuses). Any input the door does not take as it is (another type,
+// dtype, shape or layout, or one the core refuses) gives None: the Python path then checks,
+// converts or explains it, so the door changes no behaviour, only the cost.
+
+// `o` as an aligned, C-contiguous float64 array of exactly `shape`, else nullptr.
+const double* f64_data(PyObject* o, int ndim, const npy_intp* shape) {
+    if (!PyArray_CheckExact(o)) return nullptr;
+    auto* a = reinterpret_cast<PyArrayObject*>(o);
+    if (PyArray_NDIM(a) != ndim || PyArray_TYPE(a) != NPY_DOUBLE || !PyArray_ISCARRAY_RO(a) ||
+        !PyArray_ISNOTSWAPPED(a))
+        return nullptr;
+    for (int i = 0; i < ndim; ++i)
+        if (PyArray_DIM(a, i) != shape[i]) return nullptr;
+    return static_cast<const double*>(PyArray_DATA(a));
+}
+
+// A new float64 array of `shape` (owned by numpy), or a Python error.
+nb::object new_f64(int ndim, const npy_intp* shape) {
+    PyObject* a = PyArray_SimpleNew(ndim, const_cast<npy_intp*>(shape), NPY_DOUBLE);
+    if (a == nullptr) throw nb::python_error();
+    return nb::steal(a);
+}
+
+// An instance of the Python class `cls` with `fields` (interned names, values) in its dict, built as
+// object.__new__(cls) and __dict__.update(fields) would.
+nb::object new_record(nb::handle cls, std::initializer_list<std::pair<nb::handle, nb::handle>> fields) {
+    static PyObject* const no_args = PyTuple_New(0);
+    auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+    nb::object obj = nb::steal(PyBaseObject_Type.tp_new(type, no_args, nullptr));
+    if (!obj.is_valid()) throw nb::python_error();
+    nb::object dict = nb::steal(PyObject_GenericGetDict(obj.ptr(), nullptr));
+    if (!dict.is_valid()) throw nb::python_error();
+    for (const auto& [name, value] : fields)
+        if (PyDict_SetItem(dict.ptr(), name.ptr(), value.ptr()) != 0) throw nb::python_error();
+    return obj;
+}
+
+// Entry `code` of the tuple `reasons` (the Python enum's members in the core's order).
+nb::handle reason_of(const nb::object& reasons, int code) {
+    if (code < 0 || code >= PyTuple_GET_SIZE(reasons.ptr()))
+        fail("kinejac core: reason code " + std::to_string(code) + " has no entry in the reasons given");
+    return PyTuple_GET_ITEM(reasons.ptr(), code);
+}
+
+nb::object interned(const char* name) { return nb::steal(PyUnicode_InternFromString(name)); }
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// IKSolver's plain solve of its frame's pose: (target (4, 4), q0 (nq,) or None) -> IKResult or None.
+struct PoseDoor {
+    nb::object model_ref, tasks_ref, opts_ref, closed_ref, mid_ref, result_cls, reasons;
+    const Model* model = nullptr;
+    const Tasks* tasks = nullptr;
+    const Options* opts = nullptr;
+    const Analytic* closed = nullptr;
+    const double* mid = nullptr;
+    uint64_t key = 0, index = 0;
+    npy_intp nq = 0;
+    nb::object f_q, f_success, f_perr, f_rerr, f_it, f_restarts, f_time, f_reason, f_history;
+
+    nb::object call(nb::handle target, nb::handle q0) const {
+        const auto t0 = std::chrono::steady_clock::now();
+        static const npy_intp shape_T[2] = {4, 4};
+        const double* T = f64_data(target.ptr(), 2, shape_T);
+        const double* start = q0.is_none() ? mid : f64_data(q0.ptr(), 1, &nq);
+        if (T == nullptr || start == nullptr) return nb::none();
+        nb::object q = new_f64(1, &nq);
+        Workspace& ws = thread_workspace();
+        Result r;
+        {
+            nb::gil_scoped_release release;
+            r = solve_one(*model, *tasks, *opts, T, start, key, index, ws,
+                          static_cast<double*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(q.ptr()))), closed);
+        }
+        if (r.reason < 0) return nb::none();  // refused: the Python path explains or repairs it
+        PyArray_CLEARFLAGS(reinterpret_cast<PyArrayObject*>(q.ptr()), NPY_ARRAY_WRITEABLE);
+        return new_record(result_cls, {{f_q, q},
+                                       {f_success, nb::bool_(r.reason == CONVERGED)},
+                                       {f_perr, nb::float_(r.position_error)},
+                                       {f_rerr, nb::float_(r.rotation_error)},
+                                       {f_it, nb::int_(r.iterations)},
+                                       {f_restarts, nb::int_(r.restarts)},
+                                       {f_time, nb::float_(seconds_since(t0))},
+                                       {f_reason, reason_of(reasons, r.reason)},
+                                       {f_history, nb::none()}});
+    }
+};
+
+// AnalyticIK.solve of a pose: (target (4, 4), q0 (nq,) or None) -> IKSolutions or None.
+struct AllDoor {
+    nb::object analytic_ref, mid_ref, result_cls, reasons, structure;
+    const Analytic* analytic = nullptr;
+    const double* mid = nullptr;
+    npy_intp nq = 0;
+    nb::object f_rows, f_reason, f_singular, f_candidates, f_outside, f_not_converged, f_structure, f_time;
+
+    nb::object call(nb::handle target, nb::handle q0) const {
+        const auto t0 = std::chrono::steady_clock::now();
+        static const npy_intp shape_T[2] = {4, 4};
+        const double* T = f64_data(target.ptr(), 2, shape_T);
+        const double* start = q0.is_none() ? mid : f64_data(q0.ptr(), 1, &nq);
+        if (T == nullptr || start == nullptr) return nb::none();
+        AnalyticWork& w = thread_analytic_work();
+        thread_local std::vector<double> out;
+        const size_t width = static_cast<size_t>(nq) + 3;
+        out.resize(static_cast<size_t>(analytic->capacity()) * width);
+        AllResult r;
+        {
+            nb::gil_scoped_release release;
+            r = solve_all(*analytic, T, start, w, out.data());
+        }
+        if (r.reason < 0) return nb::none();
+        const npy_intp shape[2] = {r.count, static_cast<npy_intp>(width)};
+        nb::object rows = new_f64(2, shape);
+        std::copy(out.begin(), out.begin() + static_cast<size_t>(r.count) * width,
+                  static_cast<double*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(rows.ptr()))));
+        return new_record(result_cls, {{f_rows, rows},
+                                       {f_reason, reason_of(reasons, r.reason)},
+                                       {f_singular, nb::bool_(r.singular)},
+                                       {f_candidates, nb::int_(r.candidates)},
+                                       {f_outside, nb::int_(r.outside_limits)},
+                                       {f_not_converged, nb::int_(r.not_converged)},
+                                       {f_structure, structure},
+                                       {f_time, nb::float_(seconds_since(t0))}});
+    }
+};
+
 }  // namespace
 
 void bind_collision(nb::module_& m);  // the collision world's bindings, at the end of this file
 
 NB_MODULE(_core, m) {
+    if (_import_array() < 0) throw nb::python_error();  // numpy's C API, for the fast doors
     m.doc() = "kinejac's native core (C++17): kinematics, the SE(3) maps and the IK solvers. Internal: "
               "kinejac.core is its Python face.";
 
@@ -473,6 +613,68 @@ NB_MODULE(_core, m) {
         "Every solution for T = T_base_frame (4, 4) from q0 (nq,) into out (capacity, nq + 3) [q, position error, "
         "rotation error, branch], sorted by the distance to q0. Returns (count, reason, singular, candidates, "
         "outside limits, not converged); reason -1: an invalid target, -2: an invalid start.");
+
+    nb::class_<PoseDoor>(m, "PoseDoor",
+                         "IKSolver's plain pose solve in one call (a fast door: None for any input it does not take "
+                         "as it is).")
+        .def("__init__",
+             [](PoseDoor* self, nb::object model, nb::object tasks, nb::object options, nb::object closed,
+                nb::object mid, uint64_t key, uint64_t index, nb::type_object result_cls, nb::tuple reasons) {
+                 auto* d = new (self) PoseDoor();
+                 d->model = nb::cast<const Model*>(model);
+                 d->tasks = nb::cast<const Tasks*>(tasks);
+                 d->opts = nb::cast<const Options*>(options);
+                 d->closed = closed.is_none() ? nullptr : nb::cast<const Analytic*>(closed);
+                 d->nq = d->model->tree.nq;
+                 need_rows(*d->tasks, *d->model);
+                 if (d->tasks->tasks.size() != 1) fail("kinejac core: a pose door solves one task");
+                 need_closed(d->closed, *d->model, *d->tasks);
+                 d->mid = f64_data(mid.ptr(), 1, &d->nq);
+                 if (d->mid == nullptr) fail("kinejac core: mid must be a C-contiguous float64 array of shape (nq,)");
+                 d->model_ref = model, d->tasks_ref = tasks, d->opts_ref = options, d->closed_ref = closed;
+                 d->mid_ref = mid, d->result_cls = result_cls, d->reasons = reasons;
+                 d->key = key, d->index = index;
+                 d->f_q = interned("q"), d->f_success = interned("success");
+                 d->f_perr = interned("position_error"), d->f_rerr = interned("rotation_error");
+                 d->f_it = interned("iterations"), d->f_restarts = interned("restarts");
+                 d->f_time = interned("time"), d->f_reason = interned("reason"), d->f_history = interned("history");
+             },
+             "model"_a, "tasks"_a, "options"_a, "closed"_a.none(), "mid"_a, "key"_a, "index"_a, "result_cls"_a,
+             "reasons"_a,
+             "The solve of `tasks` (one full-pose task) on `model` with `options` (read at each call), restarts from "
+             "stream (key, index), the closed form `closed` (or None) and the default start `mid` (nq,); results "
+             "are `result_cls` records (IKResult's fields) with reason reasons[code].")
+        .def(
+            "__call__",
+            [](const PoseDoor& d, nb::handle target, nb::handle q0) { return d.call(target, q0); },
+            "target"_a.none(), "q0"_a.none(),
+            "The result for target (4, 4) from q0 (nq,) (None: mid), or None when the door does not take them.");
+
+    nb::class_<AllDoor>(m, "AllDoor",
+                        "AnalyticIK.solve of a pose in one call (a fast door: None for any input it does not take "
+                        "as it is).")
+        .def("__init__",
+             [](AllDoor* self, nb::object analytic, nb::object mid, nb::type_object result_cls, nb::tuple reasons,
+                nb::object structure) {
+                 auto* d = new (self) AllDoor();
+                 d->analytic = nb::cast<const Analytic*>(analytic);
+                 d->nq = d->analytic->tree.nq;
+                 d->mid = f64_data(mid.ptr(), 1, &d->nq);
+                 if (d->mid == nullptr) fail("kinejac core: mid must be a C-contiguous float64 array of shape (nq,)");
+                 d->analytic_ref = analytic, d->mid_ref = mid, d->result_cls = result_cls, d->reasons = reasons;
+                 d->structure = structure;
+                 d->f_rows = interned("rows"), d->f_reason = interned("reason"), d->f_singular = interned("singular");
+                 d->f_candidates = interned("candidates"), d->f_outside = interned("outside_limits");
+                 d->f_not_converged = interned("not_converged"), d->f_structure = interned("structure");
+                 d->f_time = interned("time");
+             },
+             "analytic"_a, "mid"_a, "result_cls"_a, "reasons"_a, "structure"_a,
+             "Every solution by `analytic` from the default start `mid` (nq,); results are `result_cls` records "
+             "(IKSolutions' fields: rows (k, nq + 3), reason reasons[code], ..., `structure`).")
+        .def(
+            "__call__", [](const AllDoor& d, nb::handle target, nb::handle q0) { return d.call(target, q0); },
+            "target"_a.none(), "q0"_a.none(),
+            "The solutions of target (4, 4) from q0 (nq,) (None: mid), or None when the door does not take them.");
 
     m.def(
         "solve_all_batch",

@@ -35,9 +35,11 @@ except ImportError as exc:  # a source tree without a build (shadowing an instal
 __all__ = [
     "INVALID_TARGET",
     "METHOD_CODES",
+    "AllDoor",
     "Analytic",
     "Model",
     "Options",
+    "PoseDoor",
     "Tasks",
     "Tree",
     "World",
@@ -71,6 +73,8 @@ obstacle_distances = _core.obstacle_distances
 Analytic = _core.Analytic
 solve_all = _core.solve_all
 solve_all_batch = _core.solve_all_batch
+PoseDoor = _core.PoseDoor  # IKSolver's plain pose solve in one call (None: take the Python path)
+AllDoor = _core.AllDoor  # AnalyticIK's solve in one call (likewise)
 World = _core.World  # the collision world (kinejac.collision.world builds it)
 world_check = _core.world_check
 solve_free = _core.solve_free  # collision-free IK by candidates (cpp/include/kinejac/free_ik.hpp)

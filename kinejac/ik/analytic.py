@@ -287,6 +287,8 @@ class AnalyticIK:
         if self._fixed_default:
             self._mid = self._with_fixed(mid, self._fixed_default)
         self._q_shape = (robot.nq,)
+        # a pose from q0 (or the middle) in one native call; fixed values go through solve()
+        self._door = core.AllDoor(self._core, self._mid, IKSolutions, _REASONS, self.structure)
 
     @property
     def native(self) -> core.Analytic:
@@ -350,6 +352,10 @@ class AnalyticIK:
         distance to ``q0`` ``(nq,)`` (default: the middle of the limits; the joints off the chain
         keep its values, clipped into the limits); ``fixed``: ``{joint: value}`` [rad] for the fixed
         joints (default: the values given to the constructor, else those of ``q0``)."""
+        if fixed is None and (q0 is None or not self._fixed_default):
+            found = self._door(target, q0)  # None: an input the door does not take as it is (below)
+            if found is not None:
+                return found
         t0 = _perf()
         T = (
             target
@@ -590,4 +596,8 @@ def solve_ik_all(
         return solver.solve_batch(target, q0, fixed=fixed, threads=threads)
     if threads is not None:
         positive("threads", threads, integer=True)
+    if fixed is None and not solver._fixed_default:
+        found = solver._door(target, q0)  # a pose in one native call (None: solve() checks or converts)
+        if found is not None:
+            return found
     return solver.solve(target, q0, fixed=fixed)

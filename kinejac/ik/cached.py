@@ -94,7 +94,15 @@ def solve_ik(
     """
     if method == "analytic":
         return _analytic(robot, target, frame, q0, weights, mask, relative_to, options)
-    solver = _cached_solver(robot, frame, method, seed, options)
+    try:  # the cached solver of these settings (any miss or odd key: _cached_solver sorts it out)
+        solver = robot.cache[_CACHE_KEY][(frame, method, *options.items()) if options else (frame, method)]
+    except (AttributeError, KeyError, TypeError):
+        solver = _cached_solver(robot, frame, method, seed, options)
+    door = solver._door
+    if door is not None and weights is None and mask is None and relative_to is None and seed is solver._seed_int:
+        found = door(target, q0)  # a plain pose in one native call (None: the path below)
+        if found is not None:
+            return found
     return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=check_seed(seed))
 
 

@@ -258,6 +258,12 @@ class IKSolver:
             from .analytic import candidate_closed_form
 
             self._free_analytic = candidate_closed_form(robot, self.frame)
+        # a plain solve of the frame's pose in one native call (no avoidance, objective or history)
+        self._door: core.PoseDoor | None = None
+        if (self._pose_task is not None and self._avoid is None and self.objective is None
+                and not self.record_history and self._stream is not None):  # fmt: skip
+            self._door = core.PoseDoor(self._model, self._pose_task, self._opts, self._closed, self._mid,
+                                       *self._stream, IKResult, _REASONS)  # fmt: skip
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()
@@ -333,6 +339,11 @@ class IKSolver:
         ``seed`` overrides the solver's seed for the restarts (anything ``numpy.random.default_rng``
         takes; ``(s, i)`` is sample ``i`` of a batch solved with seed ``s``).
         """
+        if (self._door is not None and frame is None and weights is None and mask is None and relative_to is None
+                and (seed is None or seed is self._seed_int)):  # fmt: skip
+            found = self._door(target, q0)  # None: an input the door does not take as it is (below)
+            if found is not None:
+                return found
         t0 = _perf()
         T = tasks = None
         if frame is None and weights is None and mask is None and relative_to is None:
