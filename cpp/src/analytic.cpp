@@ -617,8 +617,10 @@ void set_angle(const ChainJoint& J, double theta, double* q) {
 
 // Damped Gauss-Newton steps on the free joints of the chain (the others keep their values) until the
 // errors are below kRefineFrom, the steps run out or no step helps; q is updated in place.
-PoseErrors refine(const Analytic& a, const double* T, const int* index, AnalyticWork& w, double* q) {
-    PoseErrors cur = errors_at(a, T, q, w.scratch.pl);
+// first: the errors at q when the caller has them.
+PoseErrors refine(const Analytic& a, const double* T, const int* index, AnalyticWork& w, double* q,
+                  const PoseErrors* first = nullptr) {
+    PoseErrors cur = first ? *first : errors_at(a, T, q, w.scratch.pl);
     if ((cur.position <= kRefineFrom && cur.rotation <= kRefineFrom) || a.newton_steps <= 0) return cur;
     const Tree& tree = a.tree;
     const int nv = tree.nv;
@@ -665,7 +667,7 @@ PoseErrors refine(const Analytic& a, const double* T, const int* index, Analytic
 }
 
 // The equivalent x + 2πk of a revolute angle inside [lo, hi] nearest `ref`; false if there is none.
-bool nearest_equivalent(double x, double lo, double hi, double ref, double& out) {
+KINEJAC_ALWAYS_INLINE bool nearest_equivalent(double x, double lo, double hi, double ref, double& out) {
     if (std::fabs(x - ref) < kPi && x >= lo && x <= hi) {  // x itself (the common case)
         out = x;
         return true;
@@ -888,23 +890,45 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
     double* q = w.q.data();
     double angles[kMaxCandidates][6];  // the kept rows' chain angles, for the duplicate test
     int kept = 0;
+    // the chain's joints in the robot's coordinates, read once (the loops below use them per candidate)
+    int iq[6];
+    bool cont[6];
+    double lo[6], hi[6], ref[6];
+    for (int j = 0; j < 6; ++j) {
+        const ChainJoint& J = a.joints[index[j]];
+        iq[j] = J.iq;
+        cont[j] = J.continuous;
+        lo[j] = tree.lo[J.iq];
+        hi[j] = tree.hi[J.iq];
+        ref[j] = qs[J.iq];
+    }
     for (int k = 0; k < nc; ++k) {
         put_candidate(a, cand[k], index, qs, q);
-        if (prefilter && !inside_by(a, index, qs, q, kPrefilterMargin)) {  // no forward kinematics for it
+        // the revolute angles' equivalents nearest qs within the limits (nearest_inside's values),
+        // known before the forward kinematics: written into q after it when no refinement step moved q
+        double y[6];
+        bool inside = true;
+        for (int j = 0; j < 6 && inside; ++j) inside = cont[j] || nearest_equivalent(q[iq[j]], lo[j], hi[j], ref[j], y[j]);
+        if (!inside && prefilter && !inside_by(a, index, qs, q, kPrefilterMargin)) {  // no forward kinematics for it
             ++res.outside_limits;
             continue;
         }
-        const PoseErrors e = refine(a, T, index, w, q);
+        PoseErrors e = errors_at(a, T, q, w.scratch.pl);
+        const bool moves = !(e.position <= kRefineFrom && e.rotation <= kRefineFrom) && a.newton_steps > 0;
+        if (moves) e = refine(a, T, index, w, q, &e);
         if (!(e.position <= a.tolerance && e.rotation <= a.tolerance)) {
             ++res.not_converged;
             continue;
         }
-        if (!nearest_inside(a, index, qs, q)) {
+        if (moves ? !nearest_inside(a, index, qs, q) : !inside) {
             ++res.outside_limits;
             continue;
         }
+        if (!moves)
+            for (int j = 0; j < 6; ++j)
+                if (!cont[j]) q[iq[j]] = y[j];
         double th[6];
-        for (int j = 0; j < 6; ++j) th[j] = angle_of(a.joints[index[j]], q);
+        for (int j = 0; j < 6; ++j) th[j] = cont[j] ? angle_of(a.joints[index[j]], q) : q[iq[j]];
         int same = -1;
         for (int m = 0; m < kept && same < 0; ++m) {
             int j = 0;
@@ -955,7 +979,15 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
     double* dist = w.dist.data();
     int* order = w.order.data();
     for (int m = 0; m < count; ++m) {
-        dist[m] = chain_distance(a, index, qs, rows + m * row);
+        // chain_distance's sum, on the arrays read above
+        const double* r = rows + m * row;
+        double d = 0.0;
+        for (int j = 0; j < 6; ++j) {
+            const double x = cont[j] ? wrap_pi(angle_of(a.joints[index[j]], r) - angle_of(a.joints[index[j]], qs))
+                                     : r[iq[j]] - ref[j];
+            d += x * x;
+        }
+        dist[m] = d;
         int j = m;  // insertion sort (stable): a handful of rows
         for (; j > 0 && dist[order[j - 1]] > dist[m]; --j) order[j] = order[j - 1];
         order[j] = m;

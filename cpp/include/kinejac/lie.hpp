@@ -11,6 +11,13 @@
 #include <cstdint>
 #include <limits>
 
+// A small function the hot loops need inlined where the compiler's size heuristics would not.
+#if defined(__GNUC__) || defined(__clang__)
+#define KINEJAC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define KINEJAC_ALWAYS_INLINE inline
+#endif
+
 namespace kinejac {
 
 inline constexpr double kPi = 3.14159265358979323846;
@@ -31,7 +38,12 @@ inline void sincos(double x, double& s, double& c) {
     constexpr double kTwoOverPi = 2.0 / kPi;
     constexpr double kA = 1.57079625129699707031e0, kB = 7.54978941586159635335e-8,
                      kC = 5.39030285815811905290e-15;  // π/2 in three parts
-    const double k = std::floor(x * kTwoOverPi + 0.5);
+    // k = floor(v) by truncation (|v| < 2^20: no overflow; v ≠ -0, so no zero's sign to keep): the
+    // x86-64 baseline has no rounding instruction, and this reuses the integer for the quadrant
+    const double v = x * kTwoOverPi + 0.5;
+    int64_t ki = static_cast<int64_t>(v);
+    if (static_cast<double>(ki) > v) --ki;
+    const double k = static_cast<double>(ki);
     const double r = ((x - k * kA) - k * kB) - k * kC;
     const double z = r * r;
     const double sr = r + r * z * (((((1.58962301576546568060e-10 * z - 2.50507477628578072866e-8) * z +
@@ -40,7 +52,7 @@ inline void sincos(double x, double& s, double& c) {
     const double cr = 1.0 - 0.5 * z + z * z * (((((-1.13585365213876817300e-11 * z + 2.08757008419747316778e-9) * z -
                                                  2.75573141792967388112e-7) * z + 2.48015872888517045348e-5) * z -
                                                1.38888888888730564116e-3) * z + 4.16666666666665929218e-2);
-    switch (static_cast<int64_t>(k) & 3) {
+    switch (ki & 3) {
         case 0: s = sr; c = cr; return;
         case 1: s = cr; c = -sr; return;
         case 2: s = -sr; c = -cr; return;
