@@ -440,3 +440,23 @@ def test_the_fast_door_gives_what_the_python_path_gives():
         kinejac.solve_ik_all(ur5, np.full((4, 4), np.nan), "tool0")
     with pytest.raises(kinejac.ShapeError):
         kinejac.solve_ik_all(ur5, t, "tool0", q0=q[:-1])
+
+
+def test_the_fast_door_with_fixed_values_gives_what_the_python_path_gives():
+    panda = kinejac.load("panda")
+    ik = AnalyticIK(panda, "panda_hand_tcp", fixed={"panda_joint7": 0.4})  # with a default value
+    rng = np.random.default_rng(32)
+    Q = panda.random_configuration(rng, size=6)
+    for q in Q:
+        T = kinejac.pose(panda, q, "panda_hand_tcp")
+        for q0, fixed in [(None, None), (q, None), (None, {"panda_joint7": q[6]}), (q, {"panda_joint7": q[6]})]:
+            door, slow = ik.solve(T, q0, fixed=fixed), ik.solve(pin.SE3(T), q0, fixed=fixed)
+            assert np.array_equal(door.rows, slow.rows) and door.reason is slow.reason
+            joint7 = q[6] if fixed else 0.4  # the call's value, else the constructor's
+            assert all(x[6] == joint7 for x in door.q)
+        free = kinejac.solve_ik_all(panda, T, "panda_hand_tcp", q0=q, fixed={"panda_joint7": q[6]})
+        assert _angle_distance(panda, q, free.nearest) < 1e-8  # the generating configuration, first
+    with pytest.raises(kinejac.KinejacError, match="outside its limits"):
+        ik.solve(T, fixed={"panda_joint7": 10.0})
+    with pytest.raises(kinejac.KinejacError, match="panda_joint3"):
+        ik.solve(T, fixed={"panda_joint3": 0.1})

@@ -275,9 +275,12 @@ class AnalyticIK:
             )
         self._shape = (rows, robot.nq + 3)
         self._nq = robot.nq
-        # the fixed joints: their coordinates, and their default values (None: from q0)
-        self._fixed_q = {n: robot.joint(n).idx_q for n in self.structure.fixed}
-        self._fixed_kind = {n: robot.joint(n).kind for n in self.structure.fixed}
+        # the fixed joints: (coordinate, continuous, lower, upper limit [rad]), and their default values
+        # (None: from q0)
+        self._fixed_spec: dict[str, tuple[int, bool, float, float]] = {}
+        for n in self.structure.fixed:
+            k = robot.joint(n).idx_q
+            self._fixed_spec[n] = (k, robot.joint(n).kind == "continuous", float(robot.lower[k]), float(robot.upper[k]))
         self._fixed_default = dict(fixed) if isinstance(fixed, Mapping) else {}
         mid = robot.neutral()
         lo, hi = robot.lower, robot.upper
@@ -287,7 +290,7 @@ class AnalyticIK:
         if self._fixed_default:
             self._mid = self._with_fixed(mid, self._fixed_default)
         self._q_shape = (robot.nq,)
-        # a pose from q0 (or the middle) in one native call; fixed values go through solve()
+        # a pose from a start (q0 with the fixed values, or the middle) in one native call
         self._door = core.AllDoor(self._core, self._mid, IKSolutions, _REASONS, self.structure)
 
     @property
@@ -299,9 +302,10 @@ class AnalyticIK:
     def _with_fixed(self, q: np.ndarray, values: Mapping[str, float]) -> np.ndarray:
         """``q`` (copied) with the fixed joints at ``values`` [rad] (checked: fixed joints, finite,
         within their limits)."""
-        q = np.array(q, dtype=float)
+        q = q.copy() if type(q) is np.ndarray and q.dtype is _F64 else np.array(q, dtype=float)
         for name, value in values.items():
-            if name not in self._fixed_q:
+            spec = self._fixed_spec.get(name)
+            if spec is None:
                 raise JointNotFound(name, self.structure.fixed, "the joints fixed for this solver")
             try:
                 v = float(value)
@@ -309,11 +313,10 @@ class AnalyticIK:
                 raise InvalidValueError(
                     f"fixed value of joint {name!r} must be a number [rad], got {value!r}"
                 ) from None
-            k = self._fixed_q[name]
-            if self._fixed_kind[name] == "continuous":
+            k, continuous, lo, hi = spec
+            if continuous:
                 q[k : k + 2] = (np.cos(v), np.sin(v))
                 continue
-            lo, hi = self.robot.lower[k], self.robot.upper[k]
             if not (lo - 1e-12 <= v <= hi + 1e-12):
                 raise InvalidValueError(f"fixed value of joint {name!r} is {v!r} rad, outside its limits [{lo}, {hi}]")
             q[k] = v
@@ -352,10 +355,11 @@ class AnalyticIK:
         distance to ``q0`` ``(nq,)`` (default: the middle of the limits; the joints off the chain
         keep its values, clipped into the limits); ``fixed``: ``{joint: value}`` [rad] for the fixed
         joints (default: the values given to the constructor, else those of ``q0``)."""
-        if fixed is None and (q0 is None or not self._fixed_default):
-            found = self._door(target, q0)  # None: an input the door does not take as it is (below)
-            if found is not None:
-                return found
+        # in one native call (None: an input the door does not take as it is: the path below)
+        found = self._door(target, q0 if fixed is None and (q0 is None or not self._fixed_default) else
+                           self._start(q0, fixed))  # fmt: skip
+        if found is not None:
+            return found
         t0 = _perf()
         T = (
             target
@@ -581,13 +585,18 @@ def solve_ik_all(
     The solver behind a call is built once per robot, frame and the names of the fixed joints.
     """
     solver = None
-    if fixed is None and base is None and all_equivalents is False and tolerance == DEFAULT_TOLERANCE:
-        plain = robot.cache.get(_PLAIN_KEY) if type(robot) is Robot else None
-        solver = plain.get(frame) if plain is not None else None
+    if base is None and all_equivalents is False and tolerance == DEFAULT_TOLERANCE and type(robot) is Robot:
+        # the default options: {frame or (frame, *fixed joints): solver} (the fast path)
+        plain = robot.cache.get(_PLAIN_KEY)
+        key = frame if fixed is None else (frame, *fixed) if type(fixed) is dict else None
+        try:
+            solver = plain.get(key) if plain is not None and key is not None else None
+        except TypeError:  # an unhashable frame: analytic_solver says what is wrong
+            key = None
         if solver is None:
-            solver = analytic_solver(robot, frame)
-            if type(robot) is Robot:
-                robot.cache.setdefault(_PLAIN_KEY, {})[frame] = solver
+            solver = analytic_solver(robot, frame, fixed=None if fixed is None else tuple(fixed))
+            if key is not None:
+                robot.cache.setdefault(_PLAIN_KEY, {})[key] = solver
     else:
         names = None if fixed is None else tuple(fixed)
         solver = analytic_solver(robot, frame, base=base, fixed=names, all_equivalents=all_equivalents,
@@ -596,7 +605,7 @@ def solve_ik_all(
         return solver.solve_batch(target, q0, fixed=fixed, threads=threads)
     if threads is not None:
         positive("threads", threads, integer=True)
-    if fixed is None and not solver._fixed_default:
+    if fixed is None:
         found = solver._door(target, q0)  # a pose in one native call (None: solve() checks or converts)
         if found is not None:
             return found
