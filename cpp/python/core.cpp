@@ -682,15 +682,19 @@ NB_MODULE(_core, m) {
             const int64_t nq = a.tree.nq;
             expect(Ts, "Ts", {-1, 4, 4});
             const int64_t B = static_cast<int64_t>(Ts.shape(0));
-            expect(Q0, "Q0", {B, nq});
+            if (Q0.ndim() == 1)
+                expect(Q0, "Q0", {nq});  // one start for every target
+            else
+                expect(Q0, "Q0", {B, nq});
             expect(out, "out", {B, a.capacity(), nq + 3});
             expect(info, "info", {B, 6});
             nb::gil_scoped_release release;
-            solve_all_batch(a, Ts.data(), Q0.data(), static_cast<int>(B), out.data(), info.data(), std::max(threads, 1));
+            solve_all_batch(a, Ts.data(), Q0.data(), Q0.ndim() == 1 ? 0 : static_cast<int>(nq), static_cast<int>(B),
+                            out.data(), info.data(), std::max(threads, 1));
         },
         "analytic"_a, "Ts"_a, "Q0"_a, "out"_a.noconvert(), "info"_a.noconvert(), "threads"_a = 1,
-        "solve_all on B targets Ts (B, 4, 4) from Q0 (B, nq) on `threads` threads: out (B, capacity, nq + 3) "
-        "(NaN past each count), info (B, 6) [count, reason, singular, candidates, outside limits, not converged].");
+        "solve_all on B targets Ts (B, 4, 4) from Q0 (B, nq) (or one start (nq,) for all) on `threads` threads: "
+        "out (B, capacity, nq + 3) (NaN past each count, with branch -1), info (B, 6) [count, reason, singular, candidates, outside limits, not converged].");
 
     m.def(
         "frames",

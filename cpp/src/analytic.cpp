@@ -999,17 +999,20 @@ AllResult solve_all(const Analytic& a, const double* T, const double* q0, Analyt
     return res;
 }
 
-void solve_all_batch(const Analytic& a, const double* Ts, const double* Q0, int B, double* out, int64_t* info,
-                     int threads) {
+void solve_all_batch(const Analytic& a, const double* Ts, const double* Q0, int q0_stride, int B, double* out,
+                     int64_t* info, int threads) {
     const int nq = a.tree.nq, row = nq + 3, cap = a.capacity();
     const size_t per = static_cast<size_t>(cap) * row;
     std::vector<AnalyticWork> work(std::max(1, std::min(threads, B)));
     parallel_chunks(B, threads, 64, [&](int s, int e, int worker) {
         for (int b = s; b < e; ++b) {
             double* o = out + b * per;
-            const AllResult r = solve_all(a, Ts + 16 * static_cast<size_t>(b), Q0 + static_cast<size_t>(b) * nq,
+            const AllResult r = solve_all(a, Ts + 16 * static_cast<size_t>(b), Q0 + static_cast<size_t>(b) * q0_stride,
                                           work[worker], o);
-            std::fill(o + static_cast<size_t>(std::max(r.count, 0)) * row, o + per, kNaN);
+            for (double* pad = o + static_cast<size_t>(std::max(r.count, 0)) * row; pad < o + per; pad += row) {
+                std::fill(pad, pad + row - 1, kNaN);
+                pad[row - 1] = -1.0;  // no branch
+            }
             int64_t* i = info + 6 * static_cast<size_t>(b);
             i[0] = r.count;
             i[1] = r.reason;

@@ -32,7 +32,7 @@ from ..robot import Robot
 from .problem import tasks_of
 from .result import IKReason, IKResult
 from .structure import DEFAULT_TOLERANCE, IKStructure, plan_of
-from .targets import FrameTarget, as_targets, check_pose_batch
+from .targets import FrameTarget, as_targets, check_pose_batch, check_start_batch
 
 __all__ = [
     "AnalyticIK",
@@ -388,9 +388,9 @@ class AnalyticIK:
             T = check_pose_batch(targets)
         B, nq = T.shape[0], self.robot.nq
         if q0 is None:
-            Q0 = np.broadcast_to(self._mid, (B, nq))
+            Q0 = self._mid if fixed is None else np.broadcast_to(self._mid, (B, nq))  # (nq,): one start for all
         else:
-            Q0 = np.broadcast_to(self.robot.check_q(q0, "q0"), (B, nq))
+            Q0 = check_start_batch(self.robot, q0, B)
             if self._fixed_default:
                 Q0 = self._with_fixed_batch(Q0, self._fixed_default)
         if fixed is not None:
@@ -406,6 +406,7 @@ class AnalyticIK:
         bad = np.flatnonzero(info[:, 1] < 0)
         if len(bad):  # the validating path explains (raises) or repairs what the core refused
             T = check_pose_batch(targets)
+            Q0 = np.broadcast_to(Q0, (B, nq))
             Q0 = self.robot.clip(self.robot.check_q(Q0, "q0"))
             sub_out, sub_info = np.empty((len(bad), *self._shape)), np.empty((len(bad), 6), dtype=np.int64)
             core.solve_all_batch(self._core, T[bad], Q0[bad], sub_out, sub_info, threads)
@@ -417,7 +418,7 @@ class AnalyticIK:
             q=rows[..., :nq],
             position_error=rows[..., nq],
             rotation_error=rows[..., nq + 1],
-            branch=np.nan_to_num(rows[..., nq + 2], nan=-1.0).astype(np.int64),
+            branch=rows[..., nq + 2].astype(np.int64),  # the core writes -1 past each count
             count=count.copy(),
             reason=_REASON_ARRAY[info[:, 1]],
             singular=info[:, 2].astype(bool),

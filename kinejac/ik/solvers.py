@@ -58,7 +58,7 @@ from .objectives import Objective
 from .problem import Problem, tasks_of
 from .result import IKBatchResult, IKReason, IKResult
 from .seeds import check_seed, stream, stream_key
-from .targets import FrameTarget, as_targets, check_pose_batch
+from .targets import FrameTarget, as_targets, check_pose_batch, check_start_batch
 
 if TYPE_CHECKING:
     from .analytic import AnalyticIK
@@ -472,7 +472,7 @@ class IKSolver:
         if q0 is None:
             Q0 = np.broadcast_to(self._mid, (B, nq))
         else:
-            Q0 = self.robot.clip(np.broadcast_to(self.robot.check_q(q0, "q0"), (B, nq)).copy())
+            Q0 = self.robot.clip(check_start_batch(self.robot, q0, B).copy())
         Q0 = np.ascontiguousarray(Q0)
         base = self.seed if seed is None else check_seed(seed)
         seeds = np.empty((B, 2), dtype=_U64)

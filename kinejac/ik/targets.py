@@ -28,7 +28,7 @@ from ..spatial import (
     orthonormality_error,
 )
 
-__all__ = ["FrameTarget", "as_targets", "check_pose_batch", "quick_pose"]
+__all__ = ["FrameTarget", "as_targets", "check_pose_batch", "check_start_batch", "quick_pose"]
 
 _ONES6 = np.ones(6)
 _ONES6.flags.writeable = False
@@ -190,6 +190,15 @@ def quick_pose(T) -> pin.SE3 | None:
     if isinstance(T, pin.SE3):
         return T.copy()
     return pin.SE3(np.array(rows), np.array(p))
+
+
+def check_start_batch(robot, q0, B: int) -> np.ndarray:
+    """The starts of ``B`` problems: ``q0`` ``(nq,)`` (one for all) or ``(B, nq)``, checked (finite,
+    ``robot``'s shape), as a ``(B, nq)`` array (a read-only view when one start serves all)."""
+    q = robot.check_q(q0, "q0")
+    if q.ndim == 2 and q.shape[0] != B:
+        raise ShapeError(f"expected q0 of shape ({robot.nq},) or ({B}, {robot.nq}) for {B} targets, got {q.shape}")
+    return np.broadcast_to(q, (B, robot.nq))
 
 
 def check_pose_batch(targets) -> np.ndarray:

@@ -148,10 +148,11 @@ PoseErrors pose_errors(const Analytic& a, const double* T, const double* q, Anal
 // as for solve_all. T must be a valid pose (solve_all's check).
 AllResult solve_nearest(const Analytic& a, const double* T, const double* qs, AnalyticWork& w, double* q_out);
 
-// Targets Ts (B, 4, 4) from starts Q0 (B, nq) into out (B, capacity, nq + 3) (rows past a target's
-// count are NaN) and info (B, 6) [count, reason, singular, candidates, outside limits, not
-// converged], on `threads` threads; a target's answer does not depend on the thread count.
-void solve_all_batch(const Analytic& a, const double* Ts, const double* Q0, int B, double* out, int64_t* info,
-                     int threads);
+// Targets Ts (B, 4, 4) from starts Q0 (B, nq) (q0_stride = nq; 0: one start (nq) for every target)
+// into out (B, capacity, nq + 3) (rows past a target's count are NaN, with branch -1) and info (B, 6)
+// [count, reason, singular, candidates, outside limits, not converged], on `threads` threads; a
+// target's answer does not depend on the thread count.
+void solve_all_batch(const Analytic& a, const double* Ts, const double* Q0, int q0_stride, int B, double* out,
+                     int64_t* info, int threads);
 
 }  // namespace kinejac
