@@ -105,7 +105,8 @@ class Analytic:
     def nq(self) -> int: ...
 
 def solve_all(analytic: Analytic, T: _F, q0: _F, out: _F) -> tuple[int, int, bool, int, int, int]: ...
-def solve_all_batch(analytic: Analytic, Ts: _F, Q0: _F, out: _F, info: _I, threads: int = 1) -> None: ...  # Q0: (B, nq) or (nq,)
+# Q0: (B, nq), or (nq,) for all
+def solve_all_batch(analytic: Analytic, Ts: _F, Q0: _F, out: _F, info: _I, threads: int = 1) -> None: ...
 
 class PoseDoor:
     def __init__(

@@ -137,7 +137,7 @@ def test_starts_of_another_batch_size_are_a_shape_error(solve):
     ur5 = kinejac.load("ur5")
     Q = ur5.random_configuration(np.random.default_rng(4), size=5)
     T = kinejac.pose(ur5, Q, "tool0")
-    with pytest.raises(kinejac.ShapeError, match=r"expected q0 of shape \(6,\) or \(5, 6\) for 5 targets, got \(3, 6\)"):
+    with pytest.raises(kinejac.ShapeError, match=r"q0 of shape \(6,\) or \(5, 6\) for 5 targets, got \(3, 6\)"):
         getattr(kinejac, solve)(ur5, T, "tool0", q0=Q[:3])
     # one start for all, or one per target
     for q0 in (Q[0], Q):
