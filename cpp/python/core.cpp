@@ -355,17 +355,16 @@ nb::object new_f64(int ndim, const npy_intp* shape) {
     return nb::steal(a);
 }
 
-// An instance of the Python class `cls` with `fields` (interned names, values) in its dict, built as
-// object.__new__(cls) and __dict__.update(fields) would.
+// An instance of the Python class `cls` with `fields` (interned names, values), built as
+// object.__new__(cls) and object.__setattr__ for each field would (past a frozen dataclass's own
+// __setattr__; the instance's values go straight into its slots of the class's shared keys).
 nb::object new_record(nb::handle cls, std::initializer_list<std::pair<nb::handle, nb::handle>> fields) {
     static PyObject* const no_args = PyTuple_New(0);
     auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
     nb::object obj = nb::steal(PyBaseObject_Type.tp_new(type, no_args, nullptr));
     if (!obj.is_valid()) throw nb::python_error();
-    nb::object dict = nb::steal(PyObject_GenericGetDict(obj.ptr(), nullptr));
-    if (!dict.is_valid()) throw nb::python_error();
     for (const auto& [name, value] : fields)
-        if (PyDict_SetItem(dict.ptr(), name.ptr(), value.ptr()) != 0) throw nb::python_error();
+        if (PyObject_GenericSetAttr(obj.ptr(), name.ptr(), value.ptr()) != 0) throw nb::python_error();
     return obj;
 }
 
@@ -645,8 +644,7 @@ NB_MODULE(_core, m) {
              "stream (key, index), the closed form `closed` (or None) and the default start `mid` (nq,); results "
              "are `result_cls` records (IKResult's fields) with reason reasons[code].")
         .def(
-            "__call__",
-            [](const PoseDoor& d, nb::handle target, nb::handle q0) { return d.call(target, q0); },
+            "solve", [](const PoseDoor& d, nb::handle target, nb::handle q0) { return d.call(target, q0); },
             "target"_a.none(), "q0"_a.none(),
             "The result for target (4, 4) from q0 (nq,) (None: mid), or None when the door does not take them.");
 
@@ -672,7 +670,7 @@ NB_MODULE(_core, m) {
              "Every solution by `analytic` from the default start `mid` (nq,); results are `result_cls` records "
              "(IKSolutions' fields: rows (k, nq + 3), reason reasons[code], ..., `structure`).")
         .def(
-            "__call__", [](const AllDoor& d, nb::handle target, nb::handle q0) { return d.call(target, q0); },
+            "solve", [](const AllDoor& d, nb::handle target, nb::handle q0) { return d.call(target, q0); },
             "target"_a.none(), "q0"_a.none(),
             "The solutions of target (4, 4) from q0 (nq,) (None: mid), or None when the door does not take them.");
 

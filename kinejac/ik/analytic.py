@@ -291,7 +291,7 @@ class AnalyticIK:
             self._mid = self._with_fixed(mid, self._fixed_default)
         self._q_shape = (robot.nq,)
         # a pose from a start (q0 with the fixed values, or the middle) in one native call
-        self._door = core.AllDoor(self._core, self._mid, IKSolutions, _REASONS, self.structure)
+        self._door = core.AllDoor(self._core, self._mid, IKSolutions, _REASONS, self.structure).solve
 
     @property
     def native(self) -> core.Analytic:

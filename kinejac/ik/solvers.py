@@ -42,6 +42,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -259,11 +260,11 @@ class IKSolver:
 
             self._free_analytic = candidate_closed_form(robot, self.frame)
         # a plain solve of the frame's pose in one native call (no avoidance, objective or history)
-        self._door: core.PoseDoor | None = None
+        self._door: Callable[[object, object], IKResult | None] | None = None
         if (self._pose_task is not None and self._avoid is None and self.objective is None
                 and not self.record_history and self._stream is not None):  # fmt: skip
             self._door = core.PoseDoor(self._model, self._pose_task, self._opts, self._closed, self._mid,
-                                       *self._stream, IKResult, _REASONS)  # fmt: skip
+                                       *self._stream, IKResult, _REASONS).solve  # fmt: skip
 
     def _options(self, timeout: float | None, collide: bool = False) -> core.Options:
         o = core.Options()
