@@ -527,7 +527,8 @@ def test_the_fast_door_gives_what_the_python_path_gives(robots, name):
     for T in targets:
         for q0 in starts:
             door = solver._door(T, q0)
-            slow = solver.solve(pin.SE3(T), q0)  # an SE3: the door does not take it, the Python path does
+            slow = solver.solve(np.asfortranarray(T), q0)  # not C-contiguous: the door leaves it to Python
+            np.testing.assert_array_equal(solver.solve(pin.SE3(T), q0).q, door.q)  # an SE3 goes in as its matrix
             assert type(door) is IKResult and door is not None
             np.testing.assert_array_equal(door.q, slow.q)
             assert [getattr(door, f) for f in _FIELDS] == [getattr(slow, f) for f in _FIELDS]

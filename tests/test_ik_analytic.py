@@ -421,7 +421,8 @@ def test_the_fast_door_gives_what_the_python_path_gives():
     reasons = set()
     for target, q0 in [(t, q) for t, q in zip(T, Q)] + [(t, None) for t in T[:3]] + [(far, Q[0])]:
         door = ik._door(target, q0)
-        slow = ik.solve(pin.SE3(target), q0)  # an SE3: the door does not take it, the Python path does
+        slow = ik.solve(np.asfortranarray(target), q0)  # not C-contiguous: the door leaves it to Python
+        assert np.array_equal(ik.solve(pin.SE3(target), q0).rows, slow.rows)  # an SE3 goes in as its matrix
         assert type(door) is type(slow)
         assert np.array_equal(door.rows, slow.rows) and door.rows.shape == (len(slow), ur5.nq + 3)
         fields = ("reason", "singular", "candidates", "outside_limits", "not_converged", "structure")
@@ -450,7 +451,7 @@ def test_the_fast_door_with_fixed_values_gives_what_the_python_path_gives():
     for q in Q:
         T = kinejac.pose(panda, q, "panda_hand_tcp")
         for q0, fixed in [(None, None), (q, None), (None, {"panda_joint7": q[6]}), (q, {"panda_joint7": q[6]})]:
-            door, slow = ik.solve(T, q0, fixed=fixed), ik.solve(pin.SE3(T), q0, fixed=fixed)
+            door, slow = ik.solve(T, q0, fixed=fixed), ik.solve(np.asfortranarray(T), q0, fixed=fixed)
             assert np.array_equal(door.rows, slow.rows) and door.reason is slow.reason
             joint7 = q[6] if fixed else 0.4  # the call's value, else the constructor's
             assert all(x[6] == joint7 for x in door.q)

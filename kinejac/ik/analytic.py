@@ -356,6 +356,8 @@ class AnalyticIK:
         keep its values, clipped into the limits); ``fixed``: ``{joint: value}`` [rad] for the fixed
         joints (default: the values given to the constructor, else those of ``q0``)."""
         # in one native call (None: an input the door does not take as it is: the path below)
+        if type(target) is pin.SE3:
+            target = target.homogeneous
         found = self._door(target, q0 if fixed is None and (q0 is None or not self._fixed_default) else
                            self._start(q0, fixed))  # fmt: skip
         if found is not None:
@@ -607,7 +609,8 @@ def solve_ik_all(
     if threads is not None:
         positive("threads", threads, integer=True)
     if fixed is None:
-        found = solver._door(target, q0)  # a pose in one native call (None: solve() checks or converts)
+        # a pose in one native call (None: solve() checks or converts)
+        found = solver._door(target.homogeneous if type(target) is pin.SE3 else target, q0)
         if found is not None:
             return found
     return solver.solve(target, q0, fixed=fixed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import pinocchio as pin
 
 from ..errors import InvalidChoiceError, InvalidValueError
 from ..robot import Robot
@@ -100,7 +101,8 @@ def solve_ik(
         solver = _cached_solver(robot, frame, method, seed, options)
     door = solver._door
     if door is not None and weights is None and mask is None and relative_to is None and seed is solver._seed_int:
-        found = door(target, q0)  # a plain pose in one native call (None: the path below)
+        # a plain pose in one native call (None: the path below)
+        found = door(target.homogeneous if type(target) is pin.SE3 else target, q0)
         if found is not None:
             return found
     return solver.solve(target, q0, weights=weights, mask=mask, relative_to=relative_to, seed=check_seed(seed))

@@ -342,7 +342,8 @@ class IKSolver:
         """
         if (self._door is not None and frame is None and weights is None and mask is None and relative_to is None
                 and (seed is None or seed is self._seed_int)):  # fmt: skip
-            found = self._door(target, q0)  # None: an input the door does not take as it is (below)
+            # None: an input the door does not take as it is (below)
+            found = self._door(target.homogeneous if type(target) is pin.SE3 else target, q0)
             if found is not None:
                 return found
         t0 = _perf()

@@ -51,13 +51,13 @@ class Segment:
         self.A, self.B, self.mode = A, B, mode
         if mode == "se3":
             self.xi = pin.log6(A.actInv(B))  # A⁻¹ B
-            self.length = float(np.linalg.norm(self.xi.linear))
-            self.angle = float(np.linalg.norm(self.xi.angular))
+            self.length = math.hypot(*self.xi.linear.tolist())
+            self.angle = math.hypot(*self.xi.angular.tolist())
         else:
             self.dp = B.translation - A.translation
             self.w = pin.log3(A.rotation.T @ B.rotation)
-            self.length = float(np.linalg.norm(self.dp))
-            self.angle = float(np.linalg.norm(self.w))
+            self.length = math.hypot(*self.dp.tolist())
+            self.angle = math.hypot(*self.w.tolist())
 
     def steps(self, max_step: float, max_rotation_step: float) -> int:
         """Number of equal steps of ``s`` so that none exceeds ``max_step`` [m] or ``max_rotation_step`` [rad]
@@ -66,8 +66,7 @@ class Segment:
 
     def raw_steps(self, max_step: float, max_rotation_step: float) -> float:
         """``max(L / max_step, θ / max_rotation_step)``, as a float (``inf`` when it overflows)."""
-        with np.errstate(over="ignore"):
-            return float(max(np.float64(self.length) / max_step, np.float64(self.angle) / max_rotation_step))
+        return max(self.length / float(max_step), self.angle / float(max_rotation_step))  # floats overflow to inf
 
     def at(self, s: float) -> pin.SE3:
         """The pose at ``s`` ∈ [0, 1] (``A`` at 0, ``B`` at 1, exactly)."""
