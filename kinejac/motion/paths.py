@@ -23,7 +23,7 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import numpy as np
 import pinocchio as pin
@@ -350,8 +350,8 @@ class _Walk:
                 return False
             s, T, result, step = accepted
             self.largest = max(self.largest, step)
-            self.q.append(np.array(result.q))
-            self.T.append(T.homogeneous)
+            self.q.append(result.q)  # a new read-only array per result
+            self.T.append(T)
             self.position_error.append(result.position_error)
             self.rotation_error.append(result.rotation_error)
         self.followed += weight
@@ -390,20 +390,20 @@ def _bisected_step(solver, seg, s, ds, q, extra, joint_step, max_joint_step, max
     """Step the path parameter from ``s`` by ``ds`` (to exactly 1 at the end), halving ``ds`` up to
     ``max_bisections`` times, and never below ``min_ds`` (a step of :data:`MIN_STEP`), until the
     local solve converges within ``max_joint_step`` of ``q``.
-    Returns ``((s_new, T, result, step), None)`` or ``(None, _Miss)``."""
-    miss = _Miss(False, IKReason.STALLED, seg.at(min(1.0, s + ds)).homogeneous)  # replaced by the first try
+    Returns ``((s_new, T (4, 4), result, step), None)`` or ``(None, _Miss)``."""
+    miss: _Miss | None = None
     for k in range(max_bisections + 1):
         s_new = 1.0 if ds == 1.0 - s else s + ds
         if k and (ds < min_ds or s_new <= s):  # the step no longer shrinks: the last miss stands
             break
-        T = seg.at(s_new)
+        T = seg.at(s_new).homogeneous
         result = solver.solve(T, q, **extra)
         step = joint_step(q, result.q)
         if result.success and step <= max_joint_step:
             return (s_new, T, result, step), None
-        miss = _Miss(result.success, result.reason, T.homogeneous)
+        miss = _Miss(result.success, result.reason, T)
         ds *= 0.5
-    return None, miss
+    return None, cast(_Miss, miss)  # the first try always runs
 
 
 def _start_pose(robot: Robot, q0: np.ndarray, frame: str, relative_to: str | None) -> pin.SE3:
