@@ -109,7 +109,7 @@ struct Sample {
 };
 
 // The work arrays of one target, sized once per Analytic.
-struct AnalyticWork {
+struct alignas(64) AnalyticWork {  // one per thread side by side in a batch: no shared cache line
     Scratch scratch;
     LinearWork lin;
     std::vector<double> e, J, Jc, start, q;  // (6), (6, nv), (6, 6), (nq), (2, nq): a candidate and a trial

@@ -61,7 +61,9 @@ struct Result {
 };
 
 // The work arrays of one solve, sized for a model, a row count and a history length; reused.
-struct Workspace {
+// Aligned to a cache line: a batch keeps one per thread side by side, and one thread's writes (the
+// random stream, the iterates) must not share a line with the next thread's workspace.
+struct alignas(64) Workspace {
     int nq = 0, nv = 0, m = -1, hist_len = 0, spheres = -1;
     std::vector<double> start;       // (nq) the start, clipped into the limits
     std::vector<double> q[3];        // current, trial, best of the attempt
