@@ -351,3 +351,32 @@ def test_bound_calls_check_their_arrays():
     tasks = core.Tasks(core.model_of(panda), np.array([[fid, -1, 1]]), np.ones((1, 6)), np.arange(1, 8))
     with pytest.raises(kinejac.KinejacError, match="built for another robot"):  # the Panda's tasks, the UR5
         _core.solve(model, tasks, core.Options(), np.eye(4), np.zeros(6), 0, 0, np.empty(6), None)
+
+
+def test_the_fast_doors_refuse_what_they_cannot_serve():
+    from kinejac.ik import IKResult, IKSolver
+    from kinejac.ik.analytic import _REASONS as ALL_REASONS
+    from kinejac.ik.analytic import IKSolutions, analytic_solver
+    from kinejac.ik.solvers import _REASONS
+
+    ur5 = kinejac.load("ur5")
+    solver = IKSolver(ur5, "tool0")
+    model, task, opts = solver._model, solver._pose_task, solver._opts
+    mid = solver._mid
+    with pytest.raises(kinejac.KinejacError, match=r"mid must be a C-contiguous float64 array of shape \(nq,\)"):
+        core.PoseDoor(model, task, opts, None, mid[:-1], 1, 2, IKResult, _REASONS)
+    with pytest.raises(kinejac.KinejacError, match="another robot"):  # tasks of the Panda on the UR5's model
+        panda = IKSolver(kinejac.load("panda"), "panda_hand_tcp")
+        core.PoseDoor(model, panda._pose_task, opts, None, mid, 1, 2, IKResult, _REASONS)
+    with pytest.raises(kinejac.KinejacError, match="expected a Model, got kinejac._core.Tasks"):
+        core.PoseDoor(task, model, opts, None, mid, 1, 2, IKResult, _REASONS)
+    # a reason the given tuple lacks is an error, not a crash
+    door = core.PoseDoor(model, task, opts, None, mid, 1, 2, IKResult, ()).solve
+    with pytest.raises(kinejac.KinejacError, match="reason code 0 has no entry"):
+        door(kinejac.pose(ur5, mid, "tool0"), None)
+    ik = analytic_solver(ur5, "tool0")
+    with pytest.raises(kinejac.KinejacError, match="mid must be"):
+        core.AllDoor(ik.native, mid.astype(np.float32), IKSolutions, ALL_REASONS, ik.structure)
+    all_door = core.AllDoor(ik.native, mid, IKSolutions, ALL_REASONS, ik.structure).solve
+    T = kinejac.pose(ur5, ur5.random_configuration(np.random.default_rng(3)), "tool0")
+    assert np.array_equal(all_door(T, None).rows, ik.solve(np.asfortranarray(T)).rows)

@@ -331,8 +331,8 @@ Workspace& thread_workspace() {
 // ---- Fast doors --------------------------------------------------------------------------------
 // The hot single calls (IKSolver.solve and AnalyticIK.solve on a plain pose) in one crossing: the
 // arrays are checked with numpy's C API, the core runs, and the Python result object is built here
-// the way its of_fields/of_rows class methods build it (object.__new__ and the instance dict; the
-// frozen dataclass's __setattr__ refuses). Any input the door does not take as it is (another type,
+// as its of_fields/of_rows class methods build it (object.__new__, then each field set past the
+// frozen dataclass's __setattr__). Any input the door does not take as it is (another type,
 // dtype, shape or layout, or one the core refuses) gives None: the Python path then checks,
 // converts or explains it, so the door changes no behaviour, only the cost.
 
@@ -373,6 +373,14 @@ nb::handle reason_of(const nb::object& reasons, int code) {
     if (code < 0 || code >= PyTuple_GET_SIZE(reasons.ptr()))
         fail("kinejac core: reason code " + std::to_string(code) + " has no entry in the reasons given");
     return PyTuple_GET_ITEM(reasons.ptr(), code);
+}
+
+// The C++ object of `o`, a bound T (a KinejacError naming what came instead).
+template <class T>
+const T* bound(const nb::object& o, const char* what) {
+    if (!nb::isinstance<T>(o))
+        fail(std::string("kinejac core: expected ") + what + ", got " + nb::type_name(o.type()).c_str());
+    return nb::inst_ptr<T>(o);
 }
 
 nb::object interned(const char* name) { return nb::steal(PyUnicode_InternFromString(name)); }
@@ -620,10 +628,10 @@ NB_MODULE(_core, m) {
              [](PoseDoor* self, nb::object model, nb::object tasks, nb::object options, nb::object closed,
                 nb::object mid, uint64_t key, uint64_t index, nb::type_object result_cls, nb::tuple reasons) {
                  auto* d = new (self) PoseDoor();
-                 d->model = nb::cast<const Model*>(model);
-                 d->tasks = nb::cast<const Tasks*>(tasks);
-                 d->opts = nb::cast<const Options*>(options);
-                 d->closed = closed.is_none() ? nullptr : nb::cast<const Analytic*>(closed);
+                 d->model = bound<Model>(model, "a Model");
+                 d->tasks = bound<Tasks>(tasks, "a Tasks");
+                 d->opts = bound<Options>(options, "an Options");
+                 d->closed = closed.is_none() ? nullptr : bound<Analytic>(closed, "an Analytic or None");
                  d->nq = d->model->tree.nq;
                  need_rows(*d->tasks, *d->model);
                  if (d->tasks->tasks.size() != 1) fail("kinejac core: a pose door solves one task");
@@ -655,7 +663,7 @@ NB_MODULE(_core, m) {
              [](AllDoor* self, nb::object analytic, nb::object mid, nb::type_object result_cls, nb::tuple reasons,
                 nb::object structure) {
                  auto* d = new (self) AllDoor();
-                 d->analytic = nb::cast<const Analytic*>(analytic);
+                 d->analytic = bound<Analytic>(analytic, "an Analytic");
                  d->nq = d->analytic->tree.nq;
                  d->mid = f64_data(mid.ptr(), 1, &d->nq);
                  if (d->mid == nullptr) fail("kinejac core: mid must be a C-contiguous float64 array of shape (nq,)");
