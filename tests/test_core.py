@@ -368,7 +368,7 @@ def test_the_fast_doors_refuse_what_they_cannot_serve():
     with pytest.raises(kinejac.KinejacError, match="another robot"):  # tasks of the Panda on the UR5's model
         panda = IKSolver(kinejac.load("panda"), "panda_hand_tcp")
         core.PoseDoor(model, panda._pose_task, opts, None, mid, 1, 2, IKResult, _REASONS)
-    with pytest.raises(kinejac.KinejacError, match="expected a Model, got kinejac._core.Tasks"):
+    with pytest.raises(kinejac.KinejacError, match=r"expected a Model, got kinejac\._core\.Tasks"):
         core.PoseDoor(task, model, opts, None, mid, 1, 2, IKResult, _REASONS)
     # a reason the given tuple lacks is an error, not a crash
     door = core.PoseDoor(model, task, opts, None, mid, 1, 2, IKResult, ()).solve
