@@ -577,3 +577,18 @@ def test_no_door_where_the_python_path_adds_work(robots):
     assert IKSolver(robot, frame, objective=Posture(robot.neutral()))._door is None
     assert IKSolver(robot, frame, seed=np.random.SeedSequence(3))._door is None
     assert IKSolver(robot, None)._door is None
+
+
+def test_the_fast_door_from_several_python_threads_gives_the_sequential_answers(robots):
+    from concurrent.futures import ThreadPoolExecutor
+
+    robot, frame = robots["panda"], ARMS["panda"][0]
+    solver = IKSolver(robot, frame, timeout=None, max_restarts=5)
+    rng = np.random.default_rng(23)
+    targets = [kinejac.pose(robot, robot.random_configuration(rng), frame) for _ in range(40)]
+    starts = [robot.random_configuration(rng) for _ in range(40)]
+    alone = [solver.solve(T, q).q for T, q in zip(targets, starts)]
+    with ThreadPoolExecutor(4) as pool:  # the core runs without the GIL, each thread on its own work arrays
+        together = list(pool.map(lambda i: solver.solve(targets[i], starts[i]).q, range(40)))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
