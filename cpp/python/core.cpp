@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kinejac/analytic.hpp"
@@ -389,24 +390,45 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// What both doors share: the default start `mid` (nq), the result class and the reasons (the Python
+// enum's members in the core's order), and the check of a call's arrays.
+struct Door {
+    nb::object mid_ref, result_cls, reasons;
+    const double* mid = nullptr;
+    npy_intp nq = 0;
+
+    void set(npy_intp n, nb::object mid_, nb::type_object cls, nb::tuple reasons_) {
+        nq = n;
+        mid = f64_data(mid_.ptr(), 1, &nq);
+        if (mid == nullptr) fail("kinejac core: mid must be a C-contiguous float64 array of shape (nq,)");
+        mid_ref = std::move(mid_), result_cls = std::move(cls), reasons = std::move(reasons_);
+    }
+
+    // The target (4, 4) and the start (q0, or mid for None) as the door takes them, else false.
+    bool take(nb::handle target, nb::handle q0, const double*& T, const double*& start) const {
+        static const npy_intp shape_T[2] = {4, 4};
+        T = f64_data(target.ptr(), 2, shape_T);
+        start = q0.is_none() ? mid : f64_data(q0.ptr(), 1, &nq);
+        return T != nullptr && start != nullptr;
+    }
+};
+
 // IKSolver's plain solve of its frame's pose: (target (4, 4), q0 (nq,) or None) -> IKResult or None.
-struct PoseDoor {
-    nb::object model_ref, tasks_ref, opts_ref, closed_ref, mid_ref, result_cls, reasons;
+struct PoseDoor : Door {
+    nb::object model_ref, tasks_ref, opts_ref, closed_ref;
     const Model* model = nullptr;
     const Tasks* tasks = nullptr;
     const Options* opts = nullptr;
     const Analytic* closed = nullptr;
-    const double* mid = nullptr;
     uint64_t key = 0, index = 0;
-    npy_intp nq = 0;
-    nb::object f_q, f_success, f_perr, f_rerr, f_it, f_restarts, f_time, f_reason, f_history;
+    nb::object f_q = interned("q"), f_success = interned("success"), f_perr = interned("position_error"),
+               f_rerr = interned("rotation_error"), f_it = interned("iterations"), f_restarts = interned("restarts"),
+               f_time = interned("time"), f_reason = interned("reason"), f_history = interned("history");
 
     nb::object call(nb::handle target, nb::handle q0) const {
         const auto t0 = std::chrono::steady_clock::now();
-        static const npy_intp shape_T[2] = {4, 4};
-        const double* T = f64_data(target.ptr(), 2, shape_T);
-        const double* start = q0.is_none() ? mid : f64_data(q0.ptr(), 1, &nq);
-        if (T == nullptr || start == nullptr) return nb::none();
+        const double *T, *start;
+        if (!take(target, q0, T, start)) return nb::none();
         nb::object q = new_f64(1, &nq);
         Workspace& ws = thread_workspace();
         Result r;
@@ -430,19 +452,18 @@ struct PoseDoor {
 };
 
 // AnalyticIK.solve of a pose: (target (4, 4), q0 (nq,) or None) -> IKSolutions or None.
-struct AllDoor {
-    nb::object analytic_ref, mid_ref, result_cls, reasons, structure;
+struct AllDoor : Door {
+    nb::object analytic_ref, structure;
     const Analytic* analytic = nullptr;
-    const double* mid = nullptr;
-    npy_intp nq = 0;
-    nb::object f_rows, f_reason, f_singular, f_candidates, f_outside, f_not_converged, f_structure, f_time;
+    nb::object f_rows = interned("rows"), f_reason = interned("reason"), f_singular = interned("singular"),
+               f_candidates = interned("candidates"), f_outside = interned("outside_limits"),
+               f_not_converged = interned("not_converged"), f_structure = interned("structure"),
+               f_time = interned("time");
 
     nb::object call(nb::handle target, nb::handle q0) const {
         const auto t0 = std::chrono::steady_clock::now();
-        static const npy_intp shape_T[2] = {4, 4};
-        const double* T = f64_data(target.ptr(), 2, shape_T);
-        const double* start = q0.is_none() ? mid : f64_data(q0.ptr(), 1, &nq);
-        if (T == nullptr || start == nullptr) return nb::none();
+        const double *T, *start;
+        if (!take(target, q0, T, start)) return nb::none();
         AnalyticWork& w = thread_analytic_work();
         thread_local std::vector<double> out;
         const size_t width = static_cast<size_t>(nq) + 3;
@@ -627,24 +648,18 @@ NB_MODULE(_core, m) {
         .def("__init__",
              [](PoseDoor* self, nb::object model, nb::object tasks, nb::object options, nb::object closed,
                 nb::object mid, uint64_t key, uint64_t index, nb::type_object result_cls, nb::tuple reasons) {
-                 auto* d = new (self) PoseDoor();
-                 d->model = bound<Model>(model, "a Model");
-                 d->tasks = bound<Tasks>(tasks, "a Tasks");
-                 d->opts = bound<Options>(options, "an Options");
-                 d->closed = closed.is_none() ? nullptr : bound<Analytic>(closed, "an Analytic or None");
-                 d->nq = d->model->tree.nq;
-                 need_rows(*d->tasks, *d->model);
-                 if (d->tasks->tasks.size() != 1) fail("kinejac core: a pose door solves one task");
-                 need_closed(d->closed, *d->model, *d->tasks);
-                 d->mid = f64_data(mid.ptr(), 1, &d->nq);
-                 if (d->mid == nullptr) fail("kinejac core: mid must be a C-contiguous float64 array of shape (nq,)");
-                 d->model_ref = model, d->tasks_ref = tasks, d->opts_ref = options, d->closed_ref = closed;
-                 d->mid_ref = mid, d->result_cls = result_cls, d->reasons = reasons;
-                 d->key = key, d->index = index;
-                 d->f_q = interned("q"), d->f_success = interned("success");
-                 d->f_perr = interned("position_error"), d->f_rerr = interned("rotation_error");
-                 d->f_it = interned("iterations"), d->f_restarts = interned("restarts");
-                 d->f_time = interned("time"), d->f_reason = interned("reason"), d->f_history = interned("history");
+                 PoseDoor d;  // checked whole, then moved into place (a refusal leaves nothing half-made)
+                 d.model = bound<Model>(model, "a Model");
+                 d.tasks = bound<Tasks>(tasks, "a Tasks");
+                 d.opts = bound<Options>(options, "an Options");
+                 d.closed = closed.is_none() ? nullptr : bound<Analytic>(closed, "an Analytic or None");
+                 need_rows(*d.tasks, *d.model);
+                 if (d.tasks->tasks.size() != 1) fail("kinejac core: a pose door solves one task");
+                 need_closed(d.closed, *d.model, *d.tasks);
+                 d.set(d.model->tree.nq, mid, result_cls, reasons);
+                 d.model_ref = model, d.tasks_ref = tasks, d.opts_ref = options, d.closed_ref = closed;
+                 d.key = key, d.index = index;
+                 new (self) PoseDoor(std::move(d));
              },
              "model"_a, "tasks"_a, "options"_a, "closed"_a.none(), "mid"_a, "key"_a, "index"_a, "result_cls"_a,
              "reasons"_a,
@@ -662,17 +677,11 @@ NB_MODULE(_core, m) {
         .def("__init__",
              [](AllDoor* self, nb::object analytic, nb::object mid, nb::type_object result_cls, nb::tuple reasons,
                 nb::object structure) {
-                 auto* d = new (self) AllDoor();
-                 d->analytic = bound<Analytic>(analytic, "an Analytic");
-                 d->nq = d->analytic->tree.nq;
-                 d->mid = f64_data(mid.ptr(), 1, &d->nq);
-                 if (d->mid == nullptr) fail("kinejac core: mid must be a C-contiguous float64 array of shape (nq,)");
-                 d->analytic_ref = analytic, d->mid_ref = mid, d->result_cls = result_cls, d->reasons = reasons;
-                 d->structure = structure;
-                 d->f_rows = interned("rows"), d->f_reason = interned("reason"), d->f_singular = interned("singular");
-                 d->f_candidates = interned("candidates"), d->f_outside = interned("outside_limits");
-                 d->f_not_converged = interned("not_converged"), d->f_structure = interned("structure");
-                 d->f_time = interned("time");
+                 AllDoor d;
+                 d.analytic = bound<Analytic>(analytic, "an Analytic");
+                 d.set(d.analytic->tree.nq, mid, result_cls, reasons);
+                 d.analytic_ref = analytic, d.structure = structure;
+                 new (self) AllDoor(std::move(d));
              },
              "analytic"_a, "mid"_a, "result_cls"_a, "reasons"_a, "structure"_a,
              "Every solution by `analytic` from the default start `mid` (nq,); results are `result_cls` records "
