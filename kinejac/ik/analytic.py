@@ -608,9 +608,4 @@ def solve_ik_all(
         return solver.solve_batch(target, q0, fixed=fixed, threads=threads)
     if threads is not None:
         positive("threads", threads, integer=True)
-    if fixed is None:
-        # a pose in one native call (None: solve() checks or converts)
-        found = solver._door(target.homogeneous if type(target) is pin.SE3 else target, q0)
-        if found is not None:
-            return found
     return solver.solve(target, q0, fixed=fixed)
